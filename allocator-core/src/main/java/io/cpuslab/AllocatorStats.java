@@ -1,0 +1,77 @@
+package io.cpuslab;
+
+import java.util.List;
+
+/**
+ * Where an allocator's memory is, at one moment. The parts add up: {@link #mappedBytes()} equals
+ * application + per-CPU caches + transfer caches + central free lists + span overhead + page heap free +
+ * released + metadata. Caches are read without stopping them, so while other threads allocate the parts
+ * are each a close snapshot; when the allocator is quiet they are exact.
+ *
+ * <pre>{@code
+ * AllocatorStats s = alloc.stats();
+ * long resident = s.mappedBytes() - s.releasedBytes();
+ * System.out.printf("in use %d, cached %d%n", s.applicationBytes(), s.cachedBytes());
+ * }</pre>
+ *
+ * @param applicationBytes   bytes of blocks handed out and not freed (rounded up to class size / pages)
+ * @param cpuCacheBytes      free blocks in per-CPU (or per-shard) caches
+ * @param transferCacheBytes free blocks in transfer caches
+ * @param centralCacheBytes  free blocks in spans held by the central free lists
+ * @param spanOverheadBytes  span tails too small for one more object of their class
+ * @param pageHeapFreeBytes  free pages still backed by memory
+ * @param releasedBytes      free pages given back to the OS (mapped, not resident)
+ * @param metadataBytes      off-heap allocator metadata: the per-CPU slab regions (address space)
+ * @param mappedBytes        all address space the allocator holds from the OS
+ * @param releasedTotalBytes bytes handed back to the OS since start, counting repeats
+ * @param pageMapHeapBytes   Java heap held by the page map (not part of the sum)
+ * @param classes            one row per size class that has memory
+ * @param slabs              one row per per-CPU slab
+ */
+public record AllocatorStats(long applicationBytes, long cpuCacheBytes, long transferCacheBytes, long centralCacheBytes,
+                             long spanOverheadBytes, long pageHeapFreeBytes, long releasedBytes, long metadataBytes,
+                             long mappedBytes, long releasedTotalBytes, long pageMapHeapBytes,
+                             List<ClassStats> classes, List<SlabStats> slabs) {
+
+    /** Free memory held by caches at every level (per-CPU, transfer, central, page heap). */
+    public long cachedBytes() {
+        return cpuCacheBytes + transferCacheBytes + centralCacheBytes + pageHeapFreeBytes;
+    }
+
+    /** Memory the OS has to back: mapped minus released. */
+    public long residentBytes() {
+        return mappedBytes - releasedBytes;
+    }
+
+    /**
+     * One size class.
+     *
+     * @param sizeClass         class number (1..47)
+     * @param objectSize        bytes per object
+     * @param applicationObjects objects handed out to the application
+     * @param cpuCacheObjects   objects in per-CPU caches
+     * @param transferObjects   objects in the transfer cache
+     * @param transferCapacity  transfer cache capacity in objects
+     * @param centralFreeObjects free objects in the central free list's spans
+     * @param spans             spans of this class
+     * @param transferInsertHits / transferInsertMisses / transferRemoveHits / transferRemoveMisses batch moves
+     */
+    public record ClassStats(int sizeClass, int objectSize, long applicationObjects, long cpuCacheObjects,
+                             long transferObjects, long transferCapacity, long centralFreeObjects, long spans,
+                             long transferInsertHits, long transferInsertMisses, long transferRemoveHits,
+                             long transferRemoveMisses) {
+    }
+
+    /**
+     * One per-CPU slab.
+     *
+     * @param slab          CPU number (rseq) or shard number (locked)
+     * @param cachedBytes   bytes of free objects cached
+     * @param capacityBytes bytes the cache may hold at its current capacities (within the budget)
+     * @param underflows    allocations that found the cache empty
+     * @param overflows     frees that found the cache full
+     * @param drains        times the slab was drained
+     */
+    public record SlabStats(int slab, long cachedBytes, long capacityBytes, long underflows, long overflows, long drains) {
+    }
+}

@@ -1,0 +1,203 @@
+package io.cpuslab;
+
+import io.cpuslab.core.AllocatorConfig;
+import io.cpuslab.core.CpuSlabAllocator;
+
+import java.util.Locale;
+
+/**
+ * Entry point: creates allocators.
+ *
+ * <pre>{@code
+ * OffHeapAllocator alloc = CpuSlab.create();                 // AUTO front end, defaults
+ * OffHeapAllocator tuned = CpuSlab.builder()
+ *         .frontEnd(CpuSlab.FrontEnd.LOCKED)
+ *         .perCpuCacheBytes(512 * 1024)
+ *         .memoryLimit(1L << 30)
+ *         .checked(true)
+ *         .build();
+ * long p = CpuSlab.global().malloc(128);                     // the process-wide instance
+ * }</pre>
+ *
+ * <p>{@link #create()}, {@link #global()} and {@link #builder()} take their defaults from system
+ * properties; a builder's explicit settings win over them:
+ * {@code cpuslab.frontEnd=AUTO|RSEQ|LOCKED}, {@code cpuslab.rseqMode=COMPLIANT|OVERLAY},
+ * {@code cpuslab.index=CPU|MM_CID}, {@code cpuslab.perCpuCacheBytes=N}, {@code cpuslab.checked=true|false},
+ * {@code cpuslab.memoryLimit=N}, {@code cpuslab.releaseRate=N} (bytes/s, 0 = no background release).
+ * Sizes accept a {@code k}, {@code m} or {@code g} suffix ({@code 512m}).
+ */
+public final class CpuSlab {
+    /** TCMalloc's default per-CPU cache budget. */
+    public static final long DEFAULT_PER_CPU_CACHE_BYTES = 1536 * 1024;
+
+    private CpuSlab() {
+    }
+
+    /** Which front end serves the per-CPU caches. */
+    public enum FrontEnd {
+        /** rseq where it works (native library, supported CPU, registered rseq, aborts verified), else locked. */
+        AUTO,
+        /** rseq or fail: {@code create} throws with the reason when it cannot run. */
+        RSEQ,
+        /** The lock-based front end, on every OS. */
+        LOCKED
+    }
+
+    /** How the rseq front end finds its CPU's slab. */
+    public enum RseqMode {
+        /** Only documented rseq fields: reads the CPU inside every critical section. */
+        COMPLIANT,
+        /** TCMalloc's cached-slab trick on {@code cpu_id_start}; only where a kernel probe proves it safe. */
+        OVERLAY
+    }
+
+    /** What numbers the slabs: the CPU, or the kernel's per-process concurrency id. */
+    public enum Index {
+        CPU,
+        MM_CID
+    }
+
+    /** A new allocator with defaults from the system properties. */
+    public static OffHeapAllocator create() {
+        return builder().build();
+    }
+
+    /** A builder starting from the system-property defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * One shared instance for the process, created on first use from the system properties. It cannot be
+     * closed: {@code close()} on it throws {@link UnsupportedOperationException}.
+     */
+    public static OffHeapAllocator global() {
+        return Global.INSTANCE;
+    }
+
+    private static final class Global {
+        static final OffHeapAllocator INSTANCE = CpuSlabAllocator.createGlobal(builder().config());
+    }
+
+    /** Settings for a new allocator. Every setter validates at once and names a bad value. */
+    public static final class Builder {
+        private FrontEnd frontEnd = property("frontEnd", FrontEnd.AUTO);
+        private RseqMode rseqMode = property("rseqMode", RseqMode.COMPLIANT);
+        private Index index = property("index", Index.CPU);
+        private long perCpuCacheBytes = sizeProperty("perCpuCacheBytes", DEFAULT_PER_CPU_CACHE_BYTES);
+        private boolean checked = Boolean.parseBoolean(checkedProperty());
+        private long memoryLimit = sizeProperty("memoryLimit", Long.MAX_VALUE);
+        private long releaseRate = sizeProperty("releaseRate", 0);
+
+        private Builder() {
+        }
+
+        public Builder frontEnd(FrontEnd value) {
+            frontEnd = java.util.Objects.requireNonNull(value, "frontEnd");
+            return this;
+        }
+
+        public Builder rseqMode(RseqMode value) {
+            rseqMode = java.util.Objects.requireNonNull(value, "rseqMode");
+            return this;
+        }
+
+        public Builder index(Index value) {
+            index = java.util.Objects.requireNonNull(value, "index");
+            return this;
+        }
+
+        /** Most bytes of free objects each per-CPU cache may hold (default 1.5 MiB). */
+        public Builder perCpuCacheBytes(long bytes) {
+            perCpuCacheBytes = positive("perCpuCacheBytes", bytes);
+            return this;
+        }
+
+        /** Checked mode: detects double frees and foreign or interior frees on every call. */
+        public Builder checked(boolean value) {
+            checked = value;
+            return this;
+        }
+
+        /** Most bytes of memory the allocator may keep backed (in use + free, not released). */
+        public Builder memoryLimit(long bytes) {
+            memoryLimit = positive("memoryLimit", bytes);
+            return this;
+        }
+
+        /** Bytes per second a background thread returns to the OS from free pages; 0 turns it off. */
+        public Builder releaseRate(long bytesPerSecond) {
+            if (bytesPerSecond < 0) {
+                throw new IllegalArgumentException("releaseRate must be >= 0: " + bytesPerSecond);
+            }
+            releaseRate = bytesPerSecond;
+            return this;
+        }
+
+        /** A new allocator. Throws {@link IllegalStateException} if the front end asked for cannot run, saying why. */
+        public OffHeapAllocator build() {
+            return CpuSlabAllocator.create(config());
+        }
+
+        AllocatorConfig config() {
+            return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, releaseRate, null);
+        }
+
+        private static long positive(String name, long value) {
+            if (value <= 0) {
+                throw new IllegalArgumentException(name + " must be > 0: " + value);
+            }
+            return value;
+        }
+
+        private static String checkedProperty() {
+            String value = System.getProperty("cpuslab.checked", "false").trim();
+            if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
+                throw new IllegalArgumentException("cpuslab.checked must be true or false: " + value);
+            }
+            return value;
+        }
+
+        private static <E extends Enum<E>> E property(String name, E fallback) {
+            String value = System.getProperty("cpuslab." + name);
+            if (value == null) {
+                return fallback;
+            }
+            try {
+                return Enum.valueOf(fallback.getDeclaringClass(), value.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("cpuslab." + name + " must be one of "
+                        + java.util.Arrays.toString(fallback.getDeclaringClass().getEnumConstants()) + ": " + value);
+            }
+        }
+
+        private static long sizeProperty(String name, long fallback) {
+            String value = System.getProperty("cpuslab." + name);
+            if (value == null) {
+                return fallback;
+            }
+            long size = parseSize(value);
+            if (size < 0 || (size == 0 && !name.equals("releaseRate"))) {
+                throw new IllegalArgumentException("cpuslab." + name + " must be a positive size: " + value);
+            }
+            return size;
+        }
+
+        /** Parses {@code 123}, {@code 64k}, {@code 512m}, {@code 2g}; -1 when it is not a size. */
+        static long parseSize(String text) {
+            String s = text.trim().toLowerCase(Locale.ROOT);
+            int shift = switch (s.isEmpty() ? ' ' : s.charAt(s.length() - 1)) {
+                case 'k' -> 10;
+                case 'm' -> 20;
+                case 'g' -> 30;
+                default -> 0;
+            };
+            try {
+                long n = Long.parseLong(shift == 0 ? s : s.substring(0, s.length() - 1));
+                return n < 0 || n > Long.MAX_VALUE >> shift ? -1 : n << shift;
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+    }
+}

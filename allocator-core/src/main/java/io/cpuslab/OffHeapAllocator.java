@@ -1,0 +1,99 @@
+package io.cpuslab;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+
+/**
+ * An off-heap memory allocator: {@code malloc}/{@code free} on raw addresses for code that already
+ * speaks addresses (Netty, Chronicle, Agrona), and {@link SegmentAllocator}/{@link Arena} for FFM code.
+ *
+ * <p>Any thread may free any block; virtual threads may move between carriers between any two calls.
+ * Blocks are not zeroed unless asked ({@link #mallocZeroed}, {@link #newArena()}).
+ *
+ * <pre>{@code
+ * try (OffHeapAllocator alloc = CpuSlab.create()) {
+ *     long p = alloc.malloc(64);                    // 16-byte aligned
+ *     MemorySegment.ofAddress(p).reinterpret(64).fill((byte) 1);
+ *     alloc.free(p);                                // any thread may free it
+ *
+ *     MemorySegment s = alloc.allocate(100, 64);    // SegmentAllocator: 100 bytes, 64-byte aligned
+ *     alloc.free(s);
+ *
+ *     try (Arena arena = alloc.newArena()) {        // everything goes back on close
+ *         MemorySegment a = arena.allocate(4096);
+ *     }
+ *     System.out.println(alloc.frontEnd());
+ * }
+ * }</pre>
+ *
+ * <p>Bad input: negative sizes and alignments that are not powers of two throw
+ * {@link IllegalArgumentException}; requests beyond the memory limit or the OS throw
+ * {@link OutOfMemoryError} and leave the allocator usable; freeing an address this allocator never
+ * handed out (or an interior address) throws {@link IllegalArgumentException} and changes nothing;
+ * every call after {@link #close()} throws {@link IllegalStateException}.
+ */
+public interface OffHeapAllocator extends SegmentAllocator, AutoCloseable {
+
+    /** Allocates {@code size} bytes; 16-byte aligned when size >= 16. Size 0 gives a unique minimal block. */
+    long malloc(long size);
+
+    /** Allocates {@code size} bytes aligned to {@code alignment}, a power of two (any size, page size and beyond). */
+    long mallocAligned(long size, long alignment);
+
+    /** Allocates {@code size} zeroed bytes. */
+    long mallocZeroed(long size);
+
+    /**
+     * Resizes a block, keeping its contents up to the smaller size; stays in place when the new size
+     * fits the same size class. Address 0 behaves as {@link #malloc}.
+     */
+    long realloc(long address, long newSize);
+
+    /** Frees a block; 0 is a no-op. The size is found through the page map. */
+    void free(long address);
+
+    /**
+     * Frees a block whose requested size (or usable size) is known: the fast path, without a page-map
+     * lookup. Passing a wrong size corrupts the caches unless the allocator runs in checked mode.
+     */
+    void freeSized(long address, long size);
+
+    /** Bytes usable at {@code address}: at least what was asked for, rounded up to the size class. */
+    long usableSize(long address);
+
+    /**
+     * Allocates a segment of {@code byteSize} bytes in the global scope. Not zeroed. Give it back with
+     * {@link #free(MemorySegment)}; the garbage collector never frees it.
+     */
+    @Override
+    MemorySegment allocate(long byteSize, long byteAlignment);
+
+    /** Frees a segment obtained from {@link #allocate(long, long)}. */
+    void free(MemorySegment segment);
+
+    /**
+     * A confined arena whose zeroed segments come from this allocator and all go back on
+     * {@link Arena#close()}; segments become inaccessible at close, as with {@link Arena#ofConfined()}.
+     */
+    Arena newArena();
+
+    /** Like {@link #newArena()} but usable from any thread; its close pays the JDK's shared-arena handshake. */
+    Arena newSharedArena();
+
+    /** Numbers for code: bytes by where they are, per class and per CPU. */
+    AllocatorStats stats();
+
+    /** The same numbers as a text table for people, in the shape of TCMalloc's stats. */
+    String statsReport();
+
+    /** Which front end serves this allocator and why. */
+    FrontEndInfo frontEnd();
+
+    /** Drains every cache and returns all free pages to the OS now. */
+    void releaseMemory();
+
+    /** Returns all memory to the OS; every later call throws {@link IllegalStateException}. Idempotent. */
+    @Override
+    void close();
+}

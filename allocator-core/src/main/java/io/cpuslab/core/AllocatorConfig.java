@@ -1,0 +1,34 @@
+package io.cpuslab.core;
+
+import io.cpuslab.CpuSlab;
+
+/**
+ * Everything an allocator is built from; {@link CpuSlab.Builder} fills it in from its settings and the
+ * system properties.
+ *
+ * @param osMemory where memory comes from; null for {@link OsMemory#forThisPlatform()} (tests inject faults here)
+ */
+public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMode, CpuSlab.Index index,
+                              long perCpuCacheBytes, boolean checked, long memoryLimit, long releaseRate,
+                              OsMemory osMemory) {
+
+    public AllocatorConfig withFrontEnd(CpuSlab.FrontEnd value) {
+        return new AllocatorConfig(value, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, releaseRate, osMemory);
+    }
+
+    public AllocatorConfig withOsMemory(OsMemory value) {
+        return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, releaseRate, value);
+    }
+
+    public AllocatorConfig withChecked(boolean value) {
+        return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, value, memoryLimit, releaseRate, osMemory);
+    }
+
+    public AllocatorConfig withMemoryLimit(long value) {
+        return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, value, releaseRate, osMemory);
+    }
+
+    public AllocatorConfig withPerCpuCacheBytes(long value) {
+        return new AllocatorConfig(frontEnd, rseqMode, index, value, checked, memoryLimit, releaseRate, osMemory);
+    }
+}

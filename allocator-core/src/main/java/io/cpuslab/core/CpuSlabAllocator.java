@@ -1,0 +1,409 @@
+package io.cpuslab.core;
+
+import io.cpuslab.AllocatorStats;
+import io.cpuslab.FrontEndInfo;
+import io.cpuslab.OffHeapAllocator;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The allocator: small sizes through the per-CPU front end and its caches, large ones straight from
+ * the page heap. Built by {@link io.cpuslab.CpuSlab}.
+ *
+ * <pre>{@code
+ * OffHeapAllocator alloc = CpuSlabAllocator.create(config);
+ * }</pre>
+ *
+ * <h2>Closing safely</h2>
+ * All Java-side access to allocator memory (slab headers, zero fills, realloc copies) goes through
+ * segments scoped to one shared {@link Arena}. {@link #close()} marks the allocator closed, stops every
+ * slab for good, then closes that arena: the JDK's handshake waits out accesses in flight and makes later
+ * ones throw {@link IllegalStateException}. Only then is memory unmapped, so a call racing with close
+ * either completes or throws; it never touches unmapped memory.
+ */
+public final class CpuSlabAllocator implements OffHeapAllocator {
+    private static final System.Logger LOG = System.getLogger("io.cpuslab");
+    /** No request can be served beyond this (the page map covers 2^48 bytes of address space). */
+    private static final long MAX_REQUEST = 1L << 46;
+
+    private final OsMemory os;
+    private final Arena scope = Arena.ofShared();
+    private final PageMap pageMap = new PageMap();
+    private final PageHeap pageHeap;
+    private final CentralFreeList[] central = new CentralFreeList[SizeClasses.COUNT];
+    private final TransferCache[] transfer = new TransferCache[SizeClasses.COUNT];
+    private final long slabAddress;
+    private final long slabBytes;
+    private final SlabLayout layout;
+    private final SlabFrontEnd frontEnd;
+    private final CpuCache cpuCache;
+    private final boolean checked;
+    private final boolean global;
+    private final LongAdder largeBytes = new LongAdder();
+    private final BackgroundRelease release;
+    private volatile boolean closed;
+
+    private CpuSlabAllocator(AllocatorConfig config, FrontEndSelection.Choice choice, boolean global) {
+        this.os = config.osMemory() != null ? config.osMemory() : OsMemory.forThisPlatform();
+        this.checked = config.checked();
+        this.global = global;
+        this.pageHeap = new PageHeap(os, pageMap, config.memoryLimit(), checked);
+        for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
+            central[sc] = new CentralFreeList(sc, pageHeap, pageMap);
+            transfer[sc] = new TransferCache(sc, central[sc]);
+        }
+        int slabs = choice.provider().slabCount(config);
+        this.slabBytes = (long) slabs << SlabLayout.SHIFT;
+        this.slabAddress = os.map(slabBytes, SlabLayout.SLAB_BYTES);
+        try {
+            this.layout = new SlabLayout(view(slabAddress, slabBytes), slabs);
+            this.frontEnd = choice.provider().create(layout, config, choice.reason());
+        } catch (RuntimeException | Error e) {
+            os.unmap(slabAddress, slabBytes);
+            scope.close();
+            throw e;
+        }
+        this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes());
+        this.release = config.releaseRate() > 0 ? new BackgroundRelease(pageHeap, config.releaseRate()) : null;
+        LOG.log(System.Logger.Level.INFO, "cpuslab: {0}", frontEnd.info());
+    }
+
+    /** A new allocator; throws {@link IllegalStateException} if the requested front end cannot run. */
+    public static OffHeapAllocator create(AllocatorConfig config) {
+        return new CpuSlabAllocator(config, FrontEndSelection.select(config), false);
+    }
+
+    /** The process-wide instance behind {@link io.cpuslab.CpuSlab#global()}; it refuses to close. */
+    public static OffHeapAllocator createGlobal(AllocatorConfig config) {
+        return new CpuSlabAllocator(config, FrontEndSelection.select(config), true);
+    }
+
+    // ---- allocation ----------------------------------------------------------------------------
+
+    @Override
+    public long malloc(long size) {
+        if (size >= 0 && size <= SizeClasses.MAX_SIZE) {
+            return allocateSmall(SizeClasses.classFor(size));
+        }
+        return allocateLarge(checkSize(size), 1);
+    }
+
+    @Override
+    public long mallocAligned(long size, long alignment) {
+        if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
+            throw new IllegalArgumentException("alignment must be a power of two: " + alignment);
+        }
+        checkSize(size);
+        if (size <= SizeClasses.MAX_SIZE && alignment <= SizeClasses.PAGE_SIZE) {
+            // Spans start on a page, so objects of a class whose size is a multiple of the alignment are aligned.
+            for (int sc = SizeClasses.classFor(size); sc < SizeClasses.COUNT; sc++) {
+                if (SizeClasses.size(sc) % alignment == 0) {
+                    return allocateSmall(sc);
+                }
+            }
+        }
+        return allocateLarge(size, alignment);
+    }
+
+    @Override
+    public long mallocZeroed(long size) {
+        long address = malloc(size);
+        zero(address, size);
+        return address;
+    }
+
+    private long allocateSmall(int sc) {
+        long address;
+        try {
+            address = frontEnd.pop(sc);
+            if (address == 0) {
+                checkOpen();
+                address = cpuCache.allocate(sc);
+            }
+        } catch (IllegalStateException e) {
+            throw closedOr(e);
+        }
+        if (checked) {
+            Span span = pageMap.get(address);
+            if (!span.markLive(objectIndex(span, address))) {
+                throw new IllegalStateException("cpuslab bug: block 0x" + Long.toHexString(address) + " handed out twice");
+            }
+        }
+        return address;
+    }
+
+    private long allocateLarge(long size, long alignment) {
+        checkOpen();
+        long pages = SizeClasses.pagesFor(Math.max(size, 1));
+        Span span = pageHeap.allocateAligned(pages, Math.max(1, alignment >>> SizeClasses.PAGE_SHIFT), 0);
+        largeBytes.add(span.bytes());
+        return span.start();
+    }
+
+    private static long checkSize(long size) {
+        if (size < 0) {
+            throw new IllegalArgumentException("size must be >= 0: " + size);
+        }
+        if (size > MAX_REQUEST) {
+            throw new OutOfMemoryError("cpuslab: cannot allocate " + size + " bytes: more than the "
+                    + Bytes.format(MAX_REQUEST) + " any request can have");
+        }
+        return size;
+    }
+
+    // ---- free ------------------------------------------------------------------------------------
+
+    @Override
+    public void free(long address) {
+        if (address == 0) {
+            return;
+        }
+        Span span = owned(address, "free");
+        if (span.sizeClass == 0) {
+            if (!span.retire()) {
+                throw new IllegalArgumentException("free of 0x" + Long.toHexString(address) + ": double free");
+            }
+            largeBytes.add(-span.bytes());
+            pageHeap.free(span);
+            return;
+        }
+        if (checked && !span.markFreed(objectIndex(span, address))) {
+            throw new IllegalArgumentException("free of 0x" + Long.toHexString(address) + ": double free");
+        }
+        deallocateSmall(span.sizeClass, address);
+    }
+
+    @Override
+    public void freeSized(long address, long size) {
+        if (address == 0) {
+            return;
+        }
+        if (size < 0) {
+            throw new IllegalArgumentException("size must be >= 0: " + size);
+        }
+        if (checked || size > SizeClasses.MAX_SIZE) {
+            Span span = owned(address, "freeSized");
+            long usable = usable(span);
+            if (size > usable || (span.sizeClass != 0 && SizeClasses.classFor(size) > span.sizeClass)) {
+                throw new IllegalArgumentException("freeSized of 0x" + Long.toHexString(address) + ": size " + size
+                        + " does not fit the block (" + usable + " usable bytes)");
+            }
+            free(address);
+            return;
+        }
+        deallocateSmall(SizeClasses.classFor(size), address);
+    }
+
+    private void deallocateSmall(int sc, long address) {
+        try {
+            if (!frontEnd.push(sc, address)) {
+                checkOpen();
+                cpuCache.deallocate(sc, address);
+            }
+        } catch (IllegalStateException e) {
+            throw closedOr(e);
+        }
+    }
+
+    @Override
+    public void free(MemorySegment segment) {
+        if (!segment.isNative()) {
+            throw new IllegalArgumentException("not a native segment: " + segment);
+        }
+        free(segment.address());
+    }
+
+    /**
+     * The in-use span of a block start handed out by this allocator, or {@link IllegalArgumentException}
+     * saying what is wrong with the address. Changes nothing.
+     */
+    private Span owned(long address, String call) {
+        Span span = pageMap.get(address);
+        if (span == null || span.state() != Span.IN_USE) {
+            throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address)
+                    + ": not a block this allocator handed out (foreign address, or already freed)");
+        }
+        if (span.sizeClass == 0 ? address != span.start() : objectIndex(span, address) < 0) {
+            throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address)
+                    + ": interior pointer into a block of " + (span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass))
+                    + " bytes");
+        }
+        if (checked && span.sizeClass != 0 && !span.isLive(objectIndex(span, address))) {
+            throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address) + ": block is not allocated (already freed)");
+        }
+        return span;
+    }
+
+    /** Index of the object starting at {@code address} in a small span, or -1 if no object starts there. */
+    private static int objectIndex(Span span, long address) {
+        long offset = address - span.start();
+        int size = SizeClasses.size(span.sizeClass);
+        return offset % size == 0 && offset < (long) SizeClasses.objectsPerSpan(span.sizeClass) * size
+                ? (int) (offset / size) : -1;
+    }
+
+    private static long usable(Span span) {
+        return span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass);
+    }
+
+    // ---- realloc, usable size, segments --------------------------------------------------------------
+
+    @Override
+    public long realloc(long address, long newSize) {
+        if (address == 0) {
+            return malloc(newSize);
+        }
+        checkSize(newSize);
+        long usable = usable(owned(address, "realloc"));
+        if (newSize <= usable && newSize >= usable / 2) {
+            return address;
+        }
+        long fresh = malloc(newSize);
+        long bytes = Math.min(usable, newSize);
+        if (bytes > 0) {
+            MemorySegment.copy(view(address, bytes), 0, view(fresh, bytes), 0, bytes);
+        }
+        free(address);
+        return fresh;
+    }
+
+    @Override
+    public long usableSize(long address) {
+        return usable(owned(address, "usableSize"));
+    }
+
+    @Override
+    public MemorySegment allocate(long byteSize, long byteAlignment) {
+        return MemorySegment.ofAddress(mallocAligned(byteSize, byteAlignment)).reinterpret(byteSize);
+    }
+
+    @Override
+    public Arena newArena() {
+        checkOpen();
+        return new AllocatorArena(this, Arena.ofConfined());
+    }
+
+    @Override
+    public Arena newSharedArena() {
+        checkOpen();
+        return new AllocatorArena(this, Arena.ofShared());
+    }
+
+    void zero(long address, long bytes) {
+        if (bytes > 0) {
+            try {
+                view(address, bytes).fill((byte) 0);
+            } catch (IllegalStateException e) {
+                throw closedOr(e);
+            }
+        }
+    }
+
+    /** Allocator memory as a segment of the allocator's scope: accesses after close throw instead of faulting. */
+    private MemorySegment view(long address, long bytes) {
+        return MemorySegment.ofAddress(address).reinterpret(bytes, scope, null);
+    }
+
+    // ---- stats, release, close -------------------------------------------------------------------
+
+    @Override
+    public AllocatorStats stats() {
+        checkOpen();
+        PageHeap.Snapshot heap = pageHeap.snapshot();
+        long cpu = 0, transferred = 0, centralFree = 0, overhead = 0, smallApplication = 0;
+        List<AllocatorStats.ClassStats> classes = new ArrayList<>();
+        for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
+            int size = SizeClasses.size(sc);
+            TransferCache.Snapshot t = transfer[sc].snapshot();
+            CentralFreeList.Snapshot c = central[sc].snapshot();
+            long cpuObjects = 0;
+            for (int slab = 0; slab < cpuCache.slabs(); slab++) {
+                cpuObjects += cpuCache.objects(slab, sc);
+            }
+            long application = c.objectsOut() - t.objects() - cpuObjects;
+            cpu += cpuObjects * size;
+            transferred += (long) t.objects() * size;
+            centralFree += c.freeObjects() * size;
+            overhead += c.spans() * ((SizeClasses.pages(sc) << SizeClasses.PAGE_SHIFT) - (long) SizeClasses.objectsPerSpan(sc) * size);
+            smallApplication += application * size;
+            if (c.spans() > 0 || t.objects() > 0 || cpuObjects > 0) {
+                classes.add(new AllocatorStats.ClassStats(sc, size, application, cpuObjects, t.objects(), t.capacity(),
+                        c.freeObjects(), c.spans(), t.insertHits(), t.insertMisses(), t.removeHits(), t.removeMisses()));
+            }
+        }
+        List<AllocatorStats.SlabStats> slabs = new ArrayList<>();
+        for (int slab = 0; slab < cpuCache.slabs(); slab++) {
+            long bytes = 0;
+            for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
+                bytes += cpuCache.objects(slab, sc) * SizeClasses.size(sc);
+            }
+            slabs.add(new AllocatorStats.SlabStats(slab, bytes, cpuCache.capacityBytes(slab), cpuCache.underflows(slab),
+                    cpuCache.overflows(slab), cpuCache.drains(slab)));
+        }
+        return new AllocatorStats(smallApplication + largeBytes.sum(), cpu, transferred, centralFree, overhead,
+                heap.freeBytes(), heap.releasedBytes(), slabBytes, heap.mappedBytes() + slabBytes,
+                heap.releasedTotalBytes(), heap.pageMapHeapBytes(), List.copyOf(classes), List.copyOf(slabs));
+    }
+
+    @Override
+    public String statsReport() {
+        return StatsReport.format(stats(), frontEnd.info(), os.description());
+    }
+
+    @Override
+    public FrontEndInfo frontEnd() {
+        checkOpen();
+        return frontEnd.info();
+    }
+
+    @Override
+    public void releaseMemory() {
+        checkOpen();
+        try {
+            cpuCache.drainAll();
+        } catch (IllegalStateException e) {
+            throw closedOr(e);
+        }
+        for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
+            transfer[sc].flush();
+        }
+        pageHeap.release(Long.MAX_VALUE);
+    }
+
+    @Override
+    public void close() {
+        if (global) {
+            throw new UnsupportedOperationException("the global cpuslab allocator cannot be closed");
+        }
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (release != null) {
+                release.stop();
+            }
+            for (int slab = 0; slab < layout.slabCount(); slab++) {
+                frontEnd.stop(slab); // never started again: fast paths now miss and find the allocator closed
+            }
+            scope.close();
+            pageHeap.close();
+            os.unmap(slabAddress, slabBytes);
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("cpuslab allocator is closed");
+        }
+    }
+
+    /** After close, accesses to allocator memory fail with the JDK's "Already closed": say it in our words. */
+    private RuntimeException closedOr(IllegalStateException e) {
+        return closed ? new IllegalStateException("cpuslab allocator is closed", e) : e;
+    }
+}

@@ -1,0 +1,49 @@
+package io.cpuslab.core;
+
+import io.cpuslab.FrontEndInfo;
+
+/**
+ * The front-end SPI: the only operations whose implementation differs between the rseq and the locked
+ * front ends. Each works on the {@link SlabLayout} owned by core; core decides sizes, capacities,
+ * refill and overflow amounts and when to drain.
+ *
+ * <p>The fast path ({@link #pop}, {@link #push}) works on whatever slab the calling thread maps to right
+ * now (its CPU, or its shard). The slow-path operations name the slab they expect, from
+ * {@link #currentSlab()}; they do nothing and return 0 when the caller is no longer on it (rseq: the
+ * thread migrated) or cannot have it right now (locked: the shard is busy). None of them ever parks.
+ * {@link #stop}/{@link #start} give core exclusive access to any slab for remote work (drain, steal,
+ * close): for rseq that is the stop word plus a membarrier fence, for locked the shard lock.
+ *
+ * <pre>{@code
+ * long p = frontEnd.pop(sc);           // 0: miss, take the slow path
+ * if (!frontEnd.push(sc, p)) { ... }   // false: full or busy, take the slow path
+ * }</pre>
+ */
+public interface SlabFrontEnd {
+    /** What this front end is and why it was chosen (filled in by the provider). */
+    FrontEndInfo info();
+
+    /** Pops an object of class {@code sizeClass} from the caller's slab; 0 when empty, stopped or busy. */
+    long pop(int sizeClass);
+
+    /** Pushes an object onto the caller's slab; false when full, stopped or busy. */
+    boolean push(int sizeClass, long address);
+
+    /** The slab the caller maps to now: a hint for the slow path, which then names it. */
+    int currentSlab();
+
+    /** Raises the capacity of {@code sizeClass} in {@code slab} by up to {@code by}; returns the increase. */
+    int grow(int slab, int sizeClass, int by);
+
+    /** Pushes {@code items[from..from+count)} in order as far as capacity allows; returns how many. */
+    int pushBatch(int slab, int sizeClass, long[] items, int from, int count);
+
+    /** Pops up to {@code max} objects into {@code items[from..)}; returns how many. */
+    int popBatch(int slab, int sizeClass, long[] items, int from, int max);
+
+    /** Waits until core owns {@code slab} exclusively: no fast-path operation is in flight on it or can start. */
+    void stop(int slab);
+
+    /** Ends {@link #stop}; core's writes to the slab are visible to every later operation on it. */
+    void start(int slab);
+}

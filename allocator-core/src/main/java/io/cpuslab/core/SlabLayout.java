@@ -1,0 +1,249 @@
+package io.cpuslab.core;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The per-CPU slab layout in off-heap memory, shared by every front end: one region of
+ * {@code 1 << SHIFT} bytes per slab (per CPU for rseq, per shard for the locked front end).
+ *
+ * <pre>
+ * region(slab) = base + (slab << SHIFT)
+ * +0                 int   stop word: non-zero while the slab is stopped (remote work) or locked
+ * +4                 int   reserved (zero)
+ * +8 + 4 * sc        int   header of size class sc: bits 0..15 current, bits 16..31 end
+ * +8 * begin(sc) ... long  object addresses of class sc, LIFO: slots [begin, current) are filled,
+ *                          [current, end) are capacity not in use
+ * </pre>
+ *
+ * <p>{@code current} and {@code end} are word indexes from the region start, as in TCMalloc's
+ * {@code TcmallocSlab}; {@code begin(sc)} is the same for every slab and not stored in the region.
+ * A header of zero means "not populated": {@code current = end = 0} reads as empty (0 is below every
+ * begin) and full (current == end) at once, so fresh zero pages need no initialisation, and a drained
+ * slab can hand its pages back to the OS. Capacity ({@code end - begin}) starts at 0 and grows on
+ * demand within the per-slab byte budget, up to {@link #maxCapacity(int)}.
+ *
+ * <p>All operations here except the racy readers ({@link #length}, {@link #capacity}) require the
+ * caller to own the slab exclusively: the locked front end holds the stop word as its lock; remote
+ * work sets the stop word and fences (rseq). Ownership is taken with a volatile CAS and given up with a
+ * release store, which orders the plain header and slot accesses in between.
+ */
+public final class SlabLayout {
+    /** Bytes per slab region: 256 KiB, TCMalloc's largest per-CPU shift. */
+    public static final int SHIFT = 18;
+    public static final long SLAB_BYTES = 1L << SHIFT;
+    public static final int STOP_OFFSET = 0;
+    public static final int HEADER_OFFSET = 8;
+    /** First word of the slot arrays: right after the headers. */
+    private static final int FIRST_SLOT_WORD = (HEADER_OFFSET + 4 * SizeClasses.COUNT + 7) / 8;
+    /** Depth for the hottest small classes (8..176 B), TCMalloc's kSmallObjectDepth (2000) rounded up. */
+    private static final int SMALL_OBJECT_DEPTH = 2048;
+    private static final int SMALL_OBJECT_CLASSES = 10;
+    /** Depth for every other class, TCMalloc's kLargeObjectDepth. */
+    private static final int LARGE_OBJECT_DEPTH = 144;
+    /** The first pages keep the stop word and headers; only slot pages behind them are released. */
+    static final long RETAINED_BYTES = 64 * 1024;
+
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final int[] BEGIN = new int[SizeClasses.COUNT];
+    private static final int[] MAX_CAPACITY = new int[SizeClasses.COUNT];
+
+    static {
+        int word = FIRST_SLOT_WORD;
+        for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
+            BEGIN[sc] = word;
+            MAX_CAPACITY[sc] = sc <= SMALL_OBJECT_CLASSES ? SMALL_OBJECT_DEPTH : LARGE_OBJECT_DEPTH;
+            word += MAX_CAPACITY[sc];
+        }
+        if ((long) word * 8 > SLAB_BYTES || word > 0xFFFF) {
+            throw new ExceptionInInitializerError("slab layout needs " + word * 8 + " bytes, has " + SLAB_BYTES);
+        }
+    }
+
+    private final MemorySegment memory;
+    private final int slabCount;
+
+    /**
+     * @param memory the slab regions, {@code slabCount << SHIFT} bytes, zero-filled, aligned to
+     *               {@link #SLAB_BYTES}; a view whose scope ends when the allocator closes
+     */
+    public SlabLayout(MemorySegment memory, int slabCount) {
+        if (memory.byteSize() != (long) slabCount << SHIFT) {
+            throw new IllegalArgumentException("slab memory is " + memory.byteSize() + " bytes, needs " + ((long) slabCount << SHIFT));
+        }
+        this.memory = memory;
+        this.slabCount = slabCount;
+    }
+
+    public int slabCount() {
+        return slabCount;
+    }
+
+    /** Address of the first slab region (native front ends compute regions from it). */
+    public long address() {
+        return memory.address();
+    }
+
+    /** Word index of the first slot of class {@code sc}, the same in every slab. */
+    public static int begin(int sc) {
+        return BEGIN[sc];
+    }
+
+    /** Most objects class {@code sc} can cache in one slab. */
+    public static int maxCapacity(int sc) {
+        return MAX_CAPACITY[sc];
+    }
+
+    private static long region(int slab) {
+        return (long) slab << SHIFT;
+    }
+
+    private static long header(int slab, int sc) {
+        return region(slab) + HEADER_OFFSET + 4L * sc;
+    }
+
+    // ---- stop word -------------------------------------------------------------------------------
+
+    /** Takes exclusive ownership of {@code slab} if nobody holds it. */
+    public boolean tryStop(int slab) {
+        return INT.compareAndSet(memory, region(slab) + STOP_OFFSET, 0, 1);
+    }
+
+    /** Takes exclusive ownership of {@code slab}, spinning (never parking) while someone holds it. */
+    public void stop(int slab) {
+        for (int spins = 0; !tryStop(slab); spins++) {
+            if (spins < 64) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield(); // the holder's thread may be descheduled; let it run
+            }
+        }
+    }
+
+    /** Gives up ownership; everything written before is visible to the next owner. */
+    public void start(int slab) {
+        INT.setRelease(memory, region(slab) + STOP_OFFSET, 0);
+    }
+
+    // ---- exclusive operations (caller owns the slab) -----------------------------------------------
+
+    /** Pops the most recently pushed object of class {@code sc}, or returns 0 when there is none. */
+    public long pop(int slab, int sc) {
+        long header = header(slab, sc);
+        int current = memory.get(ValueLayout.JAVA_SHORT, header) & 0xFFFF;
+        if (current <= BEGIN[sc]) {
+            return 0;
+        }
+        current--;
+        long item = memory.get(ValueLayout.JAVA_LONG, region(slab) + 8L * current);
+        memory.set(ValueLayout.JAVA_SHORT, header, (short) current);
+        return item;
+    }
+
+    /** Pushes {@code item} if class {@code sc} has capacity left. */
+    public boolean push(int slab, int sc, long item) {
+        long header = header(slab, sc);
+        int word = memory.get(ValueLayout.JAVA_INT, header);
+        int current = word & 0xFFFF;
+        if (current >= word >>> 16) {
+            return false;
+        }
+        memory.set(ValueLayout.JAVA_LONG, region(slab) + 8L * current, item);
+        memory.set(ValueLayout.JAVA_SHORT, header, (short) (current + 1));
+        return true;
+    }
+
+    /** Pops up to {@code max} objects into {@code out[from..)}, most recent first; returns how many. */
+    public int popBatch(int slab, int sc, long[] out, int from, int max) {
+        long header = header(slab, sc);
+        int current = memory.get(ValueLayout.JAVA_SHORT, header) & 0xFFFF;
+        int n = Math.max(0, Math.min(max, current - BEGIN[sc]));
+        long slots = region(slab);
+        for (int i = 0; i < n; i++) {
+            out[from + i] = memory.get(ValueLayout.JAVA_LONG, slots + 8L * --current);
+        }
+        if (n > 0) {
+            memory.set(ValueLayout.JAVA_SHORT, header, (short) current);
+        }
+        return n;
+    }
+
+    /** Pushes {@code in[from..from+n)} for as many as capacity allows, in order; returns how many. */
+    public int pushBatch(int slab, int sc, long[] in, int from, int count) {
+        long header = header(slab, sc);
+        int word = memory.get(ValueLayout.JAVA_INT, header);
+        int current = word & 0xFFFF;
+        int n = Math.max(0, Math.min(count, (word >>> 16) - current));
+        long slots = region(slab);
+        for (int i = 0; i < n; i++) {
+            memory.set(ValueLayout.JAVA_LONG, slots + 8L * current++, in[from + i]);
+        }
+        if (n > 0) {
+            memory.set(ValueLayout.JAVA_SHORT, header, (short) current);
+        }
+        return n;
+    }
+
+    /** Raises the capacity of class {@code sc} by up to {@code by}, populating it first; returns the increase. */
+    public int grow(int slab, int sc, int by) {
+        long header = header(slab, sc);
+        int word = memory.get(ValueLayout.JAVA_INT, header);
+        int current = word & 0xFFFF;
+        int end = word >>> 16;
+        if (end == 0) {
+            current = end = BEGIN[sc];
+        }
+        int n = Math.max(0, Math.min(by, BEGIN[sc] + MAX_CAPACITY[sc] - end));
+        memory.set(ValueLayout.JAVA_INT, header, current | (end + n) << 16);
+        return n;
+    }
+
+    /** Lowers the capacity of class {@code sc} by up to {@code by}, using only capacity not holding objects. */
+    public int shrinkUnused(int slab, int sc, int by) {
+        long header = header(slab, sc);
+        int word = memory.get(ValueLayout.JAVA_INT, header);
+        int current = word & 0xFFFF;
+        int end = word >>> 16;
+        int n = Math.max(0, Math.min(by, end - current));
+        if (n > 0) {
+            memory.set(ValueLayout.JAVA_SHORT, header + 2, (short) (end - n));
+        }
+        return n;
+    }
+
+    /**
+     * Moves every object of class {@code sc} into {@code out} (at least {@link #maxCapacity} long) and
+     * unpopulates the class (capacity 0); returns how many objects there were.
+     */
+    public int drain(int slab, int sc, long[] out) {
+        int n = popBatch(slab, sc, out, 0, MAX_CAPACITY[sc]);
+        memory.set(ValueLayout.JAVA_INT, header(slab, sc), 0);
+        return n;
+    }
+
+    // ---- racy readers (any thread; for policy and statistics) --------------------------------------
+
+    /** Objects cached for class {@code sc} in {@code slab}, read without ownership. */
+    public int length(int slab, int sc) {
+        int word = (int) INT.getOpaque(memory, header(slab, sc));
+        return Math.max(0, (word & 0xFFFF) - BEGIN[sc]);
+    }
+
+    /** Capacity of class {@code sc} in {@code slab}, read without ownership. */
+    public int capacity(int slab, int sc) {
+        int word = (int) INT.getOpaque(memory, header(slab, sc));
+        int end = word >>> 16;
+        return end == 0 ? 0 : end - BEGIN[sc];
+    }
+
+    /** Whether the stop word of {@code slab} is set right now. */
+    public boolean isStopped(int slab) {
+        return (int) INT.getOpaque(memory, region(slab) + STOP_OFFSET) != 0;
+    }
+
+    /** Offset of the first slab byte that may be handed back to the OS once the slab is drained. */
+    static long releasableOffset(int slab) {
+        return region(slab) + RETAINED_BYTES;
+    }
+}

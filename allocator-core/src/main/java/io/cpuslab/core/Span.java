@@ -1,0 +1,111 @@
+package io.cpuslab.core;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A run of pages: either in use (carved into objects of one size class, or one large allocation) or
+ * a free run in the page heap.
+ *
+ * <p>In-use spans are created fresh for every allocation from the page heap and never become in use
+ * again once freed, so a stale page-map entry can only ever point to a span whose state says it is not
+ * in use. Free runs are mutable (start and length change as they are split and merged) and are only
+ * touched under the page heap's lock. The object bookkeeping of small spans ({@link #freeIndexes},
+ * bucket links) is guarded by the owning {@link CentralFreeList}'s lock. Nothing is ever written into
+ * the user's memory.
+ */
+final class Span {
+    static final int IN_USE = 1;
+    /** An in-use span that was given back; terminal. */
+    static final int RETIRED = 2;
+    static final int FREE_BACKED = 3;
+    static final int FREE_RELEASED = 4;
+    /** A free run absorbed by a neighbour; terminal. */
+    static final int MERGED = 5;
+
+    private static final VarHandle STATE;
+    private static final VarHandle LIVE_BITS = MethodHandles.arrayElementVarHandle(long[].class);
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(Span.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    long startPage;
+    long pages;
+    /** 0 for large allocations and free runs. */
+    final int sizeClass;
+    private volatile int state;
+
+    // Small spans only, guarded by the CentralFreeList lock.
+    short[] freeIndexes;
+    int freeCount;
+    int bucket = -1;
+    Span prev;
+    Span next;
+    /** Checked mode: one bit per object, set while the application owns it. */
+    final long[] liveBits;
+
+    Span(long startPage, long pages, int sizeClass, int state, boolean tracked) {
+        this.startPage = startPage;
+        this.pages = pages;
+        this.sizeClass = sizeClass;
+        this.state = state;
+        int objects = sizeClass == 0 ? 1 : SizeClasses.objectsPerSpan(sizeClass);
+        this.liveBits = tracked ? new long[(objects + 63) >>> 6] : null;
+    }
+
+    long start() {
+        return startPage << SizeClasses.PAGE_SHIFT;
+    }
+
+    long bytes() {
+        return pages << SizeClasses.PAGE_SHIFT;
+    }
+
+    long endPage() {
+        return startPage + pages;
+    }
+
+    int state() {
+        return state;
+    }
+
+    void state(int newState) {
+        state = newState;
+    }
+
+    boolean isFree() {
+        int s = state;
+        return s == FREE_BACKED || s == FREE_RELEASED;
+    }
+
+    /** Atomically retires an in-use span; false if it was already given back (a double free). */
+    boolean retire() {
+        return STATE.compareAndSet(this, IN_USE, RETIRED);
+    }
+
+    /** Checked mode: marks object {@code index} as owned by the application; false if it already was. */
+    boolean markLive(int index) {
+        long bit = 1L << index;
+        return ((long) LIVE_BITS.getAndBitwiseOr(liveBits, index >>> 6, bit) & bit) == 0;
+    }
+
+    /** Checked mode: marks object {@code index} as given back; false if it was not owned (a double free). */
+    boolean markFreed(int index) {
+        long bit = 1L << index;
+        return ((long) LIVE_BITS.getAndBitwiseAnd(liveBits, index >>> 6, ~bit) & bit) != 0;
+    }
+
+    boolean isLive(int index) {
+        return ((long) LIVE_BITS.getOpaque(liveBits, index >>> 6) & (1L << index)) != 0;
+    }
+
+    @Override
+    public String toString() {
+        return "Span[0x" + Long.toHexString(start()) + ", " + pages + " pages, class " + sizeClass + ", state " + state + "]";
+    }
+}
