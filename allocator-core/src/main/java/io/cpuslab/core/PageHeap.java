@@ -11,9 +11,11 @@ import java.util.TreeSet;
  *
  * <p>Free runs live in two best-fit sets, one for runs whose memory is still backed (fast to reuse) and
  * one for released runs (the OS took the memory back; it reads as zero and costs a page fault per page
- * when reused). New regions enter as released: they were never touched. A backed run that meets a
- * released neighbour is released first, so free runs always merge fully (TCMalloc's legacy page heap
- * does the same).
+ * when reused). New regions enter as released: they were never touched. Runs merge only with
+ * neighbours in the same state: merging a freed span into the untouched rest of its region would force
+ * an {@code madvise} on every free and a page fault on every reuse. A backed run joins its released
+ * neighbours when it is released itself. Address space is cheap, so a request no single run can serve
+ * simply maps a new region.
  *
  * <p>The memory limit bounds backed memory: pages in use plus free backed pages. Reaching it first
  * releases free backed pages; only a request that cannot fit even then fails, with an
@@ -147,33 +149,24 @@ final class PageHeap {
         insertFree(coalesce(run));
     }
 
-    /** Merges {@code run} (not yet in a free set) with free neighbours and returns the merged run. */
+    /** Merges {@code run} (not yet in a free set) with free neighbours in its state; returns the merged run. */
     private Span coalesce(Span run) {
         Span before = pageMap.get((run.startPage - 1) << SizeClasses.PAGE_SHIFT);
-        if (before != null && before.isFree() && before.endPage() == run.startPage) {
+        if (before != null && before.state() == run.state() && before.endPage() == run.startPage) {
+            removeFree(before);
             run = merge(before, run);
         }
         Span after = pageMap.get(run.endPage() << SizeClasses.PAGE_SHIFT);
-        if (after != null && after.isFree() && after.startPage == run.endPage()) {
+        if (after != null && after.state() == run.state() && after.startPage == run.endPage()) {
+            removeFree(after);
             run = merge(run, after);
         }
         return run;
     }
 
-    /** Merges two adjacent runs; the free-set member among them leaves its set. Mixed states release first. */
-    private Span merge(Span low, Span high) {
-        for (Span s : new Span[] {low, high}) {
-            if (backed.contains(s) || released.contains(s)) {
-                removeFree(s);
-            }
-        }
-        int state = low.state() == high.state() ? low.state() : Span.FREE_RELEASED;
-        for (Span s : new Span[] {low, high}) {
-            if (state == Span.FREE_RELEASED && s.state() == Span.FREE_BACKED) {
-                releaseMemory(s);
-            }
-        }
-        Span merged = new Span(low.startPage, low.pages + high.pages, 0, state, false);
+    /** One run covering two adjacent runs of the same state; both become {@link Span#MERGED}. */
+    private static Span merge(Span low, Span high) {
+        Span merged = new Span(low.startPage, low.pages + high.pages, 0, low.state(), false);
         low.state(Span.MERGED);
         high.state(Span.MERGED);
         return merged;
@@ -219,16 +212,12 @@ final class PageHeap {
     private long releaseRun(Span run) {
         long pages = run.pages;
         removeFree(run);
-        releaseMemory(run);
+        os.release(run.start(), run.bytes());
+        releasedTotalBytes += run.bytes();
         Span copy = new Span(run.startPage, run.pages, 0, Span.FREE_RELEASED, false);
         run.state(Span.MERGED);
         insertFree(coalesce(copy));
         return pages;
-    }
-
-    private void releaseMemory(Span run) {
-        os.release(run.start(), run.bytes());
-        releasedTotalBytes += run.bytes();
     }
 
     /** Unmaps every region. Spans handed out before are invalid afterwards. */

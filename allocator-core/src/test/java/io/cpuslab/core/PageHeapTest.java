@@ -1,0 +1,160 @@
+package io.cpuslab.core;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PageHeapTest {
+    private final FaultyMemory os = new FaultyMemory();
+    private final PageMap map = new PageMap();
+    private PageHeap heap = new PageHeap(os, map, Long.MAX_VALUE, false);
+
+    @AfterEach
+    void close() {
+        heap.close();
+    }
+
+    private static MemorySegment memory(Span span) {
+        return MemorySegment.ofAddress(span.start()).reinterpret(span.bytes());
+    }
+
+    @Test
+    void spansArePageAlignedDisjointAndMapped() {
+        Span a = heap.allocate(3, 0);
+        Span b = heap.allocate(5, 0);
+        assertEquals(0, a.start() % SizeClasses.PAGE_SIZE);
+        assertTrue(a.endPage() <= b.startPage || b.endPage() <= a.startPage);
+        assertSame(a, map.get(a.start() + 2 * SizeClasses.PAGE_SIZE + 5));
+        memory(a).fill((byte) 1);
+        memory(b).fill((byte) 2);
+        assertEquals(1, memory(a).get(ValueLayout.JAVA_BYTE, a.bytes() - 1));
+        assertEquals(8 * SizeClasses.PAGE_SIZE, heap.snapshot().inUseBytes());
+    }
+
+    @Test
+    void freedNeighboursCoalesceIntoOneRun() {
+        Span a = heap.allocate(4, 0);
+        Span b = heap.allocate(4, 0);
+        Span c = heap.allocate(4, 0);
+        int runsBefore = heap.snapshot().freeRuns();
+        for (Span s : new Span[] {a, c, b}) {
+            assertTrue(s.retire());
+            heap.free(s);
+        }
+        assertEquals(runsBefore + 1, heap.snapshot().freeRuns(), "one backed run beside the untouched rest of the region");
+        assertEquals(12 * SizeClasses.PAGE_SIZE, heap.snapshot().freeBytes());
+        assertEquals(0, heap.snapshot().inUseBytes());
+        // The merged run serves a request as big as all three together, without growing the heap.
+        int maps = os.maps.get();
+        heap.allocate(12, 0);
+        assertEquals(maps, os.maps.get());
+    }
+
+    @Test
+    void partsAlwaysAddUpToMappedBytes() {
+        Span[] spans = new Span[50];
+        for (int i = 0; i < spans.length; i++) {
+            spans[i] = heap.allocate(1 + i % 7, 0);
+        }
+        for (int i = 0; i < spans.length; i += 2) {
+            spans[i].retire();
+            heap.free(spans[i]);
+        }
+        heap.release(20 * SizeClasses.PAGE_SIZE);
+        PageHeap.Snapshot s = heap.snapshot();
+        assertEquals(s.mappedBytes(), s.inUseBytes() + s.freeBytes() + s.releasedBytes());
+    }
+
+    @Test
+    void freeingKeepsMemoryBackedForQuickReuse() {
+        for (int i = 0; i < 100; i++) {
+            Span big = heap.allocate(128, 0); // 1 MiB, next to the untouched rest of the region
+            memory(big).set(ValueLayout.JAVA_LONG, 0, i);
+            big.retire();
+            heap.free(big);
+        }
+        assertEquals(0, os.releases.get(), "no madvise until someone asks for a release");
+        assertEquals(1, os.maps.get());
+    }
+
+    @Test
+    void alignedSpansStartOnTheirAlignment() {
+        heap.allocate(1, 0); // make the next free page unaligned
+        for (long align : new long[] {2, 4, 16, 64, 256}) {
+            Span s = heap.allocateAligned(3, align, 0);
+            assertEquals(0, s.startPage % align, "alignment " + align + " pages");
+        }
+        PageHeap.Snapshot s = heap.snapshot();
+        assertEquals(s.mappedBytes(), s.inUseBytes() + s.freeBytes() + s.releasedBytes());
+    }
+
+    @Test
+    void releasedPagesGoBackToTheOsAndReadAsZero() {
+        Span a = heap.allocate(16, 0);
+        memory(a).fill((byte) 7);
+        a.retire();
+        heap.free(a);
+        long released = heap.release(Long.MAX_VALUE);
+        assertTrue(released >= a.bytes());
+        assertEquals(0, heap.snapshot().freeBytes());
+        Span again = heap.allocate(16, 0);
+        assertEquals(0, memory(again).get(ValueLayout.JAVA_LONG, 0), "released memory reads as zero");
+        assertEquals(0, memory(again).get(ValueLayout.JAVA_LONG, again.bytes() - 8));
+    }
+
+    @Test
+    void limitRejectsWhatCannotFitAndTheHeapStaysUsable() {
+        heap.close();
+        heap = new PageHeap(os, map, 100 * SizeClasses.PAGE_SIZE, false);
+        Span a = heap.allocate(80, 0);
+        OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> heap.allocate(30, 0));
+        assertTrue(e.getMessage().contains("memory limit 800 KiB"), e.getMessage());
+        assertTrue(e.getMessage().contains("240 KiB"), e.getMessage());
+        a.retire();
+        heap.free(a);
+        assertEquals(30 * SizeClasses.PAGE_SIZE, heap.allocate(30, 0).bytes());
+    }
+
+    @Test
+    void limitReleasesFreeBackedPagesBeforeFailing() {
+        heap.close();
+        heap = new PageHeap(os, map, 100 * SizeClasses.PAGE_SIZE, false);
+        Span a = heap.allocate(90, 0);
+        Span pin = heap.allocate(5, 0);
+        a.retire();
+        heap.free(a); // 90 free backed pages + 5 in use
+        Span big = heap.allocateAligned(60, 64, 0); // needs fresh pages: the free backed ones must be released
+        PageHeap.Snapshot s = heap.snapshot();
+        assertTrue(s.inUseBytes() + s.freeBytes() <= 100 * SizeClasses.PAGE_SIZE, s.toString());
+        assertFalse(pin.isFree());
+        assertEquals(60, big.pages);
+    }
+
+    @Test
+    void failedMapGivesOutOfMemoryAndChangesNothing() {
+        Span a = heap.allocate(1, 0);
+        PageHeap.Snapshot before = heap.snapshot();
+        os.failing(true);
+        OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> heap.allocate(100_000, 0));
+        assertTrue(e.getMessage().contains("simulated"), e.getMessage());
+        assertEquals(before, heap.snapshot());
+        os.failing(false);
+        assertEquals(100_000, heap.allocate(100_000, 0).pages);
+        a.retire();
+        heap.free(a);
+    }
+
+    @Test
+    void closedHeapRefusesWork() {
+        heap.close();
+        assertThrows(IllegalStateException.class, () -> heap.allocate(1, 0));
+    }
+}
