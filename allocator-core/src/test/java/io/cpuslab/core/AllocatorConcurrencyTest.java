@@ -1,0 +1,192 @@
+package io.cpuslab.core;
+
+import io.cpuslab.AllocatorStats;
+import io.cpuslab.CpuSlab;
+import io.cpuslab.OffHeapAllocator;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Many threads against one allocator, every front end: more threads than cores, mixed sizes, frees on
+ * the allocating thread and on others, each block's contents checked on free; 10,000 virtual threads;
+ * close racing with work.
+ */
+public abstract class AllocatorConcurrencyTest {
+    protected abstract CpuSlab.FrontEnd frontEnd();
+
+    protected AllocatorConfig config() {
+        return new AllocatorConfig(frontEnd(), CpuSlab.RseqMode.COMPLIANT, CpuSlab.Index.CPU,
+                CpuSlab.DEFAULT_PER_CPU_CACHE_BYTES, false, Long.MAX_VALUE, 0, null);
+    }
+
+    private record Block(long address, long size) {
+    }
+
+    /** Mostly small, some medium, a few large: the mix a server sees. */
+    private static long size(SplittableRandom random) {
+        int kind = random.nextInt(100);
+        return kind < 70 ? random.nextInt(1025) : kind < 97 ? 1024 + random.nextInt(256 * 1024) : 256 * 1024 + random.nextInt(2 << 20);
+    }
+
+    @Test
+    void randomMixedWorkFromManyThreadsNeverOverlapsOrCorrupts() throws InterruptedException {
+        int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
+        int operations = 40_000;
+        try (OffHeapAllocator a = CpuSlabAllocator.create(config())) {
+            ConcurrentHashMap<Long, Long> live = new ConcurrentHashMap<>();
+            ConcurrentLinkedQueue<Block> handoff = new ConcurrentLinkedQueue<>();
+            AtomicReference<String> failure = new AtomicReference<>();
+            AtomicLong crossThreadFrees = new AtomicLong();
+            CountDownLatch done = new CountDownLatch(threads);
+            for (int t = 0; t < threads; t++) {
+                long seed = t;
+                Thread.ofPlatform().name("mixed-" + t).start(() -> {
+                    try {
+                        SplittableRandom random = new SplittableRandom(seed);
+                        List<Block> mine = new ArrayList<>();
+                        for (int i = 0; i < operations && failure.get() == null; i++) {
+                            int op = random.nextInt(100);
+                            if (op < 50 || mine.size() < 16) {
+                                long size = size(random);
+                                long p = a.malloc(size);
+                                if (live.putIfAbsent(p, size) != null) {
+                                    failure.compareAndSet(null, "0x" + Long.toHexString(p) + " handed out while live");
+                                }
+                                BlockPattern.fill(p, size);
+                                mine.add(new Block(p, size));
+                            } else if (op < 80) {
+                                release(a, mine.remove(random.nextInt(mine.size())), live, failure, random);
+                            } else if (op < 90) {
+                                handoff.add(mine.remove(random.nextInt(mine.size())));
+                            } else {
+                                Block other = handoff.poll();
+                                if (other != null) {
+                                    release(a, other, live, failure, random);
+                                    crossThreadFrees.incrementAndGet();
+                                }
+                            }
+                        }
+                        for (Block b : mine) {
+                            release(a, b, live, failure, random);
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e.toString());
+                    } finally {
+                        done.countDown();
+                    }
+                });
+            }
+            done.await();
+            for (Block b; (b = handoff.poll()) != null; ) {
+                release(a, b, live, failure, new SplittableRandom(0));
+            }
+            assertNull(failure.get());
+            assertTrue(crossThreadFrees.get() > 1000, "cross-thread frees happened: " + crossThreadFrees);
+            AllocatorStats s = a.stats();
+            assertEquals(0, s.applicationBytes(), "bytes in use back to 0");
+            assertEquals(s.mappedBytes(), s.applicationBytes() + s.cpuCacheBytes() + s.transferCacheBytes()
+                    + s.centralCacheBytes() + s.spanOverheadBytes() + s.pageHeapFreeBytes() + s.releasedBytes()
+                    + s.metadataBytes());
+        }
+    }
+
+    private static void release(OffHeapAllocator a, Block b, ConcurrentHashMap<Long, Long> live,
+                                AtomicReference<String> failure, SplittableRandom random) {
+        String broken = BlockPattern.check(b.address(), b.size());
+        if (broken != null) {
+            failure.compareAndSet(null, broken);
+        }
+        live.remove(b.address());
+        if (random.nextBoolean()) {
+            a.free(b.address());
+        } else {
+            a.freeSized(b.address(), b.size());
+        }
+    }
+
+    @Test
+    void tenThousandVirtualThreadsAllocateAndFreeCorrectly() throws InterruptedException {
+        try (OffHeapAllocator a = CpuSlabAllocator.create(config());
+             ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            AtomicReference<String> failure = new AtomicReference<>();
+            for (int t = 0; t < 10_000; t++) {
+                long seed = t;
+                executor.execute(() -> {
+                    SplittableRandom random = new SplittableRandom(seed);
+                    List<Block> blocks = new ArrayList<>();
+                    for (int i = 0; i < 8; i++) {
+                        long size = random.nextInt(4097);
+                        long p = a.malloc(size);
+                        BlockPattern.fill(p, size);
+                        blocks.add(new Block(p, size));
+                        Thread.yield(); // lets the scheduler move this thread to another carrier
+                    }
+                    for (Block b : blocks) {
+                        String broken = BlockPattern.check(b.address(), b.size());
+                        if (broken != null) {
+                            failure.compareAndSet(null, broken);
+                        }
+                        a.free(b.address());
+                    }
+                });
+            }
+            executor.shutdown();
+            assertTrue(executor.awaitTermination(2, java.util.concurrent.TimeUnit.MINUTES));
+            assertNull(failure.get());
+            AllocatorStats s = a.stats();
+            assertEquals(0, s.applicationBytes());
+            long bound = (long) s.slabs().size() * CpuSlab.DEFAULT_PER_CPU_CACHE_BYTES;
+            assertTrue(s.cpuCacheBytes() <= bound, "per-CPU caches bounded by slabs, not threads: " + s.cpuCacheBytes());
+        }
+    }
+
+    @Test
+    void closeRacingWithWorkEitherCompletesOrThrowsIllegalState() throws InterruptedException {
+        for (int round = 0; round < 5; round++) {
+            OffHeapAllocator a = CpuSlabAllocator.create(config());
+            int threads = 4;
+            AtomicReference<Throwable> unexpected = new AtomicReference<>();
+            CountDownLatch started = new CountDownLatch(threads);
+            CountDownLatch done = new CountDownLatch(threads);
+            for (int t = 0; t < threads; t++) {
+                long seed = t;
+                Thread.ofPlatform().start(() -> {
+                    SplittableRandom random = new SplittableRandom(seed);
+                    started.countDown();
+                    try {
+                        while (true) {
+                            long size = random.nextInt(3) == 0 ? 300_000 : random.nextInt(2000);
+                            long p = a.mallocZeroed(size);
+                            a.free(p);
+                        }
+                    } catch (IllegalStateException expected) {
+                        // closed under our feet: the documented outcome
+                    } catch (Throwable e) {
+                        unexpected.compareAndSet(null, e);
+                    } finally {
+                        done.countDown();
+                    }
+                });
+            }
+            started.await();
+            Thread.sleep(20);
+            a.close();
+            done.await();
+            assertNull(unexpected.get());
+        }
+    }
+}

@@ -1,0 +1,369 @@
+package io.cpuslab.core;
+
+import io.cpuslab.AllocatorStats;
+import io.cpuslab.CpuSlab;
+import io.cpuslab.OffHeapAllocator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What every front end must satisfy through the public API: alignment, sizes, contents, bad input as
+ * DESIGN.md's table says, stats that add up, release and close. Each front-end module runs it with a
+ * subclass that names its front end.
+ */
+public abstract class AllocatorContractTest {
+    private final List<OffHeapAllocator> created = new ArrayList<>();
+
+    /** The front end under test. */
+    protected abstract CpuSlab.FrontEnd frontEnd();
+
+    protected AllocatorConfig config() {
+        return new AllocatorConfig(frontEnd(), CpuSlab.RseqMode.COMPLIANT, CpuSlab.Index.CPU,
+                CpuSlab.DEFAULT_PER_CPU_CACHE_BYTES, false, Long.MAX_VALUE, 0, null);
+    }
+
+    protected OffHeapAllocator allocator(AllocatorConfig config) {
+        OffHeapAllocator allocator = CpuSlabAllocator.create(config);
+        created.add(allocator);
+        return allocator;
+    }
+
+    protected OffHeapAllocator allocator() {
+        return allocator(config());
+    }
+
+    @AfterEach
+    void closeAll() {
+        created.forEach(OffHeapAllocator::close);
+    }
+
+    private static MemorySegment at(long address, long size) {
+        return MemorySegment.ofAddress(address).reinterpret(size);
+    }
+
+    // ---- sizes, alignment, contents ----
+
+    @Test
+    void blocksAreAlignedDistinctAndAtLeastAsBigAsAsked() {
+        OffHeapAllocator a = allocator();
+        Set<Long> seen = new HashSet<>();
+        for (long size : new long[] {1, 8, 15, 16, 17, 100, 1024, 1025, 4096, 40_000, 262_144, 262_145, 3_000_000}) {
+            for (int i = 0; i < 20; i++) {
+                long p = a.malloc(size);
+                assertTrue(seen.add(p), "address handed out twice");
+                assertTrue(a.usableSize(p) >= size);
+                if (size >= 16) {
+                    assertEquals(0, p % 16, "16-byte alignment for size " + size);
+                }
+                at(p, size).fill((byte) 0x33);
+            }
+        }
+    }
+
+    @Test
+    void sizeZeroGivesUniqueMinimalBlocks() {
+        OffHeapAllocator a = allocator();
+        long p = a.malloc(0), q = a.malloc(0);
+        assertNotEquals(0, p);
+        assertNotEquals(p, q);
+        assertEquals(8, a.usableSize(p));
+        a.free(p);
+        a.free(q);
+    }
+
+    @Test
+    void alignedBlocksHonourEveryPowerOfTwo() {
+        OffHeapAllocator a = allocator();
+        for (long alignment = 1; alignment <= 1 << 21; alignment <<= 1) {
+            for (long size : new long[] {0, 1, 100, 5000, 300_000}) {
+                long p = a.mallocAligned(size, alignment);
+                assertEquals(0, p % alignment, "alignment " + alignment + " size " + size);
+                at(p, Math.max(1, size)).fill((byte) 1);
+                a.free(p);
+            }
+        }
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void zeroedBlocksAreZeroEvenWhenReused() {
+        OffHeapAllocator a = allocator();
+        for (long size : new long[] {64, 3000, 500_000}) {
+            long dirty = a.malloc(size);
+            at(dirty, size).fill((byte) 0xFF);
+            a.free(dirty);
+            long p = a.mallocZeroed(size);
+            for (long i = 0; i < size; i += 8) {
+                assertEquals(0, at(p, size).get(ValueLayout.JAVA_LONG, i));
+            }
+            a.free(p);
+        }
+    }
+
+    @Test
+    void reallocKeepsContentsAndStaysInPlaceWithinTheClass() {
+        OffHeapAllocator a = allocator();
+        long p = a.malloc(100); // 112-byte class
+        for (int i = 0; i < 100; i++) {
+            at(p, 100).set(ValueLayout.JAVA_BYTE, i, (byte) i);
+        }
+        assertEquals(p, a.realloc(p, 110), "same class: in place");
+        long q = a.realloc(p, 100_000);
+        for (int i = 0; i < 100; i++) {
+            assertEquals((byte) i, at(q, 100).get(ValueLayout.JAVA_BYTE, i));
+        }
+        long r = a.realloc(q, 10);
+        for (int i = 0; i < 10; i++) {
+            assertEquals((byte) i, at(r, 10).get(ValueLayout.JAVA_BYTE, i));
+        }
+        a.free(r);
+        long fresh = a.realloc(0, 50);
+        assertTrue(a.usableSize(fresh) >= 50);
+        a.free(fresh);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void segmentsAndArenasComeFromTheAllocator() throws Exception {
+        OffHeapAllocator a = allocator();
+        MemorySegment s = a.allocate(100, 64);
+        assertEquals(100, s.byteSize());
+        assertEquals(0, s.address() % 64);
+        a.free(s);
+        assertThrows(IllegalArgumentException.class, () -> a.free(MemorySegment.ofArray(new byte[8])));
+
+        MemorySegment kept;
+        try (Arena arena = a.newArena()) {
+            kept = arena.allocate(ValueLayout.JAVA_LONG, 1000);
+            assertEquals(0, kept.get(ValueLayout.JAVA_LONG, 8 * 999), "arena segments are zeroed");
+            kept.set(ValueLayout.JAVA_LONG, 0, 42);
+            MemorySegment other = arena.allocate(10);
+            CompletableFuture<Throwable> fromOtherThread = new CompletableFuture<>();
+            Thread.ofPlatform().start(() -> {
+                try {
+                    arena.allocate(10);
+                    fromOtherThread.complete(null);
+                } catch (Throwable e) {
+                    fromOtherThread.complete(e);
+                }
+            });
+            assertTrue(fromOtherThread.get() instanceof WrongThreadException, "confined: " + fromOtherThread.get());
+            assertTrue(a.stats().applicationBytes() >= 8000 + other.byteSize());
+        }
+        assertThrows(IllegalStateException.class, () -> kept.get(ValueLayout.JAVA_LONG, 0), "arena closed");
+        assertEquals(0, a.stats().applicationBytes(), "closing the arena freed everything");
+
+        try (Arena shared = a.newSharedArena()) {
+            CompletableFuture.runAsync(() -> shared.allocate(1000).fill((byte) 1)).join();
+            shared.allocate(1 << 20);
+        }
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    // ---- bad input and faults (DESIGN.md table) ----
+
+    @Test
+    void negativeSizesAndBadAlignmentsNameTheValue() {
+        OffHeapAllocator a = allocator();
+        assertMessage(IllegalArgumentException.class, "-5", () -> a.malloc(-5));
+        assertMessage(IllegalArgumentException.class, "-1", () -> a.mallocZeroed(-1));
+        assertMessage(IllegalArgumentException.class, "24", () -> a.mallocAligned(64, 24));
+        assertMessage(IllegalArgumentException.class, "0", () -> a.mallocAligned(64, 0));
+        assertMessage(IllegalArgumentException.class, "-7", () -> a.allocate(-7, 8));
+        long p = a.malloc(10);
+        assertMessage(IllegalArgumentException.class, "-3", () -> a.realloc(p, -3));
+        assertEquals(16, a.usableSize(p), "block untouched by the failed realloc");
+    }
+
+    @Test
+    void hugeRequestsThrowOutOfMemoryAndTheAllocatorStaysUsable() {
+        OffHeapAllocator a = allocator();
+        assertMessage(OutOfMemoryError.class, String.valueOf(Long.MAX_VALUE), () -> a.malloc(Long.MAX_VALUE));
+        long p = a.malloc(64);
+        a.free(p);
+    }
+
+    @Test
+    void memoryLimitGivesOutOfMemoryWithSizeAndLimitAndTheAllocatorStaysUsable() {
+        OffHeapAllocator a = allocator(config().withMemoryLimit(64L << 20));
+        long big = a.malloc(40L << 20);
+        OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> a.malloc(30L << 20));
+        assertTrue(e.getMessage().contains("30 MiB") && e.getMessage().contains("memory limit 64 MiB"), e.getMessage());
+        long small = a.malloc(1000);
+        a.free(big);
+        long again = a.malloc(30L << 20);
+        a.free(again);
+        a.free(small);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void failingOsMemoryGivesOutOfMemoryAndWorkResumesAfterwards() {
+        FaultyMemory os = new FaultyMemory();
+        OffHeapAllocator a = allocator(config().withOsMemory(os));
+        long first = a.malloc(100);
+        os.failing(true);
+        assertThrows(OutOfMemoryError.class, () -> a.malloc(100L << 20));
+        List<Long> small = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            small.add(a.malloc(100)); // the mapped region still has room: small blocks keep coming
+        }
+        os.failing(false);
+        long big = a.malloc(100L << 20);
+        at(big, 100L << 20).set(ValueLayout.JAVA_LONG, (100L << 20) - 8, 1);
+        a.free(big);
+        small.forEach(a::free);
+        a.free(first);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void foreignAndInteriorFreesAreRejectedAndChangeNothing() {
+        OffHeapAllocator a = allocator();
+        long small = a.malloc(100);
+        long large = a.malloc(1 << 20);
+        AllocatorStats before = a.stats();
+        try (Arena arena = Arena.ofConfined()) {
+            long foreign = arena.allocate(64).address();
+            assertMessage(IllegalArgumentException.class, "not a block this allocator handed out", () -> a.free(foreign));
+            assertMessage(IllegalArgumentException.class, "not a block", () -> a.usableSize(foreign));
+            assertMessage(IllegalArgumentException.class, "not a block", () -> a.realloc(foreign, 10));
+        }
+        assertMessage(IllegalArgumentException.class, "interior", () -> a.free(small + 16));
+        assertMessage(IllegalArgumentException.class, "interior", () -> a.free(large + 8192));
+        assertMessage(IllegalArgumentException.class, "interior", () -> a.free(small + 1));
+        assertEquals(before.applicationBytes(), a.stats().applicationBytes());
+        a.free(small);
+        a.free(large);
+    }
+
+    @Test
+    void doubleFreeOfALargeBlockIsAlwaysRejected() {
+        OffHeapAllocator a = allocator();
+        long large = a.malloc(1 << 20);
+        a.free(large);
+        assertMessage(IllegalArgumentException.class, "free of 0x", () -> a.free(large));
+    }
+
+    @Test
+    void checkedModeRejectsEveryDoubleFreeAndWrongSize() {
+        OffHeapAllocator a = allocator(config().withChecked(true));
+        long p = a.malloc(48);
+        long keep = a.malloc(48); // keeps the span alive, so only the live bit can tell
+        a.free(p);
+        assertMessage(IllegalArgumentException.class, "already freed", () -> a.free(p));
+        assertMessage(IllegalArgumentException.class, "already freed", () -> a.freeSized(p, 48));
+        assertMessage(IllegalArgumentException.class, "does not fit", () -> a.freeSized(keep, 500));
+        a.freeSized(keep, 48);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void everyCallAfterCloseThrowsIllegalState() {
+        OffHeapAllocator a = allocator();
+        long p = a.malloc(64);
+        a.close();
+        a.close(); // idempotent
+        List<Runnable> calls = List.of(() -> a.malloc(64), () -> a.malloc(1 << 20), () -> a.mallocZeroed(10),
+                () -> a.mallocAligned(10, 4096), () -> a.free(p), () -> a.freeSized(p, 64), () -> a.realloc(p, 10),
+                () -> a.allocate(10, 8), () -> a.stats(), () -> a.statsReport(), () -> a.frontEnd(),
+                () -> a.releaseMemory(), () -> a.newArena());
+        for (Runnable call : calls) {
+            assertThrows(IllegalStateException.class, call::run);
+        }
+    }
+
+    @Test
+    void theGlobalInstanceCannotBeClosed() {
+        OffHeapAllocator global = CpuSlab.global();
+        assertThrows(UnsupportedOperationException.class, global::close);
+        global.free(global.malloc(10));
+    }
+
+    // ---- stats and release ----
+
+    @Test
+    void statsPartsAddUpToMappedAndApplicationBytesMatchWhatIsLive() {
+        OffHeapAllocator a = allocator();
+        Random random = new Random(7);
+        List<Long> live = new ArrayList<>();
+        long expected = 0;
+        for (int i = 0; i < 20_000; i++) {
+            if (!live.isEmpty() && random.nextInt(3) == 0) {
+                long p = live.remove(random.nextInt(live.size()));
+                expected -= a.usableSize(p);
+                a.free(p);
+            } else {
+                long size = random.nextInt(20) == 0 ? 300_000 + random.nextInt(1 << 20) : random.nextInt(5000);
+                long p = a.malloc(size);
+                expected += a.usableSize(p);
+                live.add(p);
+            }
+        }
+        AllocatorStats s = a.stats();
+        assertEquals(expected, s.applicationBytes());
+        assertEquals(s.mappedBytes(), s.applicationBytes() + s.cpuCacheBytes() + s.transferCacheBytes()
+                + s.centralCacheBytes() + s.spanOverheadBytes() + s.pageHeapFreeBytes() + s.releasedBytes()
+                + s.metadataBytes(), s.toString());
+        assertTrue(s.cpuCacheBytes() > 0, "the per-CPU caches were used");
+        live.forEach(a::free);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void releaseMemoryDrainsEveryCacheAndReturnsFreePages() {
+        FaultyMemory os = new FaultyMemory();
+        OffHeapAllocator a = allocator(config().withOsMemory(os));
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            long p = a.malloc(i % 2000);
+            at(p, i % 2000).fill((byte) 1);
+            blocks.add(p);
+        }
+        blocks.forEach(a::free);
+        a.releaseMemory();
+        AllocatorStats s = a.stats();
+        assertEquals(0, s.applicationBytes());
+        assertEquals(0, s.cpuCacheBytes());
+        assertEquals(0, s.transferCacheBytes());
+        assertEquals(0, s.centralCacheBytes(), "every span went back to the page heap");
+        if (os.canRelease()) {
+            assertEquals(0, s.pageHeapFreeBytes());
+            assertEquals(s.mappedBytes() - s.metadataBytes(), s.releasedBytes());
+            assertTrue(s.releasedTotalBytes() > 0);
+        }
+        a.free(a.malloc(100)); // still works
+    }
+
+    @Test
+    void reportNamesTheFrontEndAndShowsTheTables() {
+        OffHeapAllocator a = allocator();
+        a.free(a.malloc(100));
+        String report = a.statsReport();
+        assertTrue(report.contains("Bytes in use by application"), report);
+        assertTrue(report.contains("Bytes mapped from the OS"), report);
+        assertTrue(report.contains("Size classes with memory"), report);
+        assertTrue(report.contains("underflows"), report);
+        assertTrue(report.contains(a.frontEnd().toString()), report);
+    }
+
+    private static void assertMessage(Class<? extends Throwable> type, String part, Runnable call) {
+        Throwable t = assertThrows(type, call::run);
+        assertTrue(t.getMessage() != null && t.getMessage().contains(part), "message '" + t.getMessage() + "' names " + part);
+    }
+}
