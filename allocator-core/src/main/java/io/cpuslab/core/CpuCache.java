@@ -113,7 +113,9 @@ final class CpuCache {
         by = Math.min(by, SlabLayout.maxCapacity(sc) - capacity);
         int size = SizeClasses.size(sc);
         int granted = reserve(slab, by, size);
-        if (granted < by && steal(slab, sc, (long) (by - granted) * size) > 0) {
+        // Only an empty class steals: a full one is not short of objects, and letting overflows steal makes
+        // classes take each other's spare capacity until every cache is full and every free overflows.
+        if (granted < by && kind == UNDERFLOW && steal(slab, sc, (long) (by - granted) * size) > 0) {
             granted += reserve(slab, by - granted, size);
         }
         if (granted == 0) {

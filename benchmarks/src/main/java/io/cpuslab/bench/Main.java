@@ -1,0 +1,99 @@
+package io.cpuslab.bench;
+
+import io.cpuslab.AllocatorStats;
+import io.cpuslab.CpuSlab;
+import io.cpuslab.OffHeapAllocator;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The main job behind {@code ./cpuslab}: {@code info} says what this machine gets, {@code demo} runs a
+ * short allocate/free workload on platform and virtual threads and prints the front end and the stats.
+ */
+public final class Main {
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String command = args.length == 0 ? "help" : args[0];
+        switch (command) {
+            case "info" -> info();
+            case "demo" -> demo();
+            default -> {
+                System.out.println("usage: cpuslab info | demo");
+                System.exit(command.equals("help") ? 0 : 2);
+            }
+        }
+    }
+
+    private static void info() {
+        try (OffHeapAllocator allocator = CpuSlab.create()) {
+            System.out.println("front end:  " + allocator.frontEnd());
+            System.out.println("processors: " + Runtime.getRuntime().availableProcessors());
+            System.out.println("java:       " + Runtime.version() + " (" + System.getProperty("java.home") + ")");
+            System.out.println("os:         " + System.getProperty("os.name") + " " + System.getProperty("os.version")
+                    + " " + System.getProperty("os.arch"));
+        }
+    }
+
+    private static void demo() throws Exception {
+        try (OffHeapAllocator allocator = CpuSlab.create()) {
+            System.out.println("front end: " + allocator.frontEnd());
+            int threads = 2 * Runtime.getRuntime().availableProcessors();
+            run(allocator, "platform", Executors.newFixedThreadPool(threads), threads, 2_000_000);
+            run(allocator, "virtual", Executors.newVirtualThreadPerTaskExecutor(), 10_000, 2_000);
+            long[] live = new long[10_000];
+            for (int i = 0; i < live.length; i++) {
+                live[i] = allocator.malloc(16 + i % 4000);
+            }
+            System.out.println();
+            System.out.println("With " + live.length + " blocks live:");
+            System.out.println(allocator.statsReport());
+            for (long p : live) {
+                allocator.free(p);
+            }
+            allocator.releaseMemory();
+            AllocatorStats s = allocator.stats();
+            System.out.printf(Locale.ROOT, "After free + releaseMemory(): %d bytes in use, %d bytes cached, %d bytes backed%n",
+                    s.applicationBytes(), s.cachedBytes(), s.residentBytes());
+        }
+    }
+
+    /** Each task allocates and frees {@code operations} mixed-size blocks, touching each. */
+    private static void run(OffHeapAllocator allocator, String kind, ExecutorService executor, int tasks, int operations)
+            throws Exception {
+        long start = System.nanoTime();
+        try (executor) {
+            Future<?>[] futures = new Future<?>[tasks];
+            for (int t = 0; t < tasks; t++) {
+                long seed = t;
+                futures[t] = executor.submit(() -> {
+                    SplittableRandom random = new SplittableRandom(seed);
+                    long[] ring = new long[64];
+                    for (int i = 0; i < operations; i++) {
+                        int slot = i & 63;
+                        allocator.free(ring[slot]);
+                        long size = random.nextInt(16) == 0 ? random.nextInt(64 * 1024) : 16 + random.nextInt(512);
+                        ring[slot] = allocator.malloc(size);
+                        MemorySegment.ofAddress(ring[slot]).reinterpret(size).fill((byte) i);
+                    }
+                    for (long p : ring) {
+                        allocator.free(p);
+                    }
+                });
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long total = (long) tasks * operations;
+        System.out.printf(Locale.ROOT, "%,d %s threads: %,d malloc+free pairs in %.2f s (%,.0f pairs/s, each block written)%n",
+                tasks, kind, total, seconds, total / seconds);
+    }
+}
