@@ -12,6 +12,12 @@ public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMo
                               long perCpuCacheBytes, boolean checked, long memoryLimit, long releaseRate,
                               OsMemory osMemory) {
 
+    /** The defaults (TCMalloc's per-CPU budget, no limit, unchecked, no background release) for {@code frontEnd}. */
+    public static AllocatorConfig defaults(CpuSlab.FrontEnd frontEnd) {
+        return new AllocatorConfig(frontEnd, CpuSlab.RseqMode.COMPLIANT, CpuSlab.Index.CPU,
+                CpuSlab.DEFAULT_PER_CPU_CACHE_BYTES, false, Long.MAX_VALUE, 0, null);
+    }
+
     public AllocatorConfig withFrontEnd(CpuSlab.FrontEnd value) {
         return new AllocatorConfig(value, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, releaseRate, osMemory);
     }

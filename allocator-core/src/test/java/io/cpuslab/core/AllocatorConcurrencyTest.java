@@ -29,8 +29,7 @@ public abstract class AllocatorConcurrencyTest {
     protected abstract CpuSlab.FrontEnd frontEnd();
 
     protected AllocatorConfig config() {
-        return new AllocatorConfig(frontEnd(), CpuSlab.RseqMode.COMPLIANT, CpuSlab.Index.CPU,
-                CpuSlab.DEFAULT_PER_CPU_CACHE_BYTES, false, Long.MAX_VALUE, 0, null);
+        return AllocatorConfig.defaults(frontEnd());
     }
 
     private record Block(long address, long size) {

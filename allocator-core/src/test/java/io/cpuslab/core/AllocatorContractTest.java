@@ -33,8 +33,7 @@ public abstract class AllocatorContractTest {
     protected abstract CpuSlab.FrontEnd frontEnd();
 
     protected AllocatorConfig config() {
-        return new AllocatorConfig(frontEnd(), CpuSlab.RseqMode.COMPLIANT, CpuSlab.Index.CPU,
-                CpuSlab.DEFAULT_PER_CPU_CACHE_BYTES, false, Long.MAX_VALUE, 0, null);
+        return AllocatorConfig.defaults(frontEnd());
     }
 
     protected OffHeapAllocator allocator(AllocatorConfig config) {

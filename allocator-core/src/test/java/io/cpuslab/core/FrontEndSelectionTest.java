@@ -11,8 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class FrontEndSelectionTest {
     private static AllocatorConfig config(CpuSlab.FrontEnd frontEnd) {
-        return new AllocatorConfig(frontEnd, CpuSlab.RseqMode.COMPLIANT, CpuSlab.Index.CPU, 1 << 20, false,
-                Long.MAX_VALUE, 0, null);
+        return AllocatorConfig.defaults(frontEnd);
     }
 
     private record Fake(CpuSlab.FrontEnd type, String unavailable) implements SlabFrontEndProvider {
