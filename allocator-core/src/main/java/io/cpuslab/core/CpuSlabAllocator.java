@@ -387,9 +387,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             if (release != null) {
                 release.stop();
             }
-            for (int slab = 0; slab < layout.slabCount(); slab++) {
-                frontEnd.stop(slab); // never started again: fast paths now miss and find the allocator closed
-            }
+            frontEnd.close(); // fast paths now miss without touching slab memory and find the allocator closed
             scope.close();
             pageHeap.close();
             os.unmap(slabAddress, slabBytes);

@@ -46,4 +46,10 @@ public interface SlabFrontEnd {
 
     /** Ends {@link #stop}; core's writes to the slab are visible to every later operation on it. */
     void start(int slab);
+
+    /**
+     * For the allocator's close: when this returns, no front-end operation is touching slab memory and
+     * every later one misses without touching it, so the slabs can be unmapped.
+     */
+    void close();
 }

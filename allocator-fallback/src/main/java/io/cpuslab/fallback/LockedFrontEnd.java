@@ -146,4 +146,12 @@ public final class LockedFrontEnd implements SlabFrontEnd {
     public void start(int slab) {
         layout.start(slab);
     }
+
+    /** Holds every shard for good: the fast path's try-locks fail from now on. */
+    @Override
+    public void close() {
+        for (int slab = 0; slab <= mask; slab++) {
+            layout.stop(slab);
+        }
+    }
 }

@@ -1,0 +1,265 @@
+/*
+ * cpuslab rseq support: everything around the critical sections (rseq_x86_64.S).
+ *
+ *   cpuslab_rseq_init        once per process: finds who registers rseq (glibc or us), sets the
+ *                            offset the sections use, registers for membarrier-RSEQ fences
+ *   cpuslab_rseq_register    once per thread in own-registration mode (lazily, from the slow path)
+ *   cpuslab_rseq_current     the caller's slab index as a hint (no critical section)
+ *   cpuslab_rseq_fence_*     abort every critical section running on one CPU / all CPUs
+ *   cpuslab_rseq_probe_abort proves that this kernel aborts a preempted critical section
+ *
+ * Nothing here is called inside a critical section.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <sched.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cpuslab_rseq.h"
+
+#ifndef AT_RSEQ_FEATURE_SIZE
+#define AT_RSEQ_FEATURE_SIZE 27
+#endif
+#ifndef AT_RSEQ_ALIGN
+#define AT_RSEQ_ALIGN 28
+#endif
+#define RSEQ_ORIG_SIZE 32
+#define MEMBARRIER_CMD_QUERY 0
+#define MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ (1 << 7)
+#define MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ (1 << 8)
+#define MEMBARRIER_CMD_FLAG_CPU (1 << 0)
+
+/* Status bits returned by cpuslab_rseq_init. */
+#define STATUS_OK              (1 << 0)
+#define STATUS_GLIBC_OWNS      (1 << 1)   /* glibc registered rseq for every thread: reuse it */
+#define STATUS_MM_CID          (1 << 2)   /* the registration covers mm_cid (feature size >= 28) */
+#define STATUS_NO_RSEQ         (1 << 8)   /* the rseq syscall is missing or blocked */
+#define STATUS_NO_MEMBARRIER   (1 << 9)   /* no membarrier-RSEQ: remote drain cannot be fenced */
+#define STATUS_REGISTER_FAILED (1 << 10)  /* own registration of the init thread failed */
+#define STATUS_BAD_TLS         (1 << 11)  /* own area misaligned (TLS did not honour the alignment) */
+
+/* Our own area, for processes where glibc does not register (GLIBC_TUNABLES=glibc.pthread.rseq=0).
+ * Initial-exec TLS, so its offset from the thread pointer is the same in every thread and the
+ * critical sections can use %fs:offset for it exactly as for glibc's area. cpu_id and mm_cid start at
+ * -1 in every new thread, so a thread that has not registered yet can only miss. 64 bytes, 64-aligned:
+ * room for the 7.0+ feature size (33) with its alignment (64). */
+struct own_rseq_area {
+    uint32_t cpu_id_start;
+    uint32_t cpu_id;
+    uint64_t rseq_cs;
+    uint32_t flags;
+    uint32_t node_id;
+    uint32_t mm_cid;
+    uint8_t rest[36];
+} __attribute__((aligned(64)));
+
+static __thread struct own_rseq_area own_area __attribute__((tls_model("initial-exec"))) = {
+    .cpu_id = (uint32_t) -1,
+    .mm_cid = (uint32_t) -1,
+};
+
+/* Offset of the rseq area from the thread pointer; read by every critical section. */
+__attribute__((visibility("hidden"))) long cpuslab_rseq_offset;
+
+static int glibc_owns;
+static unsigned int own_length;
+static unsigned int registered_size; /* bytes of struct rseq the kernel maintains for us */
+
+static inline char *thread_pointer(void) {
+    char *tp;
+    __asm__ ("mov %%fs:0, %0" : "=r"(tp));
+    return tp;
+}
+
+static inline volatile struct own_rseq_area *area(void) {
+    return (volatile struct own_rseq_area *) (thread_pointer() + cpuslab_rseq_offset);
+}
+
+static long sys_rseq(void *rseq, unsigned int len, int flags, unsigned int sig) {
+    return syscall(__NR_rseq, rseq, len, flags, sig);
+}
+
+/* Registers the calling thread's own area; 0 on success (also when it already was). */
+int cpuslab_rseq_register(void) {
+    if (glibc_owns || (int32_t) own_area.cpu_id >= 0) {
+        return 0;
+    }
+    if (sys_rseq(&own_area, own_length, 0, RSEQ_SIG_X86_64) == 0 || errno == EBUSY) {
+        return 0;
+    }
+    return errno;
+}
+
+/* Once per process. Returns STATUS_* bits; STATUS_OK only when the rseq front end can run. */
+int cpuslab_rseq_init(void) {
+    int status = 0;
+    /* Does the kernel have rseq at all? rseq(NULL, 0, 0, 0) fails with EINVAL if so, ENOSYS if not. */
+    if (sys_rseq(NULL, 0, 0, 0) == 0 || errno != EINVAL) {
+        return STATUS_NO_RSEQ;
+    }
+    unsigned long feature_size = getauxval(AT_RSEQ_FEATURE_SIZE);
+    unsigned long alignment = getauxval(AT_RSEQ_ALIGN);
+
+    /* glibc >= 2.35 exports where its area is; __rseq_size 0 means it did not register. */
+    const ptrdiff_t *glibc_offset = dlsym(RTLD_DEFAULT, "__rseq_offset");
+    const unsigned int *glibc_size = dlsym(RTLD_DEFAULT, "__rseq_size");
+    if (glibc_offset != NULL && glibc_size != NULL && *glibc_size != 0) {
+        glibc_owns = 1;
+        cpuslab_rseq_offset = *glibc_offset;
+        /* glibc 2.35-2.40 report 20 or 32 but the kernel maintains the whole 32-byte original area,
+         * which includes mm_cid from Linux 6.3 (librseq's rule). */
+        unsigned int size = *glibc_size;
+        registered_size = (size == 20 || size == 32) ? (feature_size < 32 ? (unsigned) feature_size : 32) : size;
+        status |= STATUS_GLIBC_OWNS;
+    } else {
+        cpuslab_rseq_offset = (char *) &own_area - thread_pointer();
+        if (((uintptr_t) &own_area & 63) != 0) {
+            return STATUS_BAD_TLS;
+        }
+        /* The feature size selects the kernel's optimized mode where it exists; fall back to the
+         * original 32 bytes if our area cannot hold it. */
+        own_length = (feature_size > RSEQ_ORIG_SIZE && feature_size <= sizeof(own_area) && alignment <= 64)
+                ? (unsigned) feature_size : RSEQ_ORIG_SIZE;
+        /* Before Linux 6.3 (no feature size) the kernel maintains the original 20 bytes. */
+        registered_size = feature_size == 0 ? 20 : (feature_size < own_length ? (unsigned) feature_size : own_length);
+        if (cpuslab_rseq_register() != 0) {
+            return STATUS_REGISTER_FAILED;
+        }
+    }
+    if (registered_size >= RSEQ_MM_CID_OFFSET + 4) {
+        status |= STATUS_MM_CID;
+    }
+    if (syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ, 0, 0) != 0) {
+        return status | STATUS_NO_MEMBARRIER;
+    }
+    return status | STATUS_OK;
+}
+
+/* Length of our own registration (0 when glibc owns it); for reports. */
+unsigned int cpuslab_rseq_own_length(void) {
+    return glibc_owns ? 0 : own_length;
+}
+
+/* The caller's slab index (cpu_id or mm_cid at field_offset), or -1 if the thread is not registered. */
+int cpuslab_rseq_current(int field_offset) {
+    volatile struct own_rseq_area *rs = area();
+    if ((int32_t) rs->cpu_id < 0) {
+        return -1;
+    }
+    return *(volatile int32_t *) ((volatile char *) rs + field_offset);
+}
+
+/* Aborts every critical section running on `cpu` (0, or errno). An offline CPU has nothing to abort. */
+int cpuslab_rseq_fence_cpu(int cpu) {
+    if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, MEMBARRIER_CMD_FLAG_CPU, cpu) == 0
+            || errno == ENXIO) {
+        return 0;
+    }
+    return errno;
+}
+
+/* Aborts every critical section of this process on every CPU (mm_cid mode, close). */
+int cpuslab_rseq_fence_all(void) {
+    return syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, 0, 0) == 0 ? 0 : errno;
+}
+
+/* ---- the abort probe ---------------------------------------------------------------------------- */
+
+extern int cpuslab_rseq_probe_spin(const volatile long *counter, long iterations);
+
+struct probe {
+    volatile long counter;
+    volatile int done;
+    int cpu;
+    int result;
+};
+
+static int pin(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+/* Spins inside a critical section until the kernel aborts it, or gives up. */
+static void *probe_spinner(void *arg) {
+    struct probe *p = arg;
+    p->result = -1;
+    if (pin(p->cpu) != 0 || cpuslab_rseq_register() != 0 || (int32_t) area()->cpu_id < 0) {
+        p->done = 1;
+        return NULL;
+    }
+    int result = PROBE_INCONCLUSIVE;
+    for (int attempt = 0; attempt < 50 && result == PROBE_INCONCLUSIVE; attempt++) {
+        result = cpuslab_rseq_probe_spin(&p->counter, 400L * 1000 * 1000);
+    }
+    p->result = result;
+    p->done = 1;
+    return NULL;
+}
+
+/* Bumps the counter whenever it gets the CPU: only possible while the spinner is preempted. */
+static void *probe_bumper(void *arg) {
+    struct probe *p = arg;
+    if (pin(p->cpu) != 0) {
+        return NULL;
+    }
+    while (!p->done) {
+        __atomic_fetch_add(&p->counter, 1, __ATOMIC_RELAXED);
+        sched_yield();
+    }
+    return NULL;
+}
+
+/*
+ * Proves that a critical section preempted on its CPU is aborted, not resumed (what Linux 6.19 to
+ * 7.0.13 broke on arm64). Two threads of our own are pinned to the caller's current CPU: one spins in
+ * a critical section watching a counter, the other bumps the counter whenever it runs. Returns
+ * PROBE_ABORTED when the kernel is correct, PROBE_OBSERVED when it is broken, PROBE_INCONCLUSIVE or a
+ * negative value (-errno) when the probe could not run.
+ */
+int cpuslab_rseq_probe_abort(void) {
+    struct probe p = {.counter = 0, .done = 0, .cpu = sched_getcpu(), .result = -1};
+    if (p.cpu < 0) {
+        return -errno;
+    }
+    pthread_t spinner, bumper;
+    int rc = pthread_create(&spinner, NULL, probe_spinner, &p);
+    if (rc != 0) {
+        return -rc;
+    }
+    rc = pthread_create(&bumper, NULL, probe_bumper, &p);
+    if (rc != 0) {
+        p.done = 1;
+        pthread_join(spinner, NULL);
+        return -rc;
+    }
+    pthread_join(spinner, NULL);
+    p.done = 1;
+    pthread_join(bumper, NULL);
+    return p.result;
+}
+
+/* ---- introspection for the tests ------------------------------------------------------------------ */
+
+/* The linker defines these for the section of every critical-section descriptor. */
+extern const char __start___rseq_cs[] __attribute__((weak));
+extern const char __stop___rseq_cs[] __attribute__((weak));
+
+/* Address of the first rseq_cs descriptor; *count receives how many 32-byte descriptors there are. */
+const void *cpuslab_rseq_descriptors(int *count) {
+    *count = (int) ((__stop___rseq_cs - __start___rseq_cs) / 32);
+    return __start___rseq_cs;
+}
+
+/* The signature the kernel expects before each abort handler. */
+unsigned int cpuslab_rseq_signature(void) {
+    return RSEQ_SIG_X86_64;
+}

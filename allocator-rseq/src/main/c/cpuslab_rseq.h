@@ -1,0 +1,34 @@
+/*
+ * Constants shared by the C part, the assembly and (mirrored) the Java bindings of the cpuslab rseq
+ * front end. Only #defines: this file is included from .S files.
+ */
+#ifndef CPUSLAB_RSEQ_H
+#define CPUSLAB_RSEQ_H
+
+/* struct rseq (include/uapi/linux/rseq.h): the fields we read or write. */
+#define RSEQ_CPU_ID_OFFSET   4    /* u32 cpu_id: -1 uninitialised, -2 registration failed */
+#define RSEQ_CS_OFFSET       8    /* u64 rseq_cs: the only field user space writes */
+#define RSEQ_MM_CID_OFFSET   24   /* u32 mm_cid, Linux >= 6.3 */
+
+/* Signature the kernel checks in the 4 bytes before every abort handler; glibc and librseq use it. */
+#define RSEQ_SIG_X86_64      0x53053053
+
+/* Slab layout, owned by io.cpuslab.core.SlabLayout. */
+#define SLAB_SHIFT           18   /* bytes per slab region: 256 KiB */
+#define SLAB_STOP_OFFSET     0    /* u32 stop word, non-zero while core works on the slab */
+#define SLAB_HEADER_OFFSET   8    /* u32 per size class: u16 current (low), u16 end (high), word indexes */
+
+/* struct cpuslab_desc: one per allocator, written by Java, read inside every critical section. */
+#define DESC_BASE            0    /* u64 address of slab 0 */
+#define DESC_NSLABS          8    /* u32 number of slabs; 0 once the allocator closed */
+#define DESC_INDEX_FIELD     12   /* u32 offset in struct rseq of the slab index: cpu_id or mm_cid */
+#define DESC_BEGIN           16   /* u16[48] first slot word index per class */
+#define DESC_MAX_CAPACITY    112  /* u16[48] most slots per class */
+#define DESC_SIZE            208
+
+/* Results of the abort probe. */
+#define PROBE_ABORTED        0    /* the kernel aborted the critical section: correct */
+#define PROBE_OBSERVED       1    /* another thread's write was seen inside one critical section: broken */
+#define PROBE_INCONCLUSIVE   2    /* the section was never interrupted */
+
+#endif

@@ -1,0 +1,371 @@
+/*
+ * cpuslab rseq critical sections, x86-64, compliant mode.
+ *
+ * Every section follows one pattern (librseq's, adapted to the slab layout of SlabLayout.java):
+ *   1. arm:    store the address of the section's descriptor into rseq->rseq_cs
+ *   2. start:  load cpu_id (registered and below nslabs?), then the slab index (cpu_id or mm_cid,
+ *              per the allocator descriptor), the region, and the region's stop word; any failure
+ *              leaves through a miss label without storing anything
+ *   3. work:   loads, and stores into slots above `current` that nobody reads until the commit
+ *   4. commit: ONE store of the class header (16-bit `current`, or the 32-bit header for grow)
+ * If the thread is preempted, migrated or signalled between start and the end of the commit store,
+ * the kernel moves it to the abort handler, which restarts the section from step 1: nothing of an
+ * aborted attempt is visible. No calls, no syscalls, no stack use inside a section.
+ *
+ * The rseq area is at %fs:cpuslab_rseq_offset (glibc's __rseq_offset, or our own TLS area): computed
+ * from the thread pointer on every call, so a virtual thread that moved carriers uses the right one.
+ *
+ * CPUSLAB_SELF_CHECK builds (the torture tests' library) re-read the slab index right before the
+ * commit and execute ud2 (the process dies) if it changed: a commit on the wrong slab would mean the
+ * kernel failed to abort.
+ */
+#include "cpuslab_rseq.h"
+
+    .section .note.GNU-stack, "", @progbits
+
+/* The 32-byte descriptor the kernel reads, plus the pointer table debuggers look for (librseq's and
+ * TCMalloc's section names). */
+.macro RSEQ_DESCRIPTOR name, start, post_commit, abort
+    .pushsection __rseq_cs, "aw"
+    .balign 32
+\name\()_rseq_cs:
+    .long 0                             /* version */
+    .long 0                             /* flags */
+    .quad \start                        /* start_ip */
+    .quad \post_commit - \start         /* post_commit_offset */
+    .quad \abort                        /* abort_ip */
+    .popsection
+    .pushsection __rseq_cs_ptr_array, "aw"
+    .balign 8
+    .quad \name\()_rseq_cs
+    .popsection
+.endm
+
+/* Abort handler: the signature in the 4 bytes before it, encoded as `ud1 SIG(%rip), %edi` so that
+ * falling into it by mistake traps instead of running on (librseq's encoding). */
+.macro RSEQ_ABORT_HANDLER name, restart
+    .byte 0x0f, 0xb9, 0x3d
+    .long RSEQ_SIG_X86_64
+\name\()_abort:
+    jmp \restart
+.endm
+
+/* Arm the section: rseq->rseq_cs = &descriptor. %r8 holds the rseq area's offset from %fs. */
+.macro RSEQ_ARM name
+    leaq \name\()_rseq_cs(%rip), %rax
+    movq %rax, %fs:RSEQ_CS_OFFSET(%r8)
+.endm
+
+/* Inside a section: %ecx = slab index, %r10 = slab region, or jump to \miss. Needs %rdi = descriptor,
+ * %r8 = rseq offset; clobbers %eax, %r11. cpu_id is checked first even in mm_cid mode: it is negative
+ * while the thread has no registration, and only then is mm_cid meaningless. */
+.macro SLAB_REGION miss
+    movl %fs:RSEQ_CPU_ID_OFFSET(%r8), %eax
+    cmpl DESC_NSLABS(%rdi), %eax            /* unsigned: -1/-2 and closed (nslabs 0) miss too */
+    jae \miss
+    movl DESC_INDEX_FIELD(%rdi), %r11d
+    movl %fs:(%r8,%r11), %ecx               /* cpu_id or mm_cid */
+    cmpl DESC_NSLABS(%rdi), %ecx
+    jae \miss
+    movl %ecx, %r10d
+    shlq $SLAB_SHIFT, %r10
+    addq DESC_BASE(%rdi), %r10
+    cmpl $0, SLAB_STOP_OFFSET(%r10)         /* core is draining or resizing this slab */
+    jne \miss
+.endm
+
+/* Self-check build: right before a commit, the index must still be %ecx. %r11 still holds the field offset. */
+.macro SELF_CHECK
+#ifdef CPUSLAB_SELF_CHECK
+    cmpl %fs:(%r8,%r11), %ecx
+    je 1f
+    ud2
+1:
+#endif
+.endm
+
+    .text
+
+/*
+ * long cpuslab_rseq_pop(const desc *d [rdi], int sc [esi])
+ * Pops the most recently pushed object of class sc from the caller's slab and returns it; returns 0
+ * if the thread has no rseq registration, the index is out of range, the slab is stopped or the class
+ * is empty. Commit: 16-bit store of current - 1.
+ */
+    .globl cpuslab_rseq_pop
+    .type cpuslab_rseq_pop, @function
+cpuslab_rseq_pop:
+    movq cpuslab_rseq_offset(%rip), %r8
+    movslq %esi, %rsi
+.Lpop_restart:
+    RSEQ_ARM pop
+.Lpop_start:
+    SLAB_REGION .Lpop_miss
+    movzwl SLAB_HEADER_OFFSET(%r10,%rsi,4), %edx    /* current */
+    movzwl DESC_BEGIN(%rdi,%rsi,2), %eax            /* begin */
+    cmpl %eax, %edx
+    jbe .Lpop_miss                                  /* empty (or not populated: current 0) */
+    movq -8(%r10,%rdx,8), %rax                      /* the object */
+    decl %edx
+    SELF_CHECK
+    movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
+.Lpop_post_commit:
+    ret
+.Lpop_miss:
+    xorl %eax, %eax
+    ret
+    RSEQ_ABORT_HANDLER pop, .Lpop_restart
+    RSEQ_DESCRIPTOR pop, .Lpop_start, .Lpop_post_commit, pop_abort
+    .size cpuslab_rseq_pop, . - cpuslab_rseq_pop
+
+/*
+ * int cpuslab_rseq_push(const desc *d [rdi], int sc [esi], long item [rdx])
+ * Pushes item onto class sc of the caller's slab; returns 1, or 0 on the same misses as pop or when
+ * the class is at capacity. The slot store happens above `current` and is published by the commit.
+ */
+    .globl cpuslab_rseq_push
+    .type cpuslab_rseq_push, @function
+cpuslab_rseq_push:
+    movq cpuslab_rseq_offset(%rip), %r8
+    movslq %esi, %rsi
+    movq %rdx, %r9                                  /* item */
+.Lpush_restart:
+    RSEQ_ARM push
+.Lpush_start:
+    SLAB_REGION .Lpush_miss
+    movl SLAB_HEADER_OFFSET(%r10,%rsi,4), %eax      /* current | end << 16 */
+    movzwl %ax, %edx                                /* current */
+    shrl $16, %eax                                  /* end */
+    cmpl %eax, %edx
+    jae .Lpush_miss                                 /* full (or not populated: end 0) */
+    movq %r9, (%r10,%rdx,8)
+    incl %edx
+    SELF_CHECK
+    movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
+.Lpush_post_commit:
+    movl $1, %eax
+    ret
+.Lpush_miss:
+    xorl %eax, %eax
+    ret
+    RSEQ_ABORT_HANDLER push, .Lpush_restart
+    RSEQ_DESCRIPTOR push, .Lpush_start, .Lpush_post_commit, push_abort
+    .size cpuslab_rseq_push, . - cpuslab_rseq_push
+
+/* Batch and grow sections keep these across restarts, saved on the stack before arming:
+ *   %r12 items   %r13d n   %r9d expected slab   %rbx count k   %rbp slot cursor   %r14 items cursor   %r15 temp */
+.macro SAVE_BATCH_REGS
+    pushq %rbx
+    pushq %rbp
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+.endm
+
+.macro RESTORE_BATCH_REGS
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbp
+    popq %rbx
+.endm
+
+/*
+ * int cpuslab_rseq_push_batch(const desc *d [rdi], int sc [esi], const long *items [rdx], int n [ecx],
+ *                             int expected [r8d])
+ * If the caller is on slab `expected`, pushes items[0..k) in order, k = min(n, free capacity), and
+ * returns k; returns 0 on any miss. Commit: 16-bit store of current + k.
+ */
+    .globl cpuslab_rseq_push_batch
+    .type cpuslab_rseq_push_batch, @function
+cpuslab_rseq_push_batch:
+    SAVE_BATCH_REGS
+    movq %rdx, %r12
+    movl %ecx, %r13d
+    movl %r8d, %r9d
+    movq cpuslab_rseq_offset(%rip), %r8
+    movslq %esi, %rsi
+.Lpushb_restart:
+    RSEQ_ARM pushb
+.Lpushb_start:
+    SLAB_REGION .Lpushb_miss
+    cmpl %r9d, %ecx
+    jne .Lpushb_miss                                /* no longer on the slab the slow path named */
+    movl SLAB_HEADER_OFFSET(%r10,%rsi,4), %eax
+    movzwl %ax, %edx                                /* current */
+    shrl $16, %eax                                  /* end */
+    subl %edx, %eax                                 /* free capacity */
+    cmpl %r13d, %eax
+    cmovgl %r13d, %eax
+    movl %eax, %ebx                                 /* k = min(n, free) */
+    testl %ebx, %ebx
+    jle .Lpushb_miss
+    leaq (%r10,%rdx,8), %rbp                        /* &slot[current] */
+    movq %r12, %r14
+    movl %ebx, %eax
+.Lpushb_copy:
+    movq (%r14), %r15
+    movq %r15, (%rbp)
+    addq $8, %r14
+    addq $8, %rbp
+    decl %eax
+    jnz .Lpushb_copy
+    addl %ebx, %edx
+    SELF_CHECK
+    movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
+.Lpushb_post_commit:
+    movl %ebx, %eax
+    RESTORE_BATCH_REGS
+    ret
+.Lpushb_miss:
+    xorl %eax, %eax
+    RESTORE_BATCH_REGS
+    ret
+    RSEQ_ABORT_HANDLER pushb, .Lpushb_restart
+    RSEQ_DESCRIPTOR pushb, .Lpushb_start, .Lpushb_post_commit, pushb_abort
+    .size cpuslab_rseq_push_batch, . - cpuslab_rseq_push_batch
+
+/*
+ * int cpuslab_rseq_pop_batch(const desc *d [rdi], int sc [esi], long *items [rdx], int max [ecx],
+ *                            int expected [r8d])
+ * If the caller is on slab `expected`, pops k = min(max, objects) objects into items[0..k), most
+ * recent first, and returns k; returns 0 on any miss. Stores into items before the commit are
+ * scratch: an aborted attempt's values are overwritten by the restart and Java reads only k.
+ * Commit: 16-bit store of current - k.
+ */
+    .globl cpuslab_rseq_pop_batch
+    .type cpuslab_rseq_pop_batch, @function
+cpuslab_rseq_pop_batch:
+    SAVE_BATCH_REGS
+    movq %rdx, %r12
+    movl %ecx, %r13d
+    movl %r8d, %r9d
+    movq cpuslab_rseq_offset(%rip), %r8
+    movslq %esi, %rsi
+.Lpopb_restart:
+    RSEQ_ARM popb
+.Lpopb_start:
+    SLAB_REGION .Lpopb_miss
+    cmpl %r9d, %ecx
+    jne .Lpopb_miss
+    movzwl SLAB_HEADER_OFFSET(%r10,%rsi,4), %edx    /* current */
+    movzwl DESC_BEGIN(%rdi,%rsi,2), %eax            /* begin */
+    movl %edx, %ebx
+    subl %eax, %ebx                                 /* objects cached */
+    cmpl %r13d, %ebx
+    cmovgl %r13d, %ebx                              /* k = min(max, objects) */
+    testl %ebx, %ebx
+    jle .Lpopb_miss                                 /* also not populated: current 0 < begin */
+    leaq (%r10,%rdx,8), %rbp                        /* one past the top slot */
+    movq %r12, %r14
+    movl %ebx, %eax
+.Lpopb_copy:
+    subq $8, %rbp
+    movq (%rbp), %r15
+    movq %r15, (%r14)
+    addq $8, %r14
+    decl %eax
+    jnz .Lpopb_copy
+    subl %ebx, %edx
+    SELF_CHECK
+    movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
+.Lpopb_post_commit:
+    movl %ebx, %eax
+    RESTORE_BATCH_REGS
+    ret
+.Lpopb_miss:
+    xorl %eax, %eax
+    RESTORE_BATCH_REGS
+    ret
+    RSEQ_ABORT_HANDLER popb, .Lpopb_restart
+    RSEQ_DESCRIPTOR popb, .Lpopb_start, .Lpopb_post_commit, popb_abort
+    .size cpuslab_rseq_pop_batch, . - cpuslab_rseq_pop_batch
+
+/*
+ * int cpuslab_rseq_grow(const desc *d [rdi], int sc [esi], int by [edx], int expected [ecx])
+ * If the caller is on slab `expected`, raises the capacity (end) of class sc by up to `by`, never past
+ * begin + max capacity, populating the class first (current = end = begin) if its header is zero;
+ * returns the increase, 0 on any miss. Commit: 32-bit store of the whole header.
+ */
+    .globl cpuslab_rseq_grow
+    .type cpuslab_rseq_grow, @function
+cpuslab_rseq_grow:
+    SAVE_BATCH_REGS
+    movl %edx, %r13d                                /* by */
+    movl %ecx, %r9d                                 /* expected */
+    movq cpuslab_rseq_offset(%rip), %r8
+    movslq %esi, %rsi
+.Lgrow_restart:
+    RSEQ_ARM grow
+.Lgrow_start:
+    SLAB_REGION .Lgrow_miss
+    cmpl %r9d, %ecx
+    jne .Lgrow_miss
+    movl SLAB_HEADER_OFFSET(%r10,%rsi,4), %eax
+    movzwl %ax, %edx                                /* current */
+    shrl $16, %eax                                  /* end */
+    movzwl DESC_BEGIN(%rdi,%rsi,2), %ebx            /* begin */
+    testl %eax, %eax
+    jnz .Lgrow_populated
+    movl %ebx, %eax                                 /* not populated: current = end = begin */
+    movl %ebx, %edx
+.Lgrow_populated:
+    movzwl DESC_MAX_CAPACITY(%rdi,%rsi,2), %r15d
+    addl %r15d, %ebx                                /* limit = begin + max capacity */
+    subl %eax, %ebx                                 /* room = limit - end */
+    cmpl %r13d, %ebx
+    cmovgl %r13d, %ebx                              /* grown = min(by, room) */
+    addl %ebx, %eax                                 /* new end */
+    shll $16, %eax
+    orl %edx, %eax
+    SELF_CHECK
+    movl %eax, SLAB_HEADER_OFFSET(%r10,%rsi,4)      /* commit */
+.Lgrow_post_commit:
+    movl %ebx, %eax
+    RESTORE_BATCH_REGS
+    ret
+.Lgrow_miss:
+    xorl %eax, %eax
+    RESTORE_BATCH_REGS
+    ret
+    RSEQ_ABORT_HANDLER grow, .Lgrow_restart
+    RSEQ_DESCRIPTOR grow, .Lgrow_start, .Lgrow_post_commit, grow_abort
+    .size cpuslab_rseq_grow, . - cpuslab_rseq_grow
+
+/*
+ * int cpuslab_rseq_probe_spin(const volatile long *counter [rdi], long iterations [rsi])
+ * The abort probe's section: snapshots *counter at the start of the section, then re-reads it up to
+ * `iterations` times. Another thread pinned to the same CPU can only change it while this thread is
+ * preempted, and a preempted section must be aborted before it runs on. Returns PROBE_ABORTED from
+ * the abort handler (the kernel did its job), PROBE_OBSERVED if the change was seen inside one
+ * section (the kernel resumed it: broken), PROBE_INCONCLUSIVE if the section was never interrupted.
+ * The caller must be registered (cpu_id >= 0).
+ */
+    .globl cpuslab_rseq_probe_spin
+    .type cpuslab_rseq_probe_spin, @function
+cpuslab_rseq_probe_spin:
+    movq cpuslab_rseq_offset(%rip), %r8
+    RSEQ_ARM probe
+.Lprobe_start:
+    movq (%rdi), %rax
+    movq %rsi, %rcx
+.Lprobe_loop:
+    cmpq (%rdi), %rax
+    jne .Lprobe_observed
+    decq %rcx
+    jnz .Lprobe_loop
+.Lprobe_post_commit:
+    movl $PROBE_INCONCLUSIVE, %eax
+    ret
+.Lprobe_observed:
+    movl $PROBE_OBSERVED, %eax
+    ret
+    .byte 0x0f, 0xb9, 0x3d
+    .long RSEQ_SIG_X86_64
+probe_abort:
+    movl $PROBE_ABORTED, %eax
+    ret
+    RSEQ_DESCRIPTOR probe, .Lprobe_start, .Lprobe_post_commit, probe_abort
+    .size cpuslab_rseq_probe_spin, . - cpuslab_rseq_probe_spin

@@ -1,0 +1,183 @@
+package io.cpuslab.rseq;
+
+import io.cpuslab.CpuSlab;
+import io.cpuslab.FrontEndInfo;
+import io.cpuslab.core.SizeClasses;
+import io.cpuslab.core.SlabFrontEnd;
+import io.cpuslab.core.SlabLayout;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The rseq front end, compliant mode: one slab per CPU (or per mm_cid), push and pop as restartable
+ * sequences in native code (see {@code rseq_x86_64.S}), so an operation either completes on the CPU
+ * it started on or is restarted; no locks, no atomics.
+ *
+ * <p>Each allocator gets a native descriptor {base, slab count, index field, begin[], max capacity[]}
+ * that every critical section reads inside the section. Core's remote work on a slab (drain, steal)
+ * sets the slab's stop word, which every section checks before committing, then fences the CPU with
+ * {@code membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ)}: sections that started before the stop
+ * word was set are aborted and restart into a miss. Closing sets the descriptor's slab count to 0 and
+ * fences every CPU, after which no section touches slab memory.
+ *
+ * <p>Nothing per-thread is cached in Java: the native code finds the thread's rseq area from the thread
+ * pointer on every call, so virtual threads may move between carriers between any two calls.
+ *
+ * <pre>{@code
+ * OffHeapAllocator alloc = CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ).build();
+ * }</pre>
+ */
+public final class RseqFrontEnd implements SlabFrontEnd {
+    // struct cpuslab_desc (cpuslab_rseq.h)
+    private static final long DESC_BASE = 0;
+    private static final long DESC_NSLABS = 8;
+    private static final long DESC_INDEX_FIELD = 12;
+    private static final long DESC_BEGIN = 16;
+    private static final long DESC_MAX_CAPACITY = 112;
+    private static final long DESC_SIZE = 208;
+    /** struct rseq offsets of the slab index. */
+    private static final int CPU_ID = 4;
+    private static final int MM_CID = 24;
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+
+    private final SlabLayout layout;
+    private final MemorySegment descriptor;
+    private final long desc;
+    private final int indexField;
+    private final boolean mmCid;
+    private final FrontEndInfo info;
+
+    RseqFrontEnd(SlabLayout layout, CpuSlab.Index index, String reason) {
+        this.layout = layout;
+        this.mmCid = index == CpuSlab.Index.MM_CID;
+        this.indexField = mmCid ? MM_CID : CPU_ID;
+        // Lives as long as the JVM: a thread racing with close may still read it (208 bytes per allocator).
+        this.descriptor = Arena.global().allocate(DESC_SIZE, 64);
+        descriptor.set(ValueLayout.JAVA_LONG, DESC_BASE, layout.address());
+        descriptor.set(ValueLayout.JAVA_INT, DESC_INDEX_FIELD, indexField);
+        for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
+            descriptor.set(ValueLayout.JAVA_SHORT, DESC_BEGIN + 2L * sc, (short) SlabLayout.begin(sc));
+            descriptor.set(ValueLayout.JAVA_SHORT, DESC_MAX_CAPACITY + 2L * sc, (short) SlabLayout.maxCapacity(sc));
+        }
+        INT.setRelease(descriptor, DESC_NSLABS, layout.slabCount()); // publishes the rest
+        this.desc = descriptor.address();
+        String registration = RseqLibrary.glibcOwnsRegistration()
+                ? "glibc's rseq registration (__rseq_offset)"
+                : "own " + RseqLibrary.OWN_LENGTH + "-byte rseq registration per thread (glibc's is off)";
+        this.info = new FrontEndInfo(FrontEndInfo.Kind.RSEQ_COMPLIANT, layout.slabCount() + " slabs indexed by "
+                + (mmCid ? "mm_cid" : "cpu_id") + ", " + registration + ", membarrier-fenced drains, abort probe passed",
+                reason, layout.slabCount());
+    }
+
+    @Override
+    public FrontEndInfo info() {
+        return info;
+    }
+
+    @Override
+    public long pop(int sizeClass) {
+        try {
+            return (long) RseqLibrary.POP.invokeExact(desc, sizeClass);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    public boolean push(int sizeClass, long address) {
+        try {
+            return (int) RseqLibrary.PUSH.invokeExact(desc, sizeClass, address) != 0;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** The CPU (or mm_cid) the caller runs on now; registers the thread first in own-registration mode. */
+    @Override
+    public int currentSlab() {
+        try {
+            int slab = (int) RseqLibrary.CURRENT.invokeExact(indexField);
+            if (slab < 0) {
+                int error = (int) RseqLibrary.REGISTER.invokeExact();
+                if (error != 0) {
+                    throw new IllegalStateException("cpuslab: rseq registration of thread " + Thread.currentThread()
+                            + " failed: errno " + error);
+                }
+                slab = (int) RseqLibrary.CURRENT.invokeExact(indexField);
+            }
+            // Out of range only if CPUs appeared after start: every slab-naming call then just misses.
+            return Math.clamp(slab, 0, layout.slabCount() - 1);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    public int grow(int slab, int sizeClass, int by) {
+        try {
+            return (int) RseqLibrary.GROW.invokeExact(desc, sizeClass, by, slab);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    public int pushBatch(int slab, int sizeClass, long[] items, int from, int count) {
+        try {
+            return (int) RseqLibrary.PUSH_BATCH.invokeExact(desc, sizeClass,
+                    MemorySegment.ofArray(items).asSlice(8L * from), count, slab);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    public int popBatch(int slab, int sizeClass, long[] items, int from, int max) {
+        try {
+            return (int) RseqLibrary.POP_BATCH.invokeExact(desc, sizeClass,
+                    MemorySegment.ofArray(items).asSlice(8L * from), Math.min(max, items.length - from), slab);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** Stop word, then fence: afterwards no section on that slab can commit until {@link #start}. */
+    @Override
+    public void stop(int slab) {
+        layout.stop(slab);
+        fence(slab);
+    }
+
+    @Override
+    public void start(int slab) {
+        layout.start(slab);
+    }
+
+    @Override
+    public void close() {
+        INT.setVolatile(descriptor, DESC_NSLABS, 0);
+        fence(-1);
+    }
+
+    /** Aborts sections in flight on {@code slab}'s CPU; on every CPU in mm_cid mode (a cid has no fixed CPU) or for -1. */
+    private void fence(int slab) {
+        int error;
+        try {
+            error = mmCid || slab < 0 ? (int) RseqLibrary.FENCE_ALL.invokeExact() : (int) RseqLibrary.FENCE_CPU.invokeExact(slab);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        if (error != 0) {
+            throw new IllegalStateException("cpuslab: membarrier fence failed: errno " + error);
+        }
+    }
+
+    private static IllegalStateException unexpected(Throwable t) {
+        return new IllegalStateException("cpuslab: native rseq call failed", t);
+    }
+}

@@ -1,0 +1,210 @@
+package io.cpuslab.rseq;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The native rseq library: loaded once per JVM from the jar ({@code META-INF/native/linux-x86_64/}),
+ * initialised, and probed for working aborts. Holds the downcall handles in static finals so the JIT
+ * binds them as constants.
+ *
+ * <p>Critical sections (push, pop, grow, batches) are {@code critical} downcalls: they are a few dozen
+ * instructions, never block and never call back, so the JVM skips its thread-state transition. The
+ * batch calls pass Java {@code long[]} arrays directly ({@code critical(true)} allows heap segments);
+ * the GC cannot move them during the call. Registration, fences and the probe make system calls and
+ * are ordinary downcalls.
+ *
+ * <p>System properties: {@code cpuslab.rseq.library=PATH} loads that file instead of the bundled one
+ * (tests use a missing path); {@code cpuslab.rseq.selfCheck=true} loads the self-checking build, which
+ * kills the process if a commit ever lands on another CPU's slab than the one its section began on.
+ */
+final class RseqLibrary {
+    static final int STATUS_OK = 1;
+    static final int STATUS_GLIBC_OWNS = 1 << 1;
+    static final int STATUS_MM_CID = 1 << 2;
+    private static final int STATUS_NO_RSEQ = 1 << 8;
+    private static final int STATUS_NO_MEMBARRIER = 1 << 9;
+    private static final int STATUS_REGISTER_FAILED = 1 << 10;
+    private static final int STATUS_BAD_TLS = 1 << 11;
+    static final int PROBE_ABORTED = 0;
+    private static final int PROBE_OBSERVED = 1;
+
+    /** Null when the library is loaded, initialised and its probe passed; else why not. */
+    static final String UNAVAILABLE;
+    /** STATUS_* bits from initialisation (0 if it never ran). */
+    static final int STATUS;
+    /** Bytes of our own per-thread registration, 0 when glibc's is reused. */
+    static final int OWN_LENGTH;
+    /** Which file was loaded, for reports. */
+    static final String FILE;
+
+    static final MethodHandle POP;
+    static final MethodHandle PUSH;
+    static final MethodHandle PUSH_BATCH;
+    static final MethodHandle POP_BATCH;
+    static final MethodHandle GROW;
+    static final MethodHandle CURRENT;
+    static final MethodHandle REGISTER;
+    static final MethodHandle FENCE_CPU;
+    static final MethodHandle FENCE_ALL;
+    static final MethodHandle DESCRIPTORS;
+    static final MethodHandle SIGNATURE;
+
+    static {
+        String why = null;
+        int status = 0, ownLength = 0;
+        String file = "none";
+        MethodHandle pop = null, push = null, pushBatch = null, popBatch = null, grow = null, current = null,
+                register = null, fenceCpu = null, fenceAll = null, descriptors = null, signature = null;
+        try {
+            Path path = locate();
+            file = path.toString();
+            SymbolLookup lib = SymbolLookup.libraryLookup(path, Arena.global());
+            Linker linker = Linker.nativeLinker();
+            Linker.Option fast = Linker.Option.critical(false);
+            Linker.Option heap = Linker.Option.critical(true);
+            pop = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_pop"), FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT), fast);
+            push = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_push"),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG), fast);
+            FunctionDescriptor batch = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
+            pushBatch = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_push_batch"), batch, heap);
+            popBatch = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_pop_batch"), batch, heap);
+            grow = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_grow"),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT), fast);
+            current = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_current"), FunctionDescriptor.of(JAVA_INT, JAVA_INT), fast);
+            register = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_register"), FunctionDescriptor.of(JAVA_INT));
+            fenceCpu = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_fence_cpu"), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+            fenceAll = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_fence_all"), FunctionDescriptor.of(JAVA_INT));
+            descriptors = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_descriptors"), FunctionDescriptor.of(ADDRESS, ADDRESS));
+            signature = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_signature"), FunctionDescriptor.of(JAVA_INT));
+            MethodHandle init = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_init"), FunctionDescriptor.of(JAVA_INT));
+            status = (int) init.invokeExact();
+            why = statusProblem(status);
+            if (why == null) {
+                ownLength = (int) linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_own_length"),
+                        FunctionDescriptor.of(JAVA_INT)).invokeExact();
+                int probe = (int) linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_probe_abort"),
+                        FunctionDescriptor.of(JAVA_INT)).invokeExact();
+                why = probeProblem(probe);
+            }
+        } catch (Throwable t) {
+            why = "cannot load the native library: " + t;
+        }
+        UNAVAILABLE = why;
+        STATUS = status;
+        OWN_LENGTH = ownLength;
+        FILE = file;
+        POP = pop;
+        PUSH = push;
+        PUSH_BATCH = pushBatch;
+        POP_BATCH = popBatch;
+        GROW = grow;
+        CURRENT = current;
+        REGISTER = register;
+        FENCE_CPU = fenceCpu;
+        FENCE_ALL = fenceAll;
+        DESCRIPTORS = descriptors;
+        SIGNATURE = signature;
+    }
+
+    private RseqLibrary() {
+    }
+
+    /** The library file: the property's path, or the bundled build extracted to a temporary file. */
+    private static Path locate() throws IOException {
+        String explicit = System.getProperty("cpuslab.rseq.library");
+        if (explicit != null) {
+            Path path = Path.of(explicit);
+            if (!Files.isReadable(path)) {
+                throw new IOException("no readable library at cpuslab.rseq.library=" + explicit);
+            }
+            return path;
+        }
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "");
+        if (!os.startsWith("linux")) {
+            throw new IOException("rseq is Linux only (os.name=" + System.getProperty("os.name") + ")");
+        }
+        String platform = "linux-" + (arch.equals("amd64") ? "x86_64" : arch);
+        String name = Boolean.getBoolean("cpuslab.rseq.selfCheck") ? "libcpuslab_rseq_check.so" : "libcpuslab_rseq.so";
+        String resource = "/META-INF/native/" + platform + "/" + name;
+        try (InputStream in = RseqLibrary.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IOException("no native library for " + platform + " in this jar (" + resource
+                        + "); x86-64 Linux is built, other platforms are not yet");
+            }
+            Path copy = Files.createTempFile("cpuslab_rseq", ".so");
+            copy.toFile().deleteOnExit();
+            Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+            return copy;
+        }
+    }
+
+    private static String statusProblem(int status) {
+        if ((status & STATUS_NO_RSEQ) != 0) {
+            return "the kernel has no rseq system call (or a seccomp filter blocks it)";
+        }
+        if ((status & STATUS_BAD_TLS) != 0) {
+            return "the own rseq area is not 64-byte aligned in this process's TLS";
+        }
+        if ((status & STATUS_REGISTER_FAILED) != 0) {
+            return "glibc did not register rseq and our own registration failed";
+        }
+        if ((status & STATUS_NO_MEMBARRIER) != 0) {
+            return "membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ) failed (Linux >= 5.10 needed to fence drains)";
+        }
+        return (status & STATUS_OK) != 0 ? null : "initialisation failed (status 0x" + Integer.toHexString(status) + ")";
+    }
+
+    private static String probeProblem(int probe) {
+        if (probe == PROBE_ABORTED) {
+            return null;
+        }
+        if (probe == PROBE_OBSERVED) {
+            return "abort probe failed: this kernel resumed a preempted critical section instead of aborting it "
+                    + "(the Linux 6.19-7.0.13 arm64 bug); rseq is unsafe here";
+        }
+        return "abort probe inconclusive (result " + probe + "): could not prove that critical sections abort";
+    }
+
+    static boolean glibcOwnsRegistration() {
+        return (STATUS & STATUS_GLIBC_OWNS) != 0;
+    }
+
+    static boolean mmCidAvailable() {
+        return (STATUS & STATUS_MM_CID) != 0;
+    }
+
+    /** The __rseq_cs descriptors as loaded (relocated), 32 bytes each; for the library checks. */
+    static MemorySegment descriptors() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment count = arena.allocate(JAVA_INT);
+            MemorySegment first = (MemorySegment) DESCRIPTORS.invokeExact(count);
+            return first.reinterpret(32L * count.get(JAVA_INT, 0));
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    static int signature() {
+        try {
+            return (int) SIGNATURE.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package io.cpuslab.rseq;
+
+import io.cpuslab.CpuSlab;
+import io.cpuslab.core.AllocatorConcurrencyTest;
+import io.cpuslab.core.AllocatorConfig;
+
+/** The concurrency suite with slabs indexed by the kernel's mm_cid instead of the CPU number. */
+class MmCidAllocatorConcurrencyTest extends AllocatorConcurrencyTest {
+    @Override
+    protected CpuSlab.FrontEnd frontEnd() {
+        return CpuSlab.FrontEnd.RSEQ;
+    }
+
+    @Override
+    protected AllocatorConfig config() {
+        AllocatorConfig d = super.config();
+        return new AllocatorConfig(d.frontEnd(), d.rseqMode(), CpuSlab.Index.MM_CID, d.perCpuCacheBytes(), d.checked(),
+                d.memoryLimit(), d.releaseRate(), d.osMemory());
+    }
+}
