@@ -249,6 +249,15 @@ int cpuslab_rseq_probe_abort(void) {
 
 /* ---- introspection for the tests ------------------------------------------------------------------ */
 
+#ifdef CPUSLAB_SELF_CHECK
+/* Spin loops before every commit (see SELF_CHECK in rseq_x86_64.S); the torture tests raise it. */
+__attribute__((visibility("hidden"))) volatile int cpuslab_rseq_inject_loops;
+
+void cpuslab_rseq_set_inject_loops(int loops) {
+    cpuslab_rseq_inject_loops = loops;
+}
+#endif
+
 /* The linker defines these for the section of every critical-section descriptor. */
 extern const char __start___rseq_cs[] __attribute__((weak));
 extern const char __stop___rseq_cs[] __attribute__((weak));

@@ -74,9 +74,19 @@
     jne \miss
 .endm
 
-/* Self-check build: right before a commit, the index must still be %ecx. %r11 still holds the field offset. */
-.macro SELF_CHECK
+/* Self-check build, right before a commit: first spin cpuslab_rseq_inject_loops times (0 unless a test
+ * sets it) to widen the window in which preemption, migration, signals and fences must abort the
+ * section (librseq's delay injection); then the index must still be %ecx, else ud2 kills the process.
+ * %r11 still holds the index field offset; \scratch is a register the section no longer needs. */
+.macro SELF_CHECK scratch
 #ifdef CPUSLAB_SELF_CHECK
+    movl cpuslab_rseq_inject_loops(%rip), \scratch
+2:
+    testl \scratch, \scratch
+    jz 3f
+    decl \scratch
+    jmp 2b
+3:
     cmpl %fs:(%r8,%r11), %ecx
     je 1f
     ud2
@@ -107,7 +117,7 @@ cpuslab_rseq_pop:
     jbe .Lpop_miss                                  /* empty (or not populated: current 0) */
     movq -8(%r10,%rdx,8), %rax                      /* the object */
     decl %edx
-    SELF_CHECK
+    SELF_CHECK %r9d
     movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
 .Lpop_post_commit:
     ret
@@ -140,7 +150,7 @@ cpuslab_rseq_push:
     jae .Lpush_miss                                 /* full (or not populated: end 0) */
     movq %r9, (%r10,%rdx,8)
     incl %edx
-    SELF_CHECK
+    SELF_CHECK %eax
     movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
 .Lpush_post_commit:
     movl $1, %eax
@@ -213,7 +223,7 @@ cpuslab_rseq_push_batch:
     decl %eax
     jnz .Lpushb_copy
     addl %ebx, %edx
-    SELF_CHECK
+    SELF_CHECK %eax
     movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
 .Lpushb_post_commit:
     movl %ebx, %eax
@@ -269,7 +279,7 @@ cpuslab_rseq_pop_batch:
     decl %eax
     jnz .Lpopb_copy
     subl %ebx, %edx
-    SELF_CHECK
+    SELF_CHECK %eax
     movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
 .Lpopb_post_commit:
     movl %ebx, %eax
@@ -320,7 +330,7 @@ cpuslab_rseq_grow:
     addl %ebx, %eax                                 /* new end */
     shll $16, %eax
     orl %edx, %eax
-    SELF_CHECK
+    SELF_CHECK %r14d
     movl %eax, SLAB_HEADER_OFFSET(%r10,%rsi,4)      /* commit */
 .Lgrow_post_commit:
     movl %ebx, %eax

@@ -1,0 +1,287 @@
+package io.cpuslab.rseq;
+
+import io.cpuslab.CpuSlab;
+import io.cpuslab.core.SlabLayout;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The rseq torture: {@code 8 × CPUs} threads push, pop, push-batch, pop-batch and grow on unique
+ * tokens through the rseq front end, while a drainer thread stops random slabs, drains them and
+ * gives them random new capacities. At the end every token must be found exactly once: in a worker's
+ * hands, in what the drainer took, or in the slabs. Runs in-process from the tests and as a main
+ * class in forked JVMs ({@code taskset -c 0}, {@code GLIBC_TUNABLES=glibc.pthread.rseq=0}).
+ *
+ * <p>The JVM runs the self-checking library: a commit on the wrong CPU's slab kills it at once.
+ */
+final class TokenTorture {
+    private static final int CLASSES = 5;
+    private static final int TOKENS_PER_THREAD = 512;
+
+    /** Spin loops injected before every commit: widens the windows the kernel must abort (librseq's -1..-9). */
+    static final int INJECT_LOOPS = 100;
+
+    record Options(int seconds, CpuSlab.Index index, boolean virtualThreads, boolean signalStorm) {
+        static Options parse(String[] args) {
+            return new Options(Integer.parseInt(args[0]), CpuSlab.Index.valueOf(args[1]),
+                    Boolean.parseBoolean(args[2]), Boolean.parseBoolean(args[3]));
+        }
+
+        String[] args() {
+            return new String[] {String.valueOf(seconds), index.name(), String.valueOf(virtualThreads), String.valueOf(signalStorm)};
+        }
+    }
+
+    /** Sets the self-checking library's injected delay; the torture needs that build. */
+    private static void injectLoops(int loops) {
+        try {
+            SymbolLookup lookup = SymbolLookup.libraryLookup(Path.of(RseqLibrary.FILE), Arena.global());
+            MethodHandle set = Linker.nativeLinker().downcallHandle(lookup.find("cpuslab_rseq_set_inject_loops").orElseThrow(
+                    () -> new AssertionError("the torture needs the self-checking library (-Dcpuslab.rseq.selfCheck=true)")),
+                    FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+            set.invokeExact(loops);
+        } catch (Error | RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Summary of a passed run; throws {@link AssertionError} naming the first lost or duplicated token. */
+    static String run(Options options) throws InterruptedException {
+        if (RseqLibrary.UNAVAILABLE != null) {
+            throw new AssertionError("rseq unavailable: " + RseqLibrary.UNAVAILABLE);
+        }
+        int slabs = RseqFrontEndProvider.possibleCpus();
+        int threads = 8 * Runtime.getRuntime().availableProcessors();
+        int tokens = threads * TOKENS_PER_THREAD;
+        try (Arena arena = Arena.ofShared()) {
+            SlabLayout layout = new SlabLayout(arena.allocate((long) slabs << SlabLayout.SHIFT, SlabLayout.SLAB_BYTES), slabs);
+            RseqFrontEnd frontEnd = new RseqFrontEnd(layout, options.index(), "torture");
+            long deadline = System.nanoTime() + options.seconds() * 1_000_000_000L;
+            ConcurrentLinkedQueue<long[]> found = new ConcurrentLinkedQueue<>();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            AtomicLong operations = new AtomicLong();
+            injectLoops(INJECT_LOOPS);
+            SignalStorm storm = options.signalStorm() ? SignalStorm.start(100) : null;
+            List<Thread> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                long[] mine = new long[tokens];
+                int first = t * TOKENS_PER_THREAD;
+                for (int i = 0; i < TOKENS_PER_THREAD; i++) {
+                    mine[i] = token(first + i);
+                }
+                long seed = t;
+                Runnable work = () -> {
+                    try {
+                        if (storm != null && !options.virtualThreads()) {
+                            storm.enlist();
+                        }
+                        operations.addAndGet(work(frontEnd, mine, TOKENS_PER_THREAD, seed, deadline, found));
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                };
+                workers.add(options.virtualThreads() ? Thread.ofVirtual().start(work) : Thread.ofPlatform().start(work));
+            }
+            Thread drainer = Thread.ofPlatform().start(() -> drain(frontEnd, layout, slabs, deadline, found, failure));
+            for (Thread w : workers) {
+                w.join();
+            }
+            drainer.join();
+            long signals = storm == null ? 0 : storm.stop();
+            injectLoops(0);
+            if (failure.get() != null) {
+                throw new AssertionError("torture thread failed", failure.get());
+            }
+            long[] buffer = new long[SlabLayout.maxCapacity(1)];
+            for (int slab = 0; slab < slabs; slab++) {
+                for (int sc = 1; sc <= CLASSES; sc++) {
+                    int n = layout.drain(slab, sc, buffer);
+                    found.add(java.util.Arrays.copyOf(buffer, n));
+                }
+            }
+            verify(found, tokens);
+            return String.format("%d tokens exactly once after %,d operations by %d %s threads on %d slabs (%s index, %d loops injected before each commit)%s",
+                    tokens, operations.get(), threads, options.virtualThreads() ? "virtual" : "platform", slabs,
+                    options.index(), INJECT_LOOPS, storm == null ? "" : ", " + signals + " signals handled");
+        }
+    }
+
+    private static long token(int i) {
+        return (i + 1L) << 4;
+    }
+
+    /** One worker until the deadline; returns its operation count. What it holds at the end goes to {@code found}. */
+    private static long work(RseqFrontEnd frontEnd, long[] held, int count, long seed, long deadline,
+                             ConcurrentLinkedQueue<long[]> found) {
+        SplittableRandom random = new SplittableRandom(seed);
+        long[] batch = new long[16];
+        long ops = 0;
+        while ((ops & 255) != 0 || System.nanoTime() < deadline) {
+            ops++;
+            int sc = 1 + random.nextInt(CLASSES);
+            int op = random.nextInt(100);
+            if (op < 25) {
+                if (count > 0 && frontEnd.push(sc, held[count - 1])) {
+                    count--;
+                }
+            } else if (op < 50) {
+                long token = frontEnd.pop(sc);
+                if (token != 0) {
+                    held[count++] = token;
+                }
+            } else if (op < 62) {
+                int k = Math.min(count, 1 + random.nextInt(batch.length));
+                System.arraycopy(held, count - k, batch, 0, k);
+                int pushed = frontEnd.pushBatch(frontEnd.currentSlab(), sc, batch, 0, k);
+                // batch[0..pushed) went in: keep batch[pushed..k) in hand.
+                count -= k;
+                System.arraycopy(batch, pushed, held, count, k - pushed);
+                count += k - pushed;
+            } else if (op < 74) {
+                int n = frontEnd.popBatch(frontEnd.currentSlab(), sc, batch, 0, 1 + random.nextInt(batch.length));
+                System.arraycopy(batch, 0, held, count, n);
+                count += n;
+            } else if (op < 90) {
+                frontEnd.grow(frontEnd.currentSlab(), sc, 1 + random.nextInt(8));
+            } else {
+                Thread.yield(); // invites preemption and migration (and a carrier change for virtual threads)
+            }
+        }
+        found.add(java.util.Arrays.copyOf(held, count));
+        return ops;
+    }
+
+    /** Remote work racing the workers: stop a random slab, drain it, give it new capacities, start it. */
+    private static void drain(RseqFrontEnd frontEnd, SlabLayout layout, int slabs, long deadline,
+                              ConcurrentLinkedQueue<long[]> found, AtomicReference<Throwable> failure) {
+        SplittableRandom random = new SplittableRandom(-1);
+        long[] buffer = new long[SlabLayout.maxCapacity(1)];
+        try {
+            while (System.nanoTime() < deadline) {
+                int slab = random.nextInt(slabs);
+                frontEnd.stop(slab);
+                try {
+                    for (int sc = 1; sc <= CLASSES; sc++) {
+                        if (random.nextBoolean()) {
+                            int n = layout.drain(slab, sc, buffer);
+                            found.add(java.util.Arrays.copyOf(buffer, n));
+                            layout.grow(slab, sc, random.nextInt(64));
+                        } else {
+                            layout.shrinkUnused(slab, sc, random.nextInt(16));
+                        }
+                    }
+                } finally {
+                    frontEnd.start(slab);
+                }
+                LockSupport.parkNanos(100_000);
+            }
+        } catch (Throwable e) {
+            failure.compareAndSet(null, e);
+        }
+    }
+
+    private static void verify(ConcurrentLinkedQueue<long[]> found, int tokens) {
+        int[] seen = new int[tokens];
+        long total = 0;
+        for (long[] part : found) {
+            for (long token : part) {
+                int i = (int) (token >>> 4) - 1;
+                if (token == 0 || (token & 15) != 0 || i < 0 || i >= tokens) {
+                    throw new AssertionError("garbage token 0x" + Long.toHexString(token));
+                }
+                if (++seen[i] > 1) {
+                    throw new AssertionError("token " + i + " seen twice");
+                }
+                total++;
+            }
+        }
+        if (total != tokens) {
+            for (int i = 0; i < tokens; i++) {
+                if (seen[i] == 0) {
+                    throw new AssertionError("token " + i + " lost (" + total + " of " + tokens + " found)");
+                }
+            }
+        }
+    }
+
+    /** For forked JVMs: prints the front end's registration and the result; exits 1 on failure. */
+    public static void main(String[] args) throws Exception {
+        try {
+            System.out.println("registration: " + (RseqLibrary.glibcOwnsRegistration() ? "glibc" : "own " + RseqLibrary.OWN_LENGTH));
+            System.out.println("TORTURE OK: " + run(Options.parse(args)));
+        } catch (Throwable e) {
+            e.printStackTrace(System.out);
+            System.exit(1);
+        }
+    }
+
+    /** The test helper library's thread-directed SIGALRM storm. */
+    static final class SignalStorm {
+        private static final MethodHandle ENLIST;
+        private static final MethodHandle START;
+        private static final MethodHandle STOP;
+
+        static {
+            try {
+                Path library = Path.of(TokenTorture.class.getResource("/META-INF/native/linux-x86_64/libcpuslab_rseq_test.so").toURI());
+                SymbolLookup lookup = SymbolLookup.libraryLookup(library, Arena.global());
+                Linker linker = Linker.nativeLinker();
+                ENLIST = linker.downcallHandle(lookup.findOrThrow("cpuslab_test_storm_enlist"), FunctionDescriptor.ofVoid());
+                START = linker.downcallHandle(lookup.findOrThrow("cpuslab_test_storm_start"),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+                STOP = linker.downcallHandle(lookup.findOrThrow("cpuslab_test_storm_stop"), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+            } catch (URISyntaxException | RuntimeException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        static SignalStorm start(int intervalMicros) {
+            try {
+                int rc = (int) START.invokeExact(intervalMicros);
+                if (rc != 0) {
+                    throw new IllegalStateException("signal storm did not start: " + rc);
+                }
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+            return new SignalStorm();
+        }
+
+        void enlist() {
+            try {
+                ENLIST.invokeExact();
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        long stop() {
+            try {
+                return (long) STOP.invokeExact();
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+
+    private TokenTorture() {
+    }
+}
