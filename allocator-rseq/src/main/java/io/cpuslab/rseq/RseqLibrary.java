@@ -154,7 +154,7 @@ final class RseqLibrary {
         }
     }
 
-    private static String statusProblem(int status) {
+    static String statusProblem(int status) {
         if ((status & STATUS_NO_RSEQ) != 0) {
             return "the kernel has no rseq system call (or a seccomp filter blocks it)";
         }
@@ -170,7 +170,7 @@ final class RseqLibrary {
         return (status & STATUS_OK) != 0 ? null : "initialisation failed (status 0x" + Integer.toHexString(status) + ")";
     }
 
-    private static String probeProblem(int probe) {
+    static String probeProblem(int probe) {
         if (probe == PROBE_ABORTED) {
             return null;
         }

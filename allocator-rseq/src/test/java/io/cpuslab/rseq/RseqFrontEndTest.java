@@ -1,0 +1,152 @@
+package io.cpuslab.rseq;
+
+import io.cpuslab.CpuSlab;
+import io.cpuslab.FrontEndInfo;
+import io.cpuslab.OffHeapAllocator;
+import io.cpuslab.core.SlabLayout;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RseqFrontEndTest {
+    private static final int SC = 4;
+    private final Arena arena = Arena.ofShared();
+    private final int slabs = RseqFrontEndProvider.possibleCpus();
+    private final SlabLayout layout = new SlabLayout(arena.allocate((long) slabs << SlabLayout.SHIFT, SlabLayout.SLAB_BYTES), slabs);
+    private final RseqFrontEnd frontEnd = new RseqFrontEnd(layout, CpuSlab.Index.CPU, "test");
+
+    @AfterEach
+    void free() {
+        frontEnd.close();
+        arena.close();
+    }
+
+    private void growEverySlab() {
+        for (int slab = 0; slab < slabs; slab++) {
+            layout.grow(slab, SC, 64);
+        }
+    }
+
+    @Test
+    void autoChoosesRseqCompliantHereAndSaysHow() {
+        try (OffHeapAllocator a = CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.AUTO).build()) {
+            FrontEndInfo info = a.frontEnd();
+            assertEquals(FrontEndInfo.Kind.RSEQ_COMPLIANT, info.kind());
+            assertTrue(info.toString().contains("rseq compliant front end"), info.toString());
+            assertTrue(info.detail().contains("glibc's rseq registration") && info.detail().contains("cpu_id"), info.detail());
+            assertEquals("chosen by AUTO", info.reason());
+            assertEquals(slabs, info.slabs());
+        }
+    }
+
+    @Test
+    void overlayIsRefusedWhenAskedForAndAutoFallsBackToCompliant() {
+        var e = assertThrows(IllegalStateException.class,
+                () -> CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ).rseqMode(CpuSlab.RseqMode.OVERLAY).build());
+        assertTrue(e.getMessage().contains("overlay mode is not available"), e.getMessage());
+        try (OffHeapAllocator a = CpuSlab.builder().rseqMode(CpuSlab.RseqMode.OVERLAY).build()) {
+            assertEquals(FrontEndInfo.Kind.RSEQ_COMPLIANT, a.frontEnd().kind());
+            assertTrue(a.frontEnd().reason().contains("overlay mode requested but not available"), a.frontEnd().reason());
+        }
+    }
+
+    @Test
+    void pushAndPopWorkOnTheCallersCpu() {
+        growEverySlab();
+        for (int i = 1; i <= 1000; i++) {
+            assertTrue(frontEnd.push(SC, i * 16L));
+            assertEquals(i * 16L, frontEnd.pop(SC));
+        }
+        assertEquals(0, frontEnd.pop(SC));
+    }
+
+    @Test
+    void slowPathCallsActOnlyOnTheSlabTheCallerIsOn() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(slabs > 1 && ForkedJvm.onPath("taskset"), "needs 2 CPUs and taskset");
+        ForkedJvm.Result r = ForkedJvm.run(List.of("taskset", "-c", "0"), Map.of(), List.of(), ExpectedSlabCheck.class);
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("EXPECTED SLAB OK"), r.output());
+    }
+
+    @Test
+    void stoppedSlabsMissUntilStarted() {
+        growEverySlab();
+        for (int slab = 0; slab < slabs; slab++) {
+            frontEnd.stop(slab);
+        }
+        assertFalse(frontEnd.push(SC, 0x100));
+        assertEquals(0, frontEnd.pop(SC));
+        assertEquals(0, frontEnd.grow(frontEnd.currentSlab(), SC, 1));
+        for (int slab = 0; slab < slabs; slab++) {
+            frontEnd.start(slab);
+        }
+        assertTrue(frontEnd.push(SC, 0x100));
+        assertEquals(0x100, frontEnd.pop(SC));
+    }
+
+    @Test
+    void afterCloseEveryOperationMissesWithoutTouchingTheSlabs() {
+        growEverySlab();
+        frontEnd.close();
+        assertFalse(frontEnd.push(SC, 0x100));
+        assertEquals(0, frontEnd.pop(SC));
+        assertEquals(0, frontEnd.grow(frontEnd.currentSlab(), SC, 1));
+        assertEquals(0, frontEnd.popBatch(frontEnd.currentSlab(), SC, new long[4], 0, 4));
+    }
+
+    @Test
+    void everyFailedCheckHasItsReason() {
+        assertTrue(RseqLibrary.statusProblem(1 << 8).contains("no rseq system call"));
+        assertTrue(RseqLibrary.statusProblem(1 << 9).contains("membarrier"));
+        assertTrue(RseqLibrary.statusProblem(1 << 10).contains("own registration failed"));
+        assertTrue(RseqLibrary.probeProblem(1).contains("resumed a preempted critical section"));
+        assertTrue(RseqLibrary.probeProblem(2).contains("inconclusive"));
+        assertEquals(null, RseqLibrary.probeProblem(RseqLibrary.PROBE_ABORTED));
+        assertTrue(RseqFrontEndProvider.possibleCpus() >= Runtime.getRuntime().availableProcessors());
+    }
+
+    @Test
+    void missingLibraryGivesTheLockedFrontEndWithTheReason() throws Exception {
+        ForkedJvm.Result r = fork(Map.of(), "-Dcpuslab.rseq.library=/nonexistent/libcpuslab_rseq.so");
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("FRONT END: locked front end"), r.output());
+        assertTrue(r.output().contains("no readable library at cpuslab.rseq.library=/nonexistent"), r.output());
+    }
+
+    @Test
+    void unusableLibraryGivesTheLockedFrontEndWithTheReason() throws Exception {
+        Path helper = Path.of(getClass().getResource("/META-INF/native/linux-x86_64/libcpuslab_rseq_test.so").toURI());
+        ForkedJvm.Result r = fork(Map.of(), "-Dcpuslab.rseq.library=" + helper);
+        assertTrue(r.output().contains("FRONT END: locked front end"), r.output());
+        assertTrue(r.output().contains("cannot load the native library") && r.output().contains("cpuslab_rseq_pop"), r.output());
+    }
+
+    @Test
+    void explicitRseqThatCannotRunFailsAndSaysWhy() throws Exception {
+        ForkedJvm.Result r = fork(Map.of(), "-Dcpuslab.rseq.library=/nonexistent/x.so", "-Dcpuslab.frontEnd=RSEQ");
+        assertNotEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("no front end can run with frontEnd=RSEQ: rseq unavailable: cannot load"), r.output());
+    }
+
+    @Test
+    void ownRegistrationIsUsedAndReportedWhenGlibcsIsOff() throws Exception {
+        ForkedJvm.Result r = fork(Map.of("GLIBC_TUNABLES", "glibc.pthread.rseq=0"));
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("FRONT END: rseq compliant front end") && r.output().contains("own 32-byte rseq registration"),
+                r.output());
+    }
+
+    private static ForkedJvm.Result fork(Map<String, String> env, String... options) throws Exception {
+        return ForkedJvm.run(List.of(), env, List.of(options), PrintFrontEnd.class);
+    }
+}
