@@ -77,7 +77,7 @@ final class CentralFreeList {
                         + sizeClass + " (" + objectSize + " B); was it freed with a wrong size?");
             }
             unlink(span);
-            span.freeIndexes[span.freeCount++] = (short) ((address - span.start()) / objectSize);
+            span.freeIndexes[span.freeCount++] = (short) SizeClasses.objectIndex(sizeClass, address - span.start());
             if (span.freeCount == objectsPerSpan) {
                 freeObjects -= objectsPerSpan - 1;
                 spans--;

@@ -240,10 +240,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     /** Index of the object starting at {@code address} in a small span, or -1 if no object starts there. */
     private static int objectIndex(Span span, long address) {
-        long offset = address - span.start();
-        int size = SizeClasses.size(span.sizeClass);
-        return offset % size == 0 && offset < (long) SizeClasses.objectsPerSpan(span.sizeClass) * size
-                ? (int) (offset / size) : -1;
+        return SizeClasses.objectIndex(span.sizeClass, address - span.start());
     }
 
     private static long usable(Span span) {

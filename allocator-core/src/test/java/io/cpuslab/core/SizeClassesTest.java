@@ -61,6 +61,20 @@ class SizeClassesTest {
     }
 
     @Test
+    void objectIndexAgreesWithDivisionAtEveryOffsetOfEverySpan() {
+        for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
+            int size = SizeClasses.size(sc);
+            long spanBytes = SizeClasses.pages(sc) * SizeClasses.PAGE_SIZE;
+            for (long offset = 0; offset < spanBytes; offset++) {
+                int expected = offset % size == 0 && offset / size < SizeClasses.objectsPerSpan(sc) ? (int) (offset / size) : -1;
+                if (SizeClasses.objectIndex(sc, offset) != expected) {
+                    assertEquals(expected, SizeClasses.objectIndex(sc, offset), "class " + sc + " offset " + offset);
+                }
+            }
+        }
+    }
+
+    @Test
     void classesFrom16BytesAre16ByteMultiples() {
         for (int sc = 2; sc < SizeClasses.COUNT; sc++) {
             assertEquals(0, SizeClasses.size(sc) % 16, "class " + sc);
