@@ -1,5 +1,5 @@
 /*
- * cpuslab rseq support: everything around the critical sections (rseq_x86_64.S).
+ * cpuslab rseq support: everything around the critical sections (rseq_x86_64.S, rseq_aarch64.S).
  *
  *   cpuslab_rseq_init        once per process: finds who registers rseq (glibc or us), sets the
  *                            offset the sections use, registers for membarrier-RSEQ fences
@@ -74,7 +74,13 @@ static unsigned int registered_size; /* bytes of struct rseq the kernel maintain
 
 static inline char *thread_pointer(void) {
     char *tp;
+#if defined(__x86_64__)
     __asm__ ("mov %%fs:0, %0" : "=r"(tp));
+#elif defined(__aarch64__)
+    __asm__ ("mrs %0, tpidr_el0" : "=r"(tp));
+#else
+#error "cpuslab rseq supports x86-64 and aarch64"
+#endif
     return tp;
 }
 
@@ -91,7 +97,7 @@ int cpuslab_rseq_register(void) {
     if (glibc_owns || (int32_t) own_area.cpu_id >= 0) {
         return 0;
     }
-    if (sys_rseq(&own_area, own_length, 0, RSEQ_SIG_X86_64) == 0 || errno == EBUSY) {
+    if (sys_rseq(&own_area, own_length, 0, RSEQ_SIG) == 0 || errno == EBUSY) {
         return 0;
     }
     return errno;
@@ -256,6 +262,13 @@ __attribute__((visibility("hidden"))) volatile int cpuslab_rseq_inject_loops;
 void cpuslab_rseq_set_inject_loops(int loops) {
     cpuslab_rseq_inject_loops = loops;
 }
+
+/* Logic tests of the sections under an emulator that has no rseq (qemu-user): makes this thread look
+ * registered on slab `index` without any kernel protection. Single-threaded tests only. */
+void cpuslab_rseq_test_fake_registration(int index) {
+    cpuslab_rseq_offset = (char *) &own_area - thread_pointer();
+    own_area.cpu_id_start = own_area.cpu_id = own_area.mm_cid = (uint32_t) index;
+}
 #endif
 
 /* The linker defines these for the section of every critical-section descriptor. */
@@ -270,5 +283,5 @@ const void *cpuslab_rseq_descriptors(int *count) {
 
 /* The signature the kernel expects before each abort handler. */
 unsigned int cpuslab_rseq_signature(void) {
-    return RSEQ_SIG_X86_64;
+    return RSEQ_SIG;
 }

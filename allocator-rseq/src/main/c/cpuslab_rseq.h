@@ -10,8 +10,13 @@
 #define RSEQ_CS_OFFSET       8    /* u64 rseq_cs: the only field user space writes */
 #define RSEQ_MM_CID_OFFSET   24   /* u32 mm_cid, Linux >= 6.3 */
 
-/* Signature the kernel checks in the 4 bytes before every abort handler; glibc and librseq use it. */
-#define RSEQ_SIG_X86_64      0x53053053
+/* Signature the kernel checks in the 4 bytes before every abort handler; the values glibc registers
+ * with (and librseq and TCMalloc use). On aarch64 it is the instruction BRK #0x45e0, so it traps if run. */
+#if defined(__aarch64__)
+#define RSEQ_SIG             0xd428bc00
+#else
+#define RSEQ_SIG             0x53053053
+#endif
 
 /* Slab layout, owned by io.cpuslab.core.SlabLayout. */
 #define SLAB_SHIFT           18   /* bytes per slab region: 256 KiB */

@@ -45,7 +45,7 @@
  * falling into it by mistake traps instead of running on (librseq's encoding). */
 .macro RSEQ_ABORT_HANDLER name, restart
     .byte 0x0f, 0xb9, 0x3d
-    .long RSEQ_SIG_X86_64
+    .long RSEQ_SIG
 \name\()_abort:
     jmp \restart
 .endm
@@ -373,7 +373,7 @@ cpuslab_rseq_probe_spin:
     movl $PROBE_OBSERVED, %eax
     ret
     .byte 0x0f, 0xb9, 0x3d
-    .long RSEQ_SIG_X86_64
+    .long RSEQ_SIG
 probe_abort:
     movl $PROBE_ABORTED, %eax
     ret

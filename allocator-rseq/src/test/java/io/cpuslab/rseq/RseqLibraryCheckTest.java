@@ -27,10 +27,10 @@ class RseqLibraryCheckTest {
     /** pop, push, push_batch, pop_batch, grow, probe_spin. */
     private static final int SECTIONS = 6;
     private static final int SIGNATURE = 0x53053053;
-
-    private static Path library(String name) throws Exception {
-        return Path.of(RseqLibraryCheckTest.class.getResource("/META-INF/native/linux-x86_64/" + name).toURI());
-    }
+    /** Per built platform: the relocation type of absolute addresses and the abort signature. */
+    private static final Map<String, Object[]> PLATFORMS = Map.of(
+            "linux-x86_64", new Object[] {"R_X86_64_RELATIVE", 0x53053053},
+            "linux-aarch64", new Object[] {"R_AARCH64_RELATIVE", 0xd428bc00});
 
     private static String readelf(Path library, String... options) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of("readelf", "-W"));
@@ -56,37 +56,52 @@ class RseqLibraryCheckTest {
     @Test
     void everyDescriptorInTheBuiltFilesIsAlignedAndWellFormed() throws Exception {
         assumeTrue(ForkedJvm.onPath("readelf"), "readelf (binutils) is not installed: file check skipped");
-        for (String name : List.of("libcpuslab_rseq.so", "libcpuslab_rseq_check.so")) {
-            Path lib = library(name);
-            String headers = readelf(lib, "-S");
-            String[] cs = section(headers, "__rseq_cs");
-            long address = Long.parseLong(cs[2], 16);
-            long size = Long.parseLong(cs[4], 16);
-            assertEquals("32", cs[cs.length - 1], name + ": __rseq_cs must be 32-byte aligned");
-            assertTrue(cs[6].contains("A"), name + ": __rseq_cs must be allocated");
-            assertEquals(SECTIONS * 32L, size, name + ": one 32-byte descriptor per critical section");
-            assertEquals(0, address % 32);
-
-            byte[] contents = hexDump(readelf(lib, "-x", "__rseq_cs"), size);
-            Map<Long, Long> relative = relativeRelocations(readelf(lib, "-r"));
-            String[] text = section(headers, ".text");
-            long textAddress = Long.parseLong(text[2], 16), textOffset = Long.parseLong(text[3], 16);
-            byte[] file = Files.readAllBytes(lib);
-            ByteBuffer le = ByteBuffer.wrap(contents).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < SECTIONS; i++) {
-                long d = address + 32L * i;
-                assertEquals(0, le.getInt(32 * i), name + ": version of descriptor " + i);
-                assertEquals(0, le.getInt(32 * i + 4), name + ": flags of descriptor " + i);
-                long postCommit = le.getLong(32 * i + 16);
-                assertTrue(postCommit > 0 && postCommit < 4096, name + ": post_commit_offset " + postCommit);
-                Long start = relative.get(d + 8), abort = relative.get(d + 24);
-                assertNotNull(start, name + ": start_ip of descriptor " + i + " is relocated");
-                assertNotNull(abort, name + ": abort_ip of descriptor " + i + " is relocated");
-                assertTrue(abort < start || abort >= start + postCommit, name + ": abort_ip outside the section");
-                int signature = ByteBuffer.wrap(file, (int) (abort - 4 - textAddress + textOffset), 4)
-                        .order(ByteOrder.LITTLE_ENDIAN).getInt();
-                assertEquals(SIGNATURE, signature, name + ": signature before abort handler " + i);
+        int checked = 0;
+        // The libraries live in target/classes, the test helpers in target/test-classes: look in both.
+        for (java.net.URL root : java.util.Collections.list(getClass().getClassLoader().getResources("META-INF/native"))) {
+            Path natives = Path.of(root.toURI());
+            for (Map.Entry<String, Object[]> platform : PLATFORMS.entrySet()) {
+                for (String name : List.of("libcpuslab_rseq.so", "libcpuslab_rseq_check.so")) {
+                    Path lib = natives.resolve(platform.getKey()).resolve(name);
+                    if (Files.exists(lib)) {
+                        checkFile(lib, (String) platform.getValue()[0], (int) platform.getValue()[1]);
+                        checked++;
+                    }
+                }
             }
+        }
+        assertTrue(checked >= 2, "the host's libraries were built and checked");
+    }
+
+    private static void checkFile(Path lib, String relocationType, int signature) throws Exception {
+        String name = lib.getParent().getFileName() + "/" + lib.getFileName();
+        String headers = readelf(lib, "-S");
+        String[] cs = section(headers, "__rseq_cs");
+        long address = Long.parseLong(cs[2], 16);
+        long size = Long.parseLong(cs[4], 16);
+        assertEquals("32", cs[cs.length - 1], name + ": __rseq_cs must be 32-byte aligned");
+        assertTrue(cs[6].contains("A"), name + ": __rseq_cs must be allocated");
+        assertEquals(SECTIONS * 32L, size, name + ": one 32-byte descriptor per critical section");
+        assertEquals(0, address % 32);
+
+        byte[] contents = hexDump(readelf(lib, "-x", "__rseq_cs"), size);
+        Map<Long, Long> relative = relocations(readelf(lib, "-r"), relocationType);
+        String[] text = section(headers, ".text");
+        long textAddress = Long.parseLong(text[2], 16), textOffset = Long.parseLong(text[3], 16);
+        byte[] file = Files.readAllBytes(lib);
+        ByteBuffer le = ByteBuffer.wrap(contents).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < SECTIONS; i++) {
+            long d = address + 32L * i;
+            assertEquals(0, le.getInt(32 * i), name + ": version of descriptor " + i);
+            assertEquals(0, le.getInt(32 * i + 4), name + ": flags of descriptor " + i);
+            long postCommit = le.getLong(32 * i + 16);
+            assertTrue(postCommit > 0 && postCommit < 4096, name + ": post_commit_offset " + postCommit);
+            Long start = relative.get(d + 8), abort = relative.get(d + 24);
+            assertNotNull(start, name + ": start_ip of descriptor " + i + " is relocated");
+            assertNotNull(abort, name + ": abort_ip of descriptor " + i + " is relocated");
+            assertTrue(abort < start || abort >= start + postCommit, name + ": abort_ip outside the section");
+            int before = ByteBuffer.wrap(file, (int) (abort - 4 - textAddress + textOffset), 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+            assertEquals(signature, before, name + ": signature before abort handler " + i);
         }
     }
 
@@ -130,12 +145,12 @@ class RseqLibraryCheckTest {
         return bytes.array();
     }
 
-    /** Offset -> addend of every R_X86_64_RELATIVE relocation. */
-    private static Map<Long, Long> relativeRelocations(String listing) {
+    /** Offset -> addend of every relocation of the given (relative) type. */
+    private static Map<Long, Long> relocations(String listing, String type) {
         Map<Long, Long> map = new HashMap<>();
         for (String line : listing.split("\n")) {
             String[] f = line.trim().split("\\s+");
-            if (f.length >= 4 && f[2].equals("R_X86_64_RELATIVE")) {
+            if (f.length >= 4 && f[2].equals(type)) {
                 map.put(Long.parseLong(f[0], 16), Long.parseLong(f[f.length - 1], 16));
             }
         }
