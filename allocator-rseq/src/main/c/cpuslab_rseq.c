@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -92,15 +93,19 @@ static long sys_rseq(void *rseq, unsigned int len, int flags, unsigned int sig) 
     return syscall(__NR_rseq, rseq, len, flags, sig);
 }
 
-/* Registers the calling thread's own area; 0 on success (also when it already was). */
+/* Set in a thread whose registration failed (e.g. EINVAL: another area is registered for it), so its
+ * slow paths do not retry the system call on every miss. */
+static __thread int registration_error;
+
+/* Registers the calling thread's own area; 0 on success (also when it already was), else the errno. */
 int cpuslab_rseq_register(void) {
     if (glibc_owns || (int32_t) own_area.cpu_id >= 0) {
         return 0;
     }
-    if (sys_rseq(&own_area, own_length, 0, RSEQ_SIG) == 0 || errno == EBUSY) {
-        return 0;
+    if (registration_error == 0 && sys_rseq(&own_area, own_length, 0, RSEQ_SIG) != 0 && errno != EBUSY) {
+        registration_error = errno;
     }
-    return errno;
+    return registration_error;
 }
 
 /* Once per process. Returns STATUS_* bits; STATUS_OK only when the rseq front end can run. */
@@ -194,17 +199,21 @@ static int pin(int cpu) {
     return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
-/* Spins inside a critical section until the kernel aborts it, or gives up. */
+/* Spins inside a critical section until the kernel aborts it, or gives up. Signals are blocked: an
+ * abort on signal delivery (which the arm64 bug left working) must not pass for a preemption abort. */
 static void *probe_spinner(void *arg) {
     struct probe *p = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
     p->result = -1;
     if (pin(p->cpu) != 0 || cpuslab_rseq_register() != 0 || (int32_t) area()->cpu_id < 0) {
         p->done = 1;
         return NULL;
     }
     int result = PROBE_INCONCLUSIVE;
-    for (int attempt = 0; attempt < 50 && result == PROBE_INCONCLUSIVE; attempt++) {
-        result = cpuslab_rseq_probe_spin(&p->counter, 400L * 1000 * 1000);
+    for (int attempt = 0; attempt < 50 && result == PROBE_INCONCLUSIVE && !p->done; attempt++) {
+        result = cpuslab_rseq_probe_spin(&p->counter, 100L * 1000 * 1000);
     }
     p->result = result;
     p->done = 1;

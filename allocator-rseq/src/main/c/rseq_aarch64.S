@@ -290,6 +290,7 @@ cpuslab_rseq_grow:
 cpuslab_rseq_probe_spin:
     RSEQ_AREA
     RSEQ_ARM probe
+    ldr x2, [x0]                        /* snapshot for an abort before the first load in the section */
 .Lprobe_start:
     ldr x2, [x0]
     mov x3, x1
@@ -307,6 +308,9 @@ cpuslab_rseq_probe_spin:
     ret
     .inst RSEQ_SIG
 probe_abort:
+    ldr x4, [x0]
+    cmp x4, x2                          /* aborted, and the bumper ran: a preemption abort */
+    b.eq .Lprobe_post_commit            /* aborted for another reason: no proof, try again */
     mov w0, #PROBE_ABORTED
     ret
     RSEQ_DESCRIPTOR probe, .Lprobe_start, .Lprobe_post_commit, probe_abort

@@ -351,13 +351,16 @@ cpuslab_rseq_grow:
  * preempted, and a preempted section must be aborted before it runs on. Returns PROBE_ABORTED from
  * the abort handler (the kernel did its job), PROBE_OBSERVED if the change was seen inside one
  * section (the kernel resumed it: broken), PROBE_INCONCLUSIVE if the section was never interrupted.
- * The caller must be registered (cpu_id >= 0).
+ * The abort handler reports PROBE_ABORTED only if the counter moved since the section's snapshot:
+ * an abort without the bumper having run (e.g. a membarrier fence from another thread) proves nothing
+ * and reports PROBE_INCONCLUSIVE, so the caller tries again. The caller must be registered.
  */
     .globl cpuslab_rseq_probe_spin
     .type cpuslab_rseq_probe_spin, @function
 cpuslab_rseq_probe_spin:
     movq cpuslab_rseq_offset(%rip), %r8
     RSEQ_ARM probe
+    movq (%rdi), %rax                   /* snapshot for an abort before the first load in the section */
 .Lprobe_start:
     movq (%rdi), %rax
     movq %rsi, %rcx
@@ -375,6 +378,8 @@ cpuslab_rseq_probe_spin:
     .byte 0x0f, 0xb9, 0x3d
     .long RSEQ_SIG
 probe_abort:
+    cmpq (%rdi), %rax                   /* aborted, and the bumper ran: a preemption abort */
+    je .Lprobe_post_commit              /* aborted for another reason (a fence from elsewhere): no proof */
     movl $PROBE_ABORTED, %eax
     ret
     RSEQ_DESCRIPTOR probe, .Lprobe_start, .Lprobe_post_commit, probe_abort

@@ -1,16 +1,22 @@
 /*
- * Test support for the rseq torture tests (not shipped): a signal storm aimed at chosen threads.
+ * Test support for the rseq tests (not shipped): a signal storm aimed at chosen threads, and a foreign
+ * rseq registration.
  * Worker threads enlist themselves; a storm thread sends each of them SIGALRM every `interval_us`
  * with tgkill, so critical sections are interrupted at every possible instruction. SIGALRM is not
  * used by HotSpot; the handler only counts.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../../main/c/cpuslab_rseq.h"
 
 #define MAX_TARGETS 4096
 
@@ -78,4 +84,14 @@ long cpuslab_test_storm_stop(void) {
     target_count = 0;
     pthread_mutex_unlock(&lock);
     return __atomic_load_n(&handled, __ATOMIC_RELAXED);
+}
+
+/* Registers a fresh rseq area of our own for the calling thread (glibc's registration must be off), as
+ * another library would: cpuslab's own registration of this thread must then fail and be survived.
+ * The area is never freed: the kernel writes to it until the thread exits. 0 or an errno. */
+int cpuslab_test_register_foreign_area(void) {
+    uint32_t *area = aligned_alloc(32, 32);
+    memset(area, 0, 32);
+    area[1] = (uint32_t) -1;
+    return syscall(SYS_rseq, area, 32, 0, RSEQ_SIG) == 0 ? 0 : errno;
 }

@@ -357,14 +357,14 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         return frontEnd.info();
     }
 
+    /**
+     * Under the allocator's monitor, like {@link #close()}: draining hands slab pages back with a raw
+     * {@code madvise}, which must never run after close has unmapped them.
+     */
     @Override
-    public void releaseMemory() {
+    public synchronized void releaseMemory() {
         checkOpen();
-        try {
-            cpuCache.drainAll();
-        } catch (IllegalStateException e) {
-            throw closedOr(e);
-        }
+        cpuCache.drainAll();
         for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
             transfer[sc].flush();
         }

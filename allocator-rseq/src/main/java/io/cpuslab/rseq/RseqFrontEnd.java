@@ -42,6 +42,9 @@ public final class RseqFrontEnd implements SlabFrontEnd {
     private static final int CPU_ID = 4;
     private static final int MM_CID = 24;
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final int FENCE_ATTEMPTS = 8;
+    private static final int ENOMEM = 12;
+    private static final int EAGAIN = 11;
 
     private final SlabLayout layout;
     private final MemorySegment descriptor;
@@ -95,23 +98,20 @@ public final class RseqFrontEnd implements SlabFrontEnd {
         }
     }
 
-    /** The CPU (or mm_cid) the caller runs on now; registers the thread first in own-registration mode. */
+    /**
+     * The CPU (or mm_cid) the caller runs on now; registers the thread first in own-registration mode.
+     * A thread that cannot register (someone else registered a different rseq area for it) stays
+     * unregistered: its sections all miss and it is served by the slow path, correctly if slower.
+     */
     @Override
     public int currentSlab() {
         try {
             int slab = (int) RseqLibrary.CURRENT.invokeExact(indexField);
-            if (slab < 0) {
-                int error = (int) RseqLibrary.REGISTER.invokeExact();
-                if (error != 0) {
-                    throw new IllegalStateException("cpuslab: rseq registration of thread " + Thread.currentThread()
-                            + " failed: errno " + error);
-                }
+            if (slab < 0 && (int) RseqLibrary.REGISTER.invokeExact() == 0) {
                 slab = (int) RseqLibrary.CURRENT.invokeExact(indexField);
             }
-            // Out of range only if CPUs appeared after start: every slab-naming call then just misses.
+            // Unregistered, or CPUs appeared after start: every slab-naming call then just misses.
             return Math.clamp(slab, 0, layout.slabCount() - 1);
-        } catch (RuntimeException e) {
-            throw e;
         } catch (Throwable t) {
             throw unexpected(t);
         }
@@ -146,11 +146,20 @@ public final class RseqFrontEnd implements SlabFrontEnd {
         }
     }
 
-    /** Stop word, then fence: afterwards no section on that slab can commit until {@link #start}. */
+    /**
+     * Stop word, then fence: afterwards no section on that slab can commit until {@link #start}. If the
+     * fence fails the stop word is cleared again before the error leaves: a slab stopped for good would
+     * make every later stop of it spin forever.
+     */
     @Override
     public void stop(int slab) {
         layout.stop(slab);
-        fence(slab);
+        try {
+            fence(slab);
+        } catch (RuntimeException | Error e) {
+            layout.start(slab);
+            throw e;
+        }
     }
 
     @Override
@@ -164,13 +173,23 @@ public final class RseqFrontEnd implements SlabFrontEnd {
         fence(-1);
     }
 
-    /** Aborts sections in flight on {@code slab}'s CPU; on every CPU in mm_cid mode (a cid has no fixed CPU) or for -1. */
+    /**
+     * Aborts sections in flight on {@code slab}'s CPU; on every CPU in mm_cid mode (a cid has no fixed
+     * CPU) or for -1. The kernel may fail an all-CPU fence with ENOMEM (a cpumask it could not allocate):
+     * that is retried a few times before it counts as failed.
+     */
     private void fence(int slab) {
-        int error;
-        try {
-            error = mmCid || slab < 0 ? (int) RseqLibrary.FENCE_ALL.invokeExact() : (int) RseqLibrary.FENCE_CPU.invokeExact(slab);
-        } catch (Throwable t) {
-            throw unexpected(t);
+        int error = 0;
+        for (int attempt = 0; attempt < FENCE_ATTEMPTS; attempt++) {
+            try {
+                error = mmCid || slab < 0 ? (int) RseqLibrary.FENCE_ALL.invokeExact() : (int) RseqLibrary.FENCE_CPU.invokeExact(slab);
+            } catch (Throwable t) {
+                throw unexpected(t);
+            }
+            if (error != ENOMEM && error != EAGAIN) {
+                break;
+            }
+            Thread.yield();
         }
         if (error != 0) {
             throw new IllegalStateException("cpuslab: membarrier fence failed: errno " + error);

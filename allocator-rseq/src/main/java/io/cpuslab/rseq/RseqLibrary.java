@@ -102,7 +102,8 @@ final class RseqLibrary {
                 why = probeProblem(probe);
             }
         } catch (Throwable t) {
-            why = "cannot load the native library: " + t;
+            why = "cannot load the native library: " + t + (String.valueOf(t.getMessage()).contains("static TLS")
+                    ? " (the library needs 64 bytes of static TLS: raise GLIBC_TUNABLES=glibc.rtld.optional_static_tls)" : "");
         }
         UNAVAILABLE = why;
         STATUS = status;

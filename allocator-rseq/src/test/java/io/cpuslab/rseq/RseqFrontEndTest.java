@@ -146,6 +146,14 @@ class RseqFrontEndTest {
                 r.output());
     }
 
+    @Test
+    void aThreadSomeoneElseRegisteredStillAllocatesThroughTheSlowPath() throws Exception {
+        ForkedJvm.Result r = ForkedJvm.run(List.of(), Map.of("GLIBC_TUNABLES", "glibc.pthread.rseq=0"), List.of(),
+                ForeignRegistrationCheck.class);
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("FOREIGN REGISTRATION OK: 0 bytes in use"), r.output());
+    }
+
     private static ForkedJvm.Result fork(Map<String, String> env, String... options) throws Exception {
         return ForkedJvm.run(List.of(), env, List.of(options), PrintFrontEnd.class);
     }

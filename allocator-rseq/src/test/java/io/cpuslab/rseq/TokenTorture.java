@@ -9,7 +9,6 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -233,27 +232,9 @@ final class TokenTorture {
 
     /** The test helper library's thread-directed SIGALRM storm. */
     static final class SignalStorm {
-        private static final MethodHandle ENLIST;
-        private static final MethodHandle START;
-        private static final MethodHandle STOP;
-
-        static {
-            try {
-                Path library = Path.of(TokenTorture.class.getResource("/META-INF/native/linux-x86_64/libcpuslab_rseq_test.so").toURI());
-                SymbolLookup lookup = SymbolLookup.libraryLookup(library, Arena.global());
-                Linker linker = Linker.nativeLinker();
-                ENLIST = linker.downcallHandle(lookup.findOrThrow("cpuslab_test_storm_enlist"), FunctionDescriptor.ofVoid());
-                START = linker.downcallHandle(lookup.findOrThrow("cpuslab_test_storm_start"),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-                STOP = linker.downcallHandle(lookup.findOrThrow("cpuslab_test_storm_stop"), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
-            } catch (URISyntaxException | RuntimeException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
         static SignalStorm start(int intervalMicros) {
             try {
-                int rc = (int) START.invokeExact(intervalMicros);
+                int rc = (int) RseqTestLibrary.STORM_START.invokeExact(intervalMicros);
                 if (rc != 0) {
                     throw new IllegalStateException("signal storm did not start: " + rc);
                 }
@@ -267,7 +248,7 @@ final class TokenTorture {
 
         void enlist() {
             try {
-                ENLIST.invokeExact();
+                RseqTestLibrary.STORM_ENLIST.invokeExact();
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }
@@ -275,7 +256,7 @@ final class TokenTorture {
 
         long stop() {
             try {
-                return (long) STOP.invokeExact();
+                return (long) RseqTestLibrary.STORM_STOP.invokeExact();
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }
