@@ -4,7 +4,8 @@
 # when it is installed. Each goes to $2/<platform>/ (META-INF/native of the jar or of the tests).
 #   build.sh main DIR   libcpuslab_rseq.so, and libcpuslab_rseq_check.so: CPUSLAB_SELF_CHECK, which
 #                       injects a delay before every commit and traps if a commit would land on
-#                       another slab than the one its section started on (used by all rseq tests)
+#                       another slab than the one its section started on (used by all rseq tests);
+#                       cpuslab_overlay_probe, the out-of-process kernel probe for overlay mode
 #   build.sh test DIR   the tests' signal-storm helper (host) and slab_logic_test (every platform;
 #                       static for a cross platform, to run under qemu-user)
 # Where nothing can be built (no gcc, other OS or CPU) it says so and succeeds: AUTO then picks locked.
@@ -38,7 +39,9 @@ for target in "${targets[@]}"; do
   if [ "$mode" = main ]; then
     "$cc" "${flags[@]}" -shared -Wl,--no-undefined -o "$out/libcpuslab_rseq.so" "${sources[@]}" -ldl -lpthread
     "$cc" "${flags[@]}" -shared -Wl,--no-undefined -DCPUSLAB_SELF_CHECK -o "$out/libcpuslab_rseq_check.so" "${sources[@]}" -ldl -lpthread
-    echo "cpuslab rseq: built $platform libraries with $("$cc" -dumpfullversion)"
+    # The overlay probe runs out of process (it writes a read-only rseq field): an executable of its own.
+    "$cc" "${flags[@]}" -o "$out/cpuslab_overlay_probe" "$src/overlay_probe.c" "${sources[@]}" -ldl -lpthread
+    echo "cpuslab rseq: built $platform libraries and overlay probe with $("$cc" -dumpfullversion)"
   else
     if [ "$platform" = "$host" ]; then
       "$cc" "${flags[@]}" -shared -o "$out/libcpuslab_rseq_test.so" "$tests/cpuslab_rseq_test.c" -lpthread

@@ -3,6 +3,7 @@ package io.cpuslab.bench;
 import io.cpuslab.AllocatorStats;
 import io.cpuslab.CpuSlab;
 import io.cpuslab.OffHeapAllocator;
+import io.cpuslab.rseq.OverlayProbe;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Locale;
@@ -34,6 +35,7 @@ public final class Main {
     private static void info() {
         try (OffHeapAllocator allocator = CpuSlab.create()) {
             System.out.println("front end:  " + allocator.frontEnd());
+            System.out.println("overlay:    " + OverlayProbe.result() + " (kernel probe; overlay mode itself is not built yet)");
             System.out.println("processors: " + Runtime.getRuntime().availableProcessors());
             System.out.println("java:       " + Runtime.version() + " (" + System.getProperty("java.home") + ")");
             System.out.println("os:         " + System.getProperty("os.name") + " " + System.getProperty("os.version")

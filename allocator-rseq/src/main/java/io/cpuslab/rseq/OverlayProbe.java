@@ -1,0 +1,157 @@
+package io.cpuslab.rseq;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Whether this kernel gives TCMalloc's overlay trick what it relies on, proven out of process: the
+ * bundled {@code cpuslab_overlay_probe} runs with {@code GLIBC_TUNABLES=glibc.pthread.rseq=0} and its own
+ * 32-byte registration, and checks that {@code cpu_id_start} is rewritten after a context switch,
+ * before a signal handler and by a membarrier-RSEQ IPI from another CPU, and that critical sections
+ * abort. A kernel in rseq debug mode kills the helper (it writes a read-only field): that fails too. A
+ * version deny-list (6.19.x; 7.0 before 7.0.10 on x86-64 and before 7.0.14 on arm64) vetoes on top.
+ * The result is computed once per JVM.
+ *
+ * <pre>{@code
+ * OverlayProbe.Result r = OverlayProbe.result();
+ * if (!r.safe()) System.out.println("overlay refused: " + r.refusal());
+ * }</pre>
+ */
+public final class OverlayProbe {
+    /** Checks the helper must report as "ok", in its output order. */
+    static final List<String> CHECKS = List.of("registration", "context_switch", "signal", "membarrier_ipi", "abort");
+    private static final long TIMEOUT_SECONDS = 30;
+
+    /**
+     * @param safe     every check passed and no veto
+     * @param checks   check name to the helper's word for it ("ok", "fail", "skipped: why", ...)
+     * @param refusal  null when safe, else the first failed check or the veto, in words
+     */
+    public record Result(boolean safe, Map<String, String> checks, String refusal) {
+        @Override
+        public String toString() {
+            return (safe ? "overlay safe" : "overlay refused: " + refusal) + " " + checks;
+        }
+    }
+
+    private OverlayProbe() {
+    }
+
+    private static final class Once {
+        static final Result RESULT = run();
+    }
+
+    /** The probe's verdict for this kernel (runs the helper on first use). */
+    public static Result result() {
+        return Once.RESULT;
+    }
+
+    private static Result run() {
+        String kernel = System.getProperty("os.version", "");
+        String arch = System.getProperty("os.arch", "");
+        try {
+            Path helper = extract();
+            ProcessBuilder builder = new ProcessBuilder(helper.toString()).redirectErrorStream(true);
+            builder.environment().put("GLIBC_TUNABLES", "glibc.pthread.rseq=0");
+            Process process = builder.start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                return new Result(false, Map.of(), "the probe helper did not finish in " + TIMEOUT_SECONDS + " s");
+            }
+            Files.deleteIfExists(helper);
+            return evaluate(parse(output), process.exitValue(), kernel, arch);
+        } catch (IOException e) {
+            return new Result(false, Map.of(), "the probe helper cannot run: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Result(false, Map.of(), "interrupted while probing");
+        }
+    }
+
+    /** "check=result" lines of the helper's output. */
+    static Map<String, String> parse(String output) {
+        Map<String, String> checks = new LinkedHashMap<>();
+        for (String line : output.split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                checks.put(line.substring(0, eq).trim(), line.substring(eq + 1).trim());
+            }
+        }
+        return checks;
+    }
+
+    /**
+     * The verdict from the helper's checks and exit code and the kernel version: safe only if every
+     * check is "ok", the helper exited 0 (not killed), and the version is not on the deny-list.
+     */
+    static Result evaluate(Map<String, String> checks, int exitCode, String kernel, String arch) {
+        Map<String, String> copy = Collections.unmodifiableMap(new LinkedHashMap<>(checks)); // in the helper's order
+        if (exitCode > 128) {
+            return new Result(false, copy, "the probe helper was killed by signal " + (exitCode - 128)
+                    + " (a kernel in rseq debug mode kills writers of cpu_id_start)");
+        }
+        for (String check : CHECKS) {
+            String result = checks.get(check);
+            if (result == null || !(result.equals("ok") || result.startsWith("ok "))) { // "ok (detail)" passes too
+                return new Result(false, copy, "check " + check + " " + (result == null ? "did not run" : "gave " + result));
+            }
+        }
+        if (exitCode != 0) {
+            return new Result(false, copy, "the probe helper exited with " + exitCode);
+        }
+        String veto = versionVeto(kernel, arch);
+        return veto == null ? new Result(true, copy, null) : new Result(false, copy, veto);
+    }
+
+    /**
+     * Kernels known to break the overlay (reference: the 6.19 rseq rework and its fix): all of 6.19, and
+     * 7.0 before 7.0.10 (x86-64) or 7.0.14 (arm64). Null when the version is not on the list.
+     */
+    static String versionVeto(String kernel, String arch) {
+        String[] parts = kernel.split("[.-]");
+        try {
+            int major = Integer.parseInt(parts[0]);
+            int minor = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+            int patch = parts.length > 2 && parts[2].matches("\\d+") ? Integer.parseInt(parts[2]) : 0;
+            int fixed = arch.equals("aarch64") ? 14 : 10;
+            if ((major == 6 && minor == 19) || (major == 7 && minor == 0 && patch < fixed)) {
+                return "kernel " + kernel + " is on the deny-list (6.19.x, 7.0 before 7.0." + fixed + " on " + arch
+                        + ": cpu_id_start is not rewritten on every preemption)";
+            }
+            return null;
+        } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+            return "kernel version " + kernel + " could not be read";
+        }
+    }
+
+    /** Copies the bundled helper for this platform to an executable temporary file. */
+    private static Path extract() throws IOException {
+        if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux")) {
+            throw new IOException("overlay mode is Linux only");
+        }
+        String arch = System.getProperty("os.arch", "");
+        String resource = "/META-INF/native/linux-" + (arch.equals("amd64") ? "x86_64" : arch) + "/cpuslab_overlay_probe";
+        try (InputStream in = OverlayProbe.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IOException("no probe helper for " + arch + " in this jar (" + resource + ")");
+            }
+            Path copy = Files.createTempFile("cpuslab_overlay_probe", "");
+            Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+            if (!copy.toFile().setExecutable(true, true)) {
+                throw new IOException("cannot make " + copy + " executable");
+            }
+            return copy;
+        }
+    }
+}
