@@ -1,6 +1,6 @@
 /*
  * Constants shared by the C part, the assembly and (mirrored) the Java bindings of the cpuslab rseq
- * front end. Only #defines: this file is included from .S files.
+ * front end, and (for assembly only) the descriptor macro. Included from .c and .S files.
  */
 #ifndef CPUSLAB_RSEQ_H
 #define CPUSLAB_RSEQ_H
@@ -16,6 +16,7 @@
 #define RSEQ_SIG             0xd428bc00
 #else
 #define RSEQ_SIG             0x53053053
+
 #endif
 
 /* Slab layout, owned by io.cpuslab.core.SlabLayout. */
@@ -35,5 +36,27 @@
 #define PROBE_ABORTED        0    /* the kernel aborted the critical section: correct */
 #define PROBE_OBSERVED       1    /* another thread's write was seen inside one critical section: broken */
 #define PROBE_INCONCLUSIVE   2    /* the section was never interrupted */
+
+
+#ifdef __ASSEMBLER__
+/* The 32-byte rseq_cs descriptor the kernel reads (version 0, flags 0, start_ip, post_commit_offset,
+ * abort_ip), 32-byte aligned in __rseq_cs, plus its address in __rseq_cs_ptr_array, the table
+ * debuggers look for (librseq's and TCMalloc's section names). Architecture-neutral. */
+.macro RSEQ_DESCRIPTOR name, start, post_commit, abort
+    .pushsection __rseq_cs, "aw"
+    .balign 32
+\name\()_rseq_cs:
+    .long 0                             /* version */
+    .long 0                             /* flags */
+    .quad \start                        /* start_ip */
+    .quad \post_commit - \start         /* post_commit_offset */
+    .quad \abort                        /* abort_ip */
+    .popsection
+    .pushsection __rseq_cs_ptr_array, "aw"
+    .balign 8
+    .quad \name\()_rseq_cs
+    .popsection
+.endm
+#endif
 
 #endif

@@ -18,22 +18,6 @@
     .section .note.GNU-stack, "", %progbits
     .arch armv8-a
 
-.macro RSEQ_DESCRIPTOR name, start, post_commit, abort
-    .pushsection __rseq_cs, "aw"
-    .balign 32
-\name\()_rseq_cs:
-    .long 0                             /* version */
-    .long 0                             /* flags */
-    .quad \start                        /* start_ip */
-    .quad \post_commit - \start         /* post_commit_offset */
-    .quad \abort                        /* abort_ip */
-    .popsection
-    .pushsection __rseq_cs_ptr_array, "aw"
-    .balign 8
-    .quad \name\()_rseq_cs
-    .popsection
-.endm
-
 .macro RSEQ_ABORT_HANDLER name, restart
     .inst RSEQ_SIG
 \name\()_abort:

@@ -23,23 +23,6 @@
 
     .section .note.GNU-stack, "", @progbits
 
-/* The 32-byte descriptor the kernel reads, plus the pointer table debuggers look for (librseq's and
- * TCMalloc's section names). */
-.macro RSEQ_DESCRIPTOR name, start, post_commit, abort
-    .pushsection __rseq_cs, "aw"
-    .balign 32
-\name\()_rseq_cs:
-    .long 0                             /* version */
-    .long 0                             /* flags */
-    .quad \start                        /* start_ip */
-    .quad \post_commit - \start         /* post_commit_offset */
-    .quad \abort                        /* abort_ip */
-    .popsection
-    .pushsection __rseq_cs_ptr_array, "aw"
-    .balign 8
-    .quad \name\()_rseq_cs
-    .popsection
-.endm
 
 /* Abort handler: the signature in the 4 bytes before it, encoded as `ud1 SIG(%rip), %edi` so that
  * falling into it by mistake traps instead of running on (librseq's encoding). */

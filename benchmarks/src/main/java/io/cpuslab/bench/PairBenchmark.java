@@ -9,6 +9,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -32,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+@Fork(value = 3, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class PairBenchmark {
     private static final long SIZE = 64;
     private static final Linker LINKER = Linker.nativeLinker();
@@ -45,28 +46,16 @@ public class PairBenchmark {
         return LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow(name), descriptor, CRITICAL);
     }
 
+    /** One allocator per front end; JMH runs each benchmark below once per value. */
     @State(Scope.Thread)
-    public static class Rseq {
+    public static class Cpuslab {
+        @Param({"RSEQ", "LOCKED"})
+        public CpuSlab.FrontEnd frontEnd;
         OffHeapAllocator allocator;
 
         @Setup(Level.Trial)
         public void open() {
-            allocator = CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ).build();
-        }
-
-        @TearDown(Level.Trial)
-        public void close() {
-            allocator.close();
-        }
-    }
-
-    @State(Scope.Thread)
-    public static class Locked {
-        OffHeapAllocator allocator;
-
-        @Setup(Level.Trial)
-        public void open() {
-            allocator = CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.LOCKED).build();
+            allocator = CpuSlab.builder().frontEnd(frontEnd).build();
         }
 
         @TearDown(Level.Trial)
@@ -76,22 +65,12 @@ public class PairBenchmark {
     }
 
     @Benchmark
-    public void cpuslabRseq(Rseq s) {
+    public void cpuslab(Cpuslab s) {
         s.allocator.free(s.allocator.malloc(SIZE));
     }
 
     @Benchmark
-    public void cpuslabRseqSized(Rseq s) {
-        s.allocator.freeSized(s.allocator.malloc(SIZE), SIZE);
-    }
-
-    @Benchmark
-    public void cpuslabLocked(Locked s) {
-        s.allocator.free(s.allocator.malloc(SIZE));
-    }
-
-    @Benchmark
-    public void cpuslabLockedSized(Locked s) {
+    public void cpuslabSized(Cpuslab s) {
         s.allocator.freeSized(s.allocator.malloc(SIZE), SIZE);
     }
 
