@@ -3,7 +3,9 @@ package io.cpuslab;
 import io.cpuslab.core.AllocatorConfig;
 import io.cpuslab.core.CpuSlabAllocator;
 
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * Entry point: creates allocators.
@@ -93,17 +95,17 @@ public final class CpuSlab {
         }
 
         public Builder frontEnd(FrontEnd value) {
-            frontEnd = java.util.Objects.requireNonNull(value, "frontEnd");
+            frontEnd = Objects.requireNonNull(value, "frontEnd");
             return this;
         }
 
         public Builder rseqMode(RseqMode value) {
-            rseqMode = java.util.Objects.requireNonNull(value, "rseqMode");
+            rseqMode = Objects.requireNonNull(value, "rseqMode");
             return this;
         }
 
         public Builder index(Index value) {
-            index = java.util.Objects.requireNonNull(value, "index");
+            index = Objects.requireNonNull(value, "index");
             return this;
         }
 
@@ -167,7 +169,7 @@ public final class CpuSlab {
                 return Enum.valueOf(fallback.getDeclaringClass(), value.trim().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("cpuslab." + name + " must be one of "
-                        + java.util.Arrays.toString(fallback.getDeclaringClass().getEnumConstants()) + ": " + value);
+                        + Arrays.toString(fallback.getDeclaringClass().getEnumConstants()) + ": " + value);
             }
         }
 
