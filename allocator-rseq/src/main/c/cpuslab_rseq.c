@@ -262,6 +262,100 @@ int cpuslab_rseq_probe_abort(void) {
     return p.result;
 }
 
+/*
+ * Proves that a membarrier-RSEQ IPI aborts a critical section running on the target CPU, which every
+ * drain relies on. A spinner pinned to one CPU spins in the probe section watching a counter; a fencer
+ * pinned to another CPU fences the spinner's CPU and only then bumps the counter. A correct kernel
+ * aborts the section on the IPI's return to user space, before the bump can be seen; a section that
+ * sees the bump was not aborted. Several rounds; an abort without the bump (the spinner was preempted
+ * instead) proves nothing and the round is not counted. Returns PROBE_ABORTED, PROBE_OBSERVED,
+ * PROBE_INCONCLUSIVE, or PROBE_SKIPPED when this process may run on one CPU only.
+ */
+#define IPI_ROUNDS 10
+
+struct fence_probe {
+    volatile long counter;
+    volatile int round;        /* set by the fencer: the spinner may start this round */
+    volatile int ready;        /* set by the spinner: about to enter the section for this round */
+    volatile int finished;     /* set by the spinner: this round's section returned */
+    int results[IPI_ROUNDS];
+    int spinner_cpu;
+    int fencer_cpu;
+    int failed;
+};
+
+static void *fence_probe_spinner(void *arg) {
+    struct fence_probe *p = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    if (pin(p->spinner_cpu) != 0 || cpuslab_rseq_register() != 0 || (int32_t) area()->cpu_id < 0) {
+        p->failed = 1;
+        p->ready = p->finished = IPI_ROUNDS;
+        return NULL;
+    }
+    for (int r = 1; r <= IPI_ROUNDS; r++) {
+        while (p->round < r) {
+        }
+        p->ready = r;
+        p->results[r - 1] = cpuslab_rseq_probe_spin(&p->counter, 1000L * 1000 * 1000);
+        p->finished = r;
+    }
+    return NULL;
+}
+
+int cpuslab_rseq_probe_fence_abort(void) {
+    struct fence_probe p;
+    memset(&p, 0, sizeof(p));
+    cpu_set_t allowed;
+    p.fencer_cpu = sched_getcpu();
+    p.spinner_cpu = -1;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) {
+        for (int cpu = 0; cpu < CPU_SETSIZE && p.spinner_cpu < 0; cpu++) {
+            if (cpu != p.fencer_cpu && CPU_ISSET(cpu, &allowed)) {
+                p.spinner_cpu = cpu;
+            }
+        }
+    }
+    if (p.spinner_cpu < 0) {
+        return PROBE_SKIPPED;
+    }
+    pthread_t spinner;
+    int rc = pthread_create(&spinner, NULL, fence_probe_spinner, &p);
+    if (rc != 0) {
+        return -rc;
+    }
+    cpu_set_t saved;
+    int restore = pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) == 0;
+    pin(p.fencer_cpu);
+    struct timespec ms = {0, 1000 * 1000};
+    for (int r = 1; r <= IPI_ROUNDS && !p.failed; r++) {
+        p.round = r;
+        while (p.ready < r) {
+        }
+        nanosleep(&ms, NULL);           /* the spinner is inside the section by now */
+        cpuslab_rseq_fence_cpu(p.spinner_cpu);
+        __atomic_fetch_add(&p.counter, 1, __ATOMIC_SEQ_CST);
+        while (p.finished < r) {
+        }
+    }
+    pthread_join(spinner, NULL);
+    if (restore) {
+        pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+    }
+    if (p.failed) {
+        return PROBE_INCONCLUSIVE;
+    }
+    int aborted = 0;
+    for (int r = 0; r < IPI_ROUNDS; r++) {
+        if (p.results[r] == PROBE_OBSERVED) {
+            return PROBE_OBSERVED;
+        }
+        aborted += p.results[r] == PROBE_ABORTED;
+    }
+    return aborted > 0 ? PROBE_ABORTED : PROBE_INCONCLUSIVE;
+}
+
 /* ---- introspection for the tests ------------------------------------------------------------------ */
 
 #ifdef CPUSLAB_SELF_CHECK

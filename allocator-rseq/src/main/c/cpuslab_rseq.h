@@ -36,6 +36,7 @@
 #define PROBE_ABORTED        0    /* the kernel aborted the critical section: correct */
 #define PROBE_OBSERVED       1    /* another thread's write was seen inside one critical section: broken */
 #define PROBE_INCONCLUSIVE   2    /* the section was never interrupted */
+#define PROBE_SKIPPED        3    /* the probe needs two CPUs this process may run on */
 
 
 #ifdef __ASSEMBLER__

@@ -71,7 +71,7 @@ public final class RseqFrontEnd implements SlabFrontEnd {
                 ? "glibc's rseq registration (__rseq_offset)"
                 : "own " + RseqLibrary.OWN_LENGTH + "-byte rseq registration per thread (glibc's is off)";
         this.info = new FrontEndInfo(FrontEndInfo.Kind.RSEQ_COMPLIANT, layout.slabCount() + " slabs indexed by "
-                + (mmCid ? "mm_cid" : "cpu_id") + ", " + registration + ", membarrier-fenced drains, abort probe passed",
+                + (mmCid ? "mm_cid" : "cpu_id") + ", " + registration + ", membarrier-fenced drains, " + RseqLibrary.PROBES,
                 reason, layout.slabCount());
     }
 

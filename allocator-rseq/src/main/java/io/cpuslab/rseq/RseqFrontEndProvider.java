@@ -13,7 +13,8 @@ import java.nio.file.Path;
 /**
  * Registers the {@link RseqFrontEnd} with {@link java.util.ServiceLoader}. Available when the native
  * library loads for this OS and CPU, rseq is registered (glibc's or our own), membarrier-RSEQ works
- * and the abort probe passed; otherwise {@link #unavailableReason} names the failed check.
+ * and the abort probes passed (preemption, and a membarrier fence); otherwise {@link #unavailableReason}
+ * names the failed check.
  */
 public final class RseqFrontEndProvider implements SlabFrontEndProvider {
     @Override

@@ -42,11 +42,14 @@ final class RseqLibrary {
     private static final int STATUS_BAD_TLS = 1 << 11;
     static final int PROBE_ABORTED = 0;
     private static final int PROBE_OBSERVED = 1;
+    static final int PROBE_SKIPPED = 3;
 
     /** Null when the library is loaded, initialised and its probe passed; else why not. */
     static final String UNAVAILABLE;
     /** STATUS_* bits from initialisation (0 if it never ran). */
     static final int STATUS;
+    /** What the abort probes proved, for reports. */
+    static final String PROBES;
     /** Bytes of our own per-thread registration, 0 when glibc's is reused. */
     static final int OWN_LENGTH;
     /** Which file was loaded, for reports. */
@@ -66,7 +69,7 @@ final class RseqLibrary {
 
     static {
         String why = null;
-        int status = 0, ownLength = 0;
+        int status = 0, ownLength = 0, fenceProbe = -1;
         String file = "none";
         MethodHandle pop = null, push = null, pushBatch = null, popBatch = null, grow = null, current = null,
                 register = null, fenceCpu = null, fenceAll = null, descriptors = null, signature = null;
@@ -100,6 +103,11 @@ final class RseqLibrary {
                 int probe = (int) linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_probe_abort"),
                         FunctionDescriptor.of(JAVA_INT)).invokeExact();
                 why = probeProblem(probe);
+                if (why == null) {
+                    fenceProbe = (int) linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_probe_fence_abort"),
+                            FunctionDescriptor.of(JAVA_INT)).invokeExact();
+                    why = fenceProbeProblem(fenceProbe);
+                }
             }
         } catch (Throwable t) {
             why = "cannot load the native library: " + t + (String.valueOf(t.getMessage()).contains("static TLS")
@@ -107,6 +115,8 @@ final class RseqLibrary {
         }
         UNAVAILABLE = why;
         STATUS = status;
+        PROBES = fenceProbe == PROBE_SKIPPED
+                ? "preemption abort proven; IPI abort not probed (one CPU)" : "preemption and IPI aborts proven";
         OWN_LENGTH = ownLength;
         FILE = file;
         POP = pop;
@@ -180,6 +190,22 @@ final class RseqLibrary {
                     + "(the Linux 6.19-7.0.13 arm64 bug); rseq is unsafe here";
         }
         return "abort probe inconclusive (result " + probe + "): could not prove that critical sections abort";
+    }
+
+    /**
+     * The membarrier probe: drains rely on a fence aborting a section that runs on the fenced CPU. With
+     * one CPU there is nothing to fence remotely (every other thread is preempted, which the first probe
+     * covers), so a skipped probe is no obstacle.
+     */
+    static String fenceProbeProblem(int probe) {
+        if (probe == PROBE_ABORTED || probe == PROBE_SKIPPED) {
+            return null;
+        }
+        if (probe == PROBE_OBSERVED) {
+            return "abort probe failed: a membarrier-RSEQ fence did not abort a critical section running on the "
+                    + "fenced CPU; drains would be unsafe";
+        }
+        return "membarrier abort probe inconclusive (result " + probe + ")";
     }
 
     static boolean glibcOwnsRegistration() {

@@ -44,6 +44,9 @@ class RseqFrontEndTest {
             assertEquals(FrontEndInfo.Kind.RSEQ_COMPLIANT, info.kind());
             assertTrue(info.toString().contains("rseq compliant front end"), info.toString());
             assertTrue(info.detail().contains("glibc's rseq registration") && info.detail().contains("cpu_id"), info.detail());
+            if (Runtime.getRuntime().availableProcessors() > 1) {
+                assertTrue(info.detail().contains("preemption and IPI aborts proven"), info.detail());
+            }
             assertEquals("chosen by AUTO", info.reason());
             assertEquals(slabs, info.slabs());
         }
@@ -61,13 +64,25 @@ class RseqFrontEndTest {
     }
 
     @Test
-    void pushAndPopWorkOnTheCallersCpu() {
+    void everyPushedObjectComesBackExactlyOnceWhereverTheThreadRuns() {
         growEverySlab();
-        for (int i = 1; i <= 1000; i++) {
-            assertTrue(frontEnd.push(SC, i * 16L));
-            assertEquals(i * 16L, frontEnd.pop(SC));
+        java.util.Set<Long> outstanding = new java.util.HashSet<>();
+        int pushed = 0;
+        for (long i = 1; i <= 1000; i++) {
+            if (frontEnd.push(SC, i * 16)) {
+                outstanding.add(i * 16);
+                pushed++;
+            }
+            long popped = frontEnd.pop(SC); // the caller's CPU now: after a migration, another slab
+            assertTrue(popped == 0 || outstanding.remove(popped), "popped something never pushed: " + popped);
         }
-        assertEquals(0, frontEnd.pop(SC));
+        for (int slab = 0; slab < slabs; slab++) {
+            for (long left; (left = layout.pop(slab, SC)) != 0; ) {
+                assertTrue(outstanding.remove(left), "left in slab " + slab + " but never pushed: " + left);
+            }
+        }
+        assertTrue(pushed > 0);
+        assertTrue(outstanding.isEmpty(), "lost: " + outstanding);
     }
 
     @Test
@@ -91,7 +106,12 @@ class RseqFrontEndTest {
             frontEnd.start(slab);
         }
         assertTrue(frontEnd.push(SC, 0x100));
-        assertEquals(0x100, frontEnd.pop(SC));
+        long popped = frontEnd.pop(SC); // 0 only if the thread moved to another CPU in between
+        long found = popped;
+        for (int slab = 0; slab < slabs && found == 0; slab++) {
+            found = layout.pop(slab, SC);
+        }
+        assertEquals(0x100, found);
     }
 
     @Test
@@ -112,6 +132,9 @@ class RseqFrontEndTest {
         assertTrue(RseqLibrary.probeProblem(1).contains("resumed a preempted critical section"));
         assertTrue(RseqLibrary.probeProblem(2).contains("inconclusive"));
         assertEquals(null, RseqLibrary.probeProblem(RseqLibrary.PROBE_ABORTED));
+        assertTrue(RseqLibrary.fenceProbeProblem(1).contains("fence did not abort a critical section"));
+        assertEquals(null, RseqLibrary.fenceProbeProblem(RseqLibrary.PROBE_SKIPPED));
+        assertEquals(null, RseqLibrary.fenceProbeProblem(RseqLibrary.PROBE_ABORTED));
         assertTrue(RseqFrontEndProvider.possibleCpus() >= Runtime.getRuntime().availableProcessors());
     }
 
