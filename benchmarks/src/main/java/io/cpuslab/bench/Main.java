@@ -25,11 +25,42 @@ public final class Main {
         switch (command) {
             case "info" -> info();
             case "demo" -> demo();
-            default -> {
-                System.out.println("usage: cpuslab info | demo");
-                System.exit(command.equals("help") ? 0 : 2);
-            }
+            case "stress" -> stress(args);
+            default -> usage(command.equals("help") ? 0 : 2);
         }
+    }
+
+    private static void usage(int exit) {
+        System.out.println("usage: cpuslab info | demo | stress [--seconds N] [--threads T]");
+        System.exit(exit);
+    }
+
+    /** The soak run; exits 1 on corruption or a leak. */
+    private static void stress(String[] args) throws InterruptedException {
+        long seconds = 30;
+        int threads = 2 * Runtime.getRuntime().availableProcessors();
+        for (int i = 1; i < args.length; i++) {
+            String value = i + 1 < args.length ? args[i + 1] : "";
+            try {
+                switch (args[i]) {
+                    case "--seconds" -> seconds = Long.parseLong(value);
+                    case "--threads" -> threads = Integer.parseInt(value);
+                    default -> {
+                        System.out.println("cpuslab stress: unknown option " + args[i]);
+                        usage(2);
+                    }
+                }
+            } catch (NumberFormatException e) {
+                System.out.println("cpuslab stress: " + args[i] + " needs a number, got '" + value + "'");
+                usage(2);
+            }
+            i++;
+        }
+        if (seconds <= 0 || threads <= 0) {
+            System.out.println("cpuslab stress: --seconds and --threads must be positive");
+            usage(2);
+        }
+        System.exit(Soak.run(seconds, threads, System.out).passed() ? 0 : 1);
     }
 
     private static void info() {

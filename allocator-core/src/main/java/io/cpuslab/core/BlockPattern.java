@@ -5,7 +5,15 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Fills a block with words derived from its own address and checks them later: two live blocks that
- * overlap, or an allocator that writes into a block it handed out, show up as a mismatch.
+ * overlap, or an allocator that writes into a block it handed out, show up as a mismatch. Used by the
+ * soak command ({@code ./cpuslab stress}) and the concurrency tests.
+ *
+ * <pre>{@code
+ * long p = allocator.malloc(size);
+ * BlockPattern.fill(p, size);
+ * ...
+ * String broken = BlockPattern.check(p, size);   // null when intact
+ * }</pre>
  */
 public final class BlockPattern {
     /** Blocks up to this size get every word written; larger ones every {@link #SPARSE_STRIDE}th byte. */
