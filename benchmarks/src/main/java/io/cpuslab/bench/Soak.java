@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -35,6 +36,8 @@ public final class Soak {
     private static final long RELEASE_MILLIS = 10_000;
     /** Live blocks a thread keeps at most; lifetimes are random within it. */
     private static final int LIVE_PER_THREAD = 512;
+    /** Blocks waiting in the handoff queue above which every thread polls it. */
+    private static final int HANDOFF_BOUND = 1024;
     /** Operations between updates of the shared counters. */
     private static final int BATCH = 256;
 
@@ -64,6 +67,7 @@ public final class Soak {
             AtomicLong operations = new AtomicLong(), bytes = new AtomicLong(), crossThread = new AtomicLong(),
                     corrupted = new AtomicLong();
             AtomicReference<String> problem = new AtomicReference<>();
+            AtomicInteger queued = new AtomicInteger();
             long start = System.nanoTime();
             long end = start + seconds * 1_000_000_000L;
             List<Thread> workers = new ArrayList<>();
@@ -71,7 +75,7 @@ public final class Soak {
                 long seed = t;
                 workers.add(Thread.ofPlatform().name("soak-" + t).start(() -> {
                     try {
-                        work(allocator, seed, end, handoff, operations, bytes, crossThread, corrupted, problem);
+                        work(allocator, seed, end, handoff, operations, bytes, crossThread, corrupted, queued, problem);
                     } catch (Throwable e) {
                         problem.compareAndSet(null, Thread.currentThread().getName() + ": " + e);
                     }
@@ -118,7 +122,7 @@ public final class Soak {
 
     private static void work(OffHeapAllocator allocator, long seed, long end, ConcurrentLinkedQueue<Block> handoff,
                              AtomicLong operations, AtomicLong bytes, AtomicLong crossThread, AtomicLong corrupted,
-                             AtomicReference<String> problem) {
+                             AtomicInteger queued, AtomicReference<String> problem) {
         SplittableRandom random = new SplittableRandom(seed);
         Block[] live = new Block[LIVE_PER_THREAD];
         while (System.nanoTime() < end) {
@@ -128,6 +132,7 @@ public final class Soak {
                 if (live[slot] != null) {
                     if (random.nextInt(8) == 0) {
                         handoff.add(live[slot]);              // freed later by whichever thread polls it
+                        queued.incrementAndGet();
                     } else {
                         release(allocator, live[slot], corrupted, problem);
                     }
@@ -137,8 +142,11 @@ public final class Soak {
                 BlockPattern.fill(p, size);
                 live[slot] = new Block(p, size);
                 allocated += size;
-                Block other = random.nextInt(8) == 0 ? handoff.poll() : null;
+                // Poll as often as we hand off, and always while the queue is over its bound: otherwise the
+                // queue is a random walk and the live set grows without limit over a long run.
+                Block other = random.nextInt(8) == 0 || queued.get() > HANDOFF_BOUND ? handoff.poll() : null;
                 if (other != null) {
+                    queued.decrementAndGet();
                     release(allocator, other, corrupted, problem);
                     foreign++;
                 }
