@@ -162,7 +162,11 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         if (address == 0) {
             return;
         }
-        Span span = owned(address, "free");
+        release(owned(address, "free"), address);
+    }
+
+    /** Gives back the block at {@code address}, already validated as the start of a block in {@code span}. */
+    private void release(Span span, long address) {
         if (span.sizeClass == 0) {
             if (!span.retire()) {
                 throw new IllegalArgumentException("free of 0x" + Long.toHexString(address) + ": double free");
@@ -192,7 +196,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
                 throw new IllegalArgumentException("freeSized of 0x" + Long.toHexString(address) + ": size " + size
                         + " does not fit the block (" + usable + " usable bytes)");
             }
-            free(address);
+            release(span, address);
             return;
         }
         deallocateSmall(SizeClasses.classFor(size), address);
@@ -255,7 +259,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             return malloc(newSize);
         }
         checkSize(newSize);
-        long usable = usable(owned(address, "realloc"));
+        Span span = owned(address, "realloc");
+        long usable = usable(span);
         if (newSize <= usable && newSize >= usable / 2) {
             return address;
         }
@@ -264,7 +269,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         if (bytes > 0) {
             MemorySegment.copy(view(address, bytes), 0, view(fresh, bytes), 0, bytes);
         }
-        free(address);
+        release(span, address);
         return fresh;
     }
 
