@@ -18,8 +18,8 @@ public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMo
                 CpuSlab.DEFAULT_PER_CPU_CACHE_BYTES, false, Long.MAX_VALUE, 0, null);
     }
 
-    public AllocatorConfig withFrontEnd(CpuSlab.FrontEnd value) {
-        return new AllocatorConfig(value, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, releaseRate, osMemory);
+    public AllocatorConfig withIndex(CpuSlab.Index value) {
+        return new AllocatorConfig(frontEnd, rseqMode, value, perCpuCacheBytes, checked, memoryLimit, releaseRate, osMemory);
     }
 
     public AllocatorConfig withOsMemory(OsMemory value) {
@@ -32,9 +32,5 @@ public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMo
 
     public AllocatorConfig withMemoryLimit(long value) {
         return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, value, releaseRate, osMemory);
-    }
-
-    public AllocatorConfig withPerCpuCacheBytes(long value) {
-        return new AllocatorConfig(frontEnd, rseqMode, index, value, checked, memoryLimit, releaseRate, osMemory);
     }
 }

@@ -102,11 +102,6 @@ public final class SizeClasses {
         return CLASS_INDEX[index(size)];
     }
 
-    /** Whether {@code size} is served from a size class (not a large span). */
-    public static boolean isSmall(long size) {
-        return size <= MAX_SIZE;
-    }
-
     /** Object size of class {@code sc} in bytes. */
     public static int size(int sc) {
         return SIZE[sc];

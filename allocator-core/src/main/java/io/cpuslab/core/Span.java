@@ -78,11 +78,6 @@ final class Span {
         state = newState;
     }
 
-    boolean isFree() {
-        int s = state;
-        return s == FREE_BACKED || s == FREE_RELEASED;
-    }
-
     /** Atomically retires an in-use span; false if it was already given back (a double free). */
     boolean retire() {
         return STATE.compareAndSet(this, IN_USE, RETIRED);

@@ -13,8 +13,6 @@ class MmCidAllocatorConcurrencyTest extends AllocatorConcurrencyTest {
 
     @Override
     protected AllocatorConfig config() {
-        AllocatorConfig d = super.config();
-        return new AllocatorConfig(d.frontEnd(), d.rseqMode(), CpuSlab.Index.MM_CID, d.perCpuCacheBytes(), d.checked(),
-                d.memoryLimit(), d.releaseRate(), d.osMemory());
+        return super.config().withIndex(CpuSlab.Index.MM_CID);
     }
 }
