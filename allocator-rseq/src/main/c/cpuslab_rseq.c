@@ -7,6 +7,7 @@
  *   cpuslab_rseq_current     the caller's slab index as a hint (no critical section)
  *   cpuslab_rseq_fence_*     abort every critical section running on one CPU / all CPUs
  *   cpuslab_rseq_probe_abort proves that this kernel aborts a preempted critical section
+ *   cpuslab_rseq_overlay_uncache  drops the caller's cached overlay slab word
  *
  * Nothing here is called inside a critical section.
  */
@@ -28,9 +29,6 @@
 #ifndef AT_RSEQ_FEATURE_SIZE
 #define AT_RSEQ_FEATURE_SIZE 27
 #endif
-#ifndef AT_RSEQ_ALIGN
-#define AT_RSEQ_ALIGN 28
-#endif
 #define RSEQ_ORIG_SIZE 32
 #define MEMBARRIER_CMD_QUERY 0
 #define MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ (1 << 7)
@@ -49,28 +47,44 @@
 /* Our own area, for processes where glibc does not register (GLIBC_TUNABLES=glibc.pthread.rseq=0).
  * Initial-exec TLS, so its offset from the thread pointer is the same in every thread and the
  * critical sections can use %fs:offset for it exactly as for glibc's area. cpu_id and mm_cid start at
- * -1 in every new thread, so a thread that has not registered yet can only miss. 64 bytes, 64-aligned:
- * room for the 7.0+ feature size (33) with its alignment (64). */
-struct own_rseq_area {
-    uint32_t cpu_id_start;
+ * -1 in every new thread, so a thread that has not registered yet can only miss.
+ *
+ * TCMalloc's layout in miniature: a 64-byte, 64-aligned block with the 32-byte struct rseq at offset 32,
+ * so that overlay mode's cached slab word (offsets 28..35, OVERLAY_WORD_OFFSET) shares its cache line
+ * and its upper half is cpu_id_start. The registration is always exactly 32 bytes, the kernel's legacy
+ * mode (what glibc 2.35-2.40 register too): overlay mode depends on legacy mode's unconditional ID
+ * rewrites, and one registration per thread must serve both modes. Compliant mode loses nothing on
+ * kernels up to 6.18 (feature size <= 32); from 7.0 it forgoes the optimized V2 mode in processes
+ * that turned glibc's registration off. */
+struct rseq_area {               /* the original 32-byte struct rseq */
+    uint32_t cpu_id_start;      /* overlay: high half of the cached slab word */
     uint32_t cpu_id;
     uint64_t rseq_cs;
     uint32_t flags;
     uint32_t node_id;
     uint32_t mm_cid;
-    uint8_t rest[36];
+    uint32_t unused;
+};
+
+struct own_rseq_block {
+    uint32_t unused[7];
+    uint32_t slab_word_low;     /* overlay: low half of the cached slab word */
+    struct rseq_area area;
 } __attribute__((aligned(64)));
 
-static __thread struct own_rseq_area own_area __attribute__((tls_model("initial-exec"))) = {
-    .cpu_id = (uint32_t) -1,
-    .mm_cid = (uint32_t) -1,
+_Static_assert(offsetof(struct own_rseq_block, area) == 32, "rseq area at offset 32");
+_Static_assert(offsetof(struct own_rseq_block, area) + OVERLAY_WORD_OFFSET
+               == offsetof(struct own_rseq_block, slab_word_low), "slab word right below cpu_id_start");
+_Static_assert(sizeof(struct rseq_area) == RSEQ_ORIG_SIZE, "32-byte registration");
+
+static __thread struct own_rseq_block own __attribute__((tls_model("initial-exec"))) = {
+    .area = {.cpu_id = (uint32_t) -1, .mm_cid = (uint32_t) -1},
 };
 
 /* Offset of the rseq area from the thread pointer; read by every critical section. */
 __attribute__((visibility("hidden"))) long cpuslab_rseq_offset;
 
 static int glibc_owns;
-static unsigned int own_length;
 static unsigned int registered_size; /* bytes of struct rseq the kernel maintains for us */
 
 static inline char *thread_pointer(void) {
@@ -85,8 +99,9 @@ static inline char *thread_pointer(void) {
     return tp;
 }
 
-static inline volatile struct own_rseq_area *area(void) {
-    return (volatile struct own_rseq_area *) (thread_pointer() + cpuslab_rseq_offset);
+/* The calling thread's struct rseq, glibc's or ours: same field offsets up to mm_cid. */
+static inline volatile struct rseq_area *area(void) {
+    return (volatile struct rseq_area *) (thread_pointer() + cpuslab_rseq_offset);
 }
 
 static long sys_rseq(void *rseq, unsigned int len, int flags, unsigned int sig) {
@@ -99,10 +114,10 @@ static __thread int registration_error;
 
 /* Registers the calling thread's own area; 0 on success (also when it already was), else the errno. */
 int cpuslab_rseq_register(void) {
-    if (glibc_owns || (int32_t) own_area.cpu_id >= 0) {
+    if (glibc_owns || (int32_t) own.area.cpu_id >= 0) {
         return 0;
     }
-    if (registration_error == 0 && sys_rseq(&own_area, own_length, 0, RSEQ_SIG) != 0 && errno != EBUSY) {
+    if (registration_error == 0 && sys_rseq(&own.area, RSEQ_ORIG_SIZE, 0, RSEQ_SIG) != 0 && errno != EBUSY) {
         registration_error = errno;
     }
     return registration_error;
@@ -116,7 +131,6 @@ int cpuslab_rseq_init(void) {
         return STATUS_NO_RSEQ;
     }
     unsigned long feature_size = getauxval(AT_RSEQ_FEATURE_SIZE);
-    unsigned long alignment = getauxval(AT_RSEQ_ALIGN);
 
     /* glibc >= 2.35 exports where its area is; __rseq_size 0 means it did not register. */
     const ptrdiff_t *glibc_offset = dlsym(RTLD_DEFAULT, "__rseq_offset");
@@ -130,16 +144,12 @@ int cpuslab_rseq_init(void) {
         registered_size = (size == 20 || size == 32) ? (feature_size < 32 ? (unsigned) feature_size : 32) : size;
         status |= STATUS_GLIBC_OWNS;
     } else {
-        cpuslab_rseq_offset = (char *) &own_area - thread_pointer();
-        if (((uintptr_t) &own_area & 63) != 0) {
+        cpuslab_rseq_offset = (char *) &own.area - thread_pointer();
+        if (((uintptr_t) &own & 63) != 0) {
             return STATUS_BAD_TLS;
         }
-        /* The feature size selects the kernel's optimized mode where it exists; fall back to the
-         * original 32 bytes if our area cannot hold it. */
-        own_length = (feature_size > RSEQ_ORIG_SIZE && feature_size <= sizeof(own_area) && alignment <= 64)
-                ? (unsigned) feature_size : RSEQ_ORIG_SIZE;
         /* Before Linux 6.3 (no feature size) the kernel maintains the original 20 bytes. */
-        registered_size = feature_size == 0 ? 20 : (feature_size < own_length ? (unsigned) feature_size : own_length);
+        registered_size = feature_size == 0 ? 20 : (feature_size < RSEQ_ORIG_SIZE ? (unsigned) feature_size : RSEQ_ORIG_SIZE);
         if (cpuslab_rseq_register() != 0) {
             return STATUS_REGISTER_FAILED;
         }
@@ -155,12 +165,21 @@ int cpuslab_rseq_init(void) {
 
 /* Length of our own registration (0 when glibc owns it); for reports. */
 unsigned int cpuslab_rseq_own_length(void) {
-    return glibc_owns ? 0 : own_length;
+    return glibc_owns ? 0 : RSEQ_ORIG_SIZE;
+}
+
+/* Drops this thread's cached overlay slab word, so its next overlay operation misses and re-caches.
+ * Needed where the kernel does not do it for us: a fence of all CPUs skips the caller's own CPU
+ * (TCMalloc's FenceAllCpus uncaches its own thread first for the same reason). */
+void cpuslab_rseq_overlay_uncache(void) {
+    if (!glibc_owns) {
+        own.area.cpu_id_start = 0;
+    }
 }
 
 /* The caller's slab index (cpu_id or mm_cid at field_offset), or -1 if the thread is not registered. */
 int cpuslab_rseq_current(int field_offset) {
-    volatile struct own_rseq_area *rs = area();
+    volatile struct rseq_area *rs = area();
     if ((int32_t) rs->cpu_id < 0) {
         return -1;
     }
@@ -369,8 +388,21 @@ void cpuslab_rseq_set_inject_loops(int loops) {
 /* Logic tests of the sections under an emulator that has no rseq (qemu-user): makes this thread look
  * registered on slab `index` without any kernel protection. Single-threaded tests only. */
 void cpuslab_rseq_test_fake_registration(int index) {
-    cpuslab_rseq_offset = (char *) &own_area - thread_pointer();
-    own_area.cpu_id_start = own_area.cpu_id = own_area.mm_cid = (uint32_t) index;
+    cpuslab_rseq_offset = (char *) &own.area - thread_pointer();
+    own.area.cpu_id_start = own.area.cpu_id = own.area.mm_cid = (uint32_t) index;
+}
+
+/* The calling thread's overlay slab word (own registration only); cpuslab_rseq_test_restore_slab_word
+ * in the assembly puts an old one back. */
+long cpuslab_rseq_test_slab_word(void) {
+    long word;
+    memcpy(&word, (char *) &own + offsetof(struct own_rseq_block, slab_word_low), sizeof word);
+    return word;
+}
+
+/* The calling thread's struct rseq, as another ABI-compliant rseq user in the process would read it. */
+const void *cpuslab_rseq_test_area(void) {
+    return (const void *) area();
 }
 #endif
 

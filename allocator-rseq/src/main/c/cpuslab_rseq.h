@@ -10,6 +10,13 @@
 #define RSEQ_CS_OFFSET       8    /* u64 rseq_cs: the only field user space writes */
 #define RSEQ_MM_CID_OFFSET   24   /* u32 mm_cid, Linux >= 6.3 */
 
+/* Overlay mode's cached slab word: the 8 bytes at rseq area - 4, so its upper half IS cpu_id_start
+ * (little-endian). Holds slab region | OVERLAY_TAG while valid. Real CPU numbers are below 2^31, so any
+ * kernel rewrite of cpu_id_start clears the tag (bit 63): TCMalloc's percpu.h overlay. Only in a block
+ * laid out by us (own registration); never next to glibc's area. */
+#define OVERLAY_WORD_OFFSET  (-4)
+#define OVERLAY_TAG_BIT      63
+
 /* Signature the kernel checks in the 4 bytes before every abort handler; the values glibc registers
  * with (and librseq and TCMalloc use). On aarch64 it is the instruction BRK #0x45e0, so it traps if run. */
 #if defined(__aarch64__)

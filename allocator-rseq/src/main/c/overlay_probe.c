@@ -154,7 +154,20 @@ static const char *membarrier_ipi(int fencer_cpu, int target_cpu) {
     return "fail";
 }
 
+/* A JVM started under taskset passes a one-CPU mask on, and the IPI check needs a second CPU: widen the
+ * mask to every configured CPU (a cpuset cgroup still has the last word). */
+static void widen_affinity(void) {
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    long configured = sysconf(_SC_NPROCESSORS_CONF);
+    for (long cpu = 0; cpu < configured && cpu < CPU_SETSIZE; cpu++) {
+        CPU_SET(cpu, &all);
+    }
+    sched_setaffinity(0, sizeof(all), &all);
+}
+
 int main(void) {
+    widen_affinity();
     int status = cpuslab_rseq_init();
     if ((status & 1) == 0 || (status & 2) != 0) {
         printf("registration=fail (status 0x%x: %s)\n", status,

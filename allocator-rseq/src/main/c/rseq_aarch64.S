@@ -1,6 +1,6 @@
 /*
- * cpuslab rseq critical sections, aarch64, compliant mode: the same sections, contracts and pattern as
- * rseq_x86_64.S (read that file's header first):
+ * cpuslab rseq critical sections, aarch64, compliant and overlay mode: the same sections, contracts and
+ * pattern as rseq_x86_64.S (read that file's header and its overlay contract first):
  *   arm (rseq->rseq_cs = &descriptor), start, checks, work, ONE commit store; abort restarts.
  *
  * aarch64 specifics:
@@ -299,3 +299,160 @@ probe_abort:
     ret
     RSEQ_DESCRIPTOR probe, .Lprobe_start, .Lprobe_post_commit, probe_abort
     .size cpuslab_rseq_probe_spin, . - cpuslab_rseq_probe_spin
+
+/* ---- overlay mode: the contract is above cpuslab_rseq_overlay_pop in rseq_x86_64.S ---------------------
+ * The cached word is loaded with ldur from area - 4 (not 8-aligned: normal memory allows it, and it
+ * never crosses a cache line in our 64-byte block). The tag is masked off rather than relying on
+ * Top-Byte-Ignore, so the region is an ordinary address. */
+
+/* Self-check build: after the delay, x11 must still be base + current index << SLAB_SHIFT, else brk.
+ * Clobbers w9, x5, x6. */
+.macro OVERLAY_SELF_CHECK
+#ifdef CPUSLAB_SELF_CHECK
+    adrp x9, cpuslab_rseq_inject_loops
+    ldr w9, [x9, :lo12:cpuslab_rseq_inject_loops]
+2:
+    cbz w9, 3f
+    sub w9, w9, #1
+    b 2b
+3:
+    ldr w6, [x0, #DESC_INDEX_FIELD]
+    ldr w6, [x8, x6]
+    ldr x5, [x0, #DESC_BASE]
+    add x5, x5, x6, lsl #SLAB_SHIFT
+    cmp x5, x11
+    b.eq 1f
+    brk #0x1
+1:
+#endif
+.endm
+
+/* Inside an overlay section: x11 = cached region, x14 = &header[x1], or branch to \miss. */
+.macro CACHED_REGION miss
+    ldur x11, [x8, #OVERLAY_WORD_OFFSET]
+    tbz x11, #OVERLAY_TAG_BIT, \miss
+    and x11, x11, #~(1 << OVERLAY_TAG_BIT)
+    add x14, x11, #SLAB_HEADER_OFFSET
+    add x14, x14, x1, lsl #2
+.endm
+
+/* long cpuslab_rseq_overlay_pop(const desc *d [x0], int sc [w1]). Commit: strh of current - 1. */
+    .globl cpuslab_rseq_overlay_pop
+    .type cpuslab_rseq_overlay_pop, %function
+    .p2align 4
+cpuslab_rseq_overlay_pop:
+    RSEQ_AREA
+    mov w1, w1
+.Lopop_restart:
+    RSEQ_ARM opop
+.Lopop_start:
+    CACHED_REGION .Lopop_miss
+    ldrh w15, [x14]                     /* current */
+    add x9, x0, #DESC_BEGIN
+    ldrh w12, [x9, x1, lsl #1]          /* begin */
+    cmp w15, w12
+    b.ls .Lopop_miss
+    sub w15, w15, #1
+    ldr x2, [x11, x15, lsl #3]          /* the object */
+    OVERLAY_SELF_CHECK
+    strh w15, [x14]                     /* commit */
+.Lopop_post_commit:
+    mov x0, x2
+    ret
+.Lopop_miss:
+    mov x0, #0
+    ret
+    RSEQ_ABORT_HANDLER opop, .Lopop_restart
+    RSEQ_DESCRIPTOR opop, .Lopop_start, .Lopop_post_commit, opop_abort
+    .size cpuslab_rseq_overlay_pop, . - cpuslab_rseq_overlay_pop
+
+/* int cpuslab_rseq_overlay_push(const desc *d [x0], int sc [w1], long item [x2]). Commit: strh of current + 1. */
+    .globl cpuslab_rseq_overlay_push
+    .type cpuslab_rseq_overlay_push, %function
+    .p2align 4
+cpuslab_rseq_overlay_push:
+    RSEQ_AREA
+    mov w1, w1
+.Lopush_restart:
+    RSEQ_ARM opush
+.Lopush_start:
+    CACHED_REGION .Lopush_miss
+    ldr w15, [x14]                      /* current | end << 16 */
+    and w12, w15, #0xffff               /* current */
+    lsr w15, w15, #16                   /* end */
+    cmp w12, w15
+    b.hs .Lopush_miss
+    str x2, [x11, x12, lsl #3]
+    add w12, w12, #1
+    OVERLAY_SELF_CHECK
+    strh w12, [x14]                     /* commit */
+.Lopush_post_commit:
+    mov w0, #1
+    ret
+.Lopush_miss:
+    mov w0, #0
+    ret
+    RSEQ_ABORT_HANDLER opush, .Lopush_restart
+    RSEQ_DESCRIPTOR opush, .Lopush_start, .Lopush_post_commit, opush_abort
+    .size cpuslab_rseq_overlay_push, . - cpuslab_rseq_overlay_push
+
+/* int cpuslab_rseq_overlay_cache(const desc *d [x0]): TCMalloc's CacheCpuSlab ordering, see
+ * rseq_x86_64.S. Returns the slab index cached, or -1 with the word untagged. */
+    .globl cpuslab_rseq_overlay_cache
+    .type cpuslab_rseq_overlay_cache, %function
+    .p2align 4
+cpuslab_rseq_overlay_cache:
+    RSEQ_AREA
+    mov x1, #0                          /* SLAB_REGION computes a header address: class 0 is harmless */
+    mov x7, #(1 << OVERLAY_TAG_BIT)
+.Lcache_retag:
+    stur x7, [x8, #OVERLAY_WORD_OFFSET] /* 1. the bare tag */
+.Lcache_restart:
+    RSEQ_ARM cache
+.Lcache_start:
+    ldur x9, [x8, #OVERLAY_WORD_OFFSET]
+    tbz x9, #OVERLAY_TAG_BIT, .Lcache_retag /* 2. cleared since 1: start over */
+    SLAB_REGION .Lcache_miss            /* w10 index, x11 region */
+    orr x15, x11, x7
+    SELF_CHECK
+    stur x15, [x8, #OVERLAY_WORD_OFFSET] /* 3. commit */
+.Lcache_post_commit:
+    mov w0, w10
+    ret
+.Lcache_miss:
+    stur xzr, [x8, #OVERLAY_WORD_OFFSET] /* untagged: overlay pop/push miss */
+    mov w0, #-1
+    ret
+    RSEQ_ABORT_HANDLER cache, .Lcache_restart
+    RSEQ_DESCRIPTOR cache, .Lcache_start, .Lcache_post_commit, cache_abort
+    .size cpuslab_rseq_overlay_cache, . - cpuslab_rseq_overlay_cache
+
+#ifdef CPUSLAB_SELF_CHECK
+/* int cpuslab_rseq_test_restore_slab_word(const desc *d [x0], long word [x1]): the 6.19 simulation
+ * hook, see rseq_x86_64.S. Commit: the 8-byte store of the word. */
+    .globl cpuslab_rseq_test_restore_slab_word
+    .type cpuslab_rseq_test_restore_slab_word, %function
+    .p2align 4
+cpuslab_rseq_test_restore_slab_word:
+    RSEQ_AREA
+    and x2, x1, #~(1 << OVERLAY_TAG_BIT) /* the bare region */
+.Lrestore_restart:
+    RSEQ_ARM restore
+.Lrestore_start:
+    ldr w13, [x0, #DESC_INDEX_FIELD]
+    ldr w10, [x8, x13]                  /* this CPU (or mm_cid) */
+    ldr x11, [x0, #DESC_BASE]
+    add x11, x11, x10, lsl #SLAB_SHIFT
+    cmp x11, x2
+    b.ne .Lrestore_miss
+    stur x1, [x8, #OVERLAY_WORD_OFFSET] /* commit */
+.Lrestore_post_commit:
+    mov w0, #1
+    ret
+.Lrestore_miss:
+    mov w0, #0
+    ret
+    RSEQ_ABORT_HANDLER restore, .Lrestore_restart
+    RSEQ_DESCRIPTOR restore, .Lrestore_start, .Lrestore_post_commit, restore_abort
+    .size cpuslab_rseq_test_restore_slab_word, . - cpuslab_rseq_test_restore_slab_word
+#endif

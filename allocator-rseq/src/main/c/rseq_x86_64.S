@@ -1,5 +1,6 @@
 /*
- * cpuslab rseq critical sections, x86-64, compliant mode.
+ * cpuslab rseq critical sections, x86-64: compliant mode, and overlay mode's pop, push and re-cache
+ * (at the end of the file, with their own contract).
  *
  * Every section follows one pattern (librseq's, adapted to the slab layout of SlabLayout.java):
  *   1. arm:    store the address of the section's descriptor into rseq->rseq_cs
@@ -18,6 +19,9 @@
  * CPUSLAB_SELF_CHECK builds (the torture tests' library) re-read the slab index right before the
  * commit and execute ud2 (the process dies) if it changed: a commit on the wrong slab would mean the
  * kernel failed to abort.
+ *
+ * Overlay mode (TCMalloc's cached-slabs trick) replaces step 2 of pop and push by one load of a cached
+ * slab word whose upper half overlaps cpu_id_start; see the contract above cpuslab_rseq_overlay_pop.
  */
 #include "cpuslab_rseq.h"
 
@@ -367,3 +371,192 @@ probe_abort:
     ret
     RSEQ_DESCRIPTOR probe, .Lprobe_start, .Lprobe_post_commit, probe_abort
     .size cpuslab_rseq_probe_spin, . - cpuslab_rseq_probe_spin
+
+/* ---- overlay mode ------------------------------------------------------------------------------------
+ *
+ * Contract (TCMalloc's percpu.h overlay, kept exactly):
+ *   - Each thread caches `region | 1 << 63` in the 8 bytes at rseq area - 4 (OVERLAY_WORD_OFFSET), whose
+ *     upper half is rseq->cpu_id_start. A kernel in legacy mode (32-byte registration, Linux <= 6.18,
+ *     7.0.10+/7.1 legacy) rewrites cpu_id_start with the CPU number (< 2^31) after every context switch,
+ *     before every signal handler and in every membarrier-RSEQ IPI, which clears the tag: a tagged word
+ *     proves that none of those happened since it was cached, so its region is still this CPU's.
+ *   - pop and push read only that word: no cpu_id, no slab count, NO stop word. Core's remote work
+ *     (stop word + fence of the CPU) is excluded because the fence's IPI clears the tag of any thread
+ *     on that CPU, and re-caching refuses a stopped slab. Closing fences every CPU (and uncaches the
+ *     closing thread, which that fence skips); re-caching refuses a closed allocator.
+ *   - Only one open allocator per process may use overlay mode (the word is per thread): Java enforces it.
+ *   - The slow-path sections (batches, grow) stay the compliant ones: they check everything inside.
+ * On a kernel that does not rewrite cpu_id_start (6.19, 7.0 before the fix) the tag survives
+ * preemption and fences, and these sections then commit into stopped or foreign slabs: blocks are handed
+ * out twice. That is why overlay mode is refused unless the out-of-process probe passed.
+ */
+
+/* Self-check build, overlay sections: after the delay, the cached region in %r10 must still be the
+ * region of the index the kernel reports now (base + index << SLAB_SHIFT), else ud2. Needs %rdi, %r8;
+ * \scratch/\scratch32 is a free register, %r11 is clobbered. */
+.macro OVERLAY_SELF_CHECK scratch, scratch32
+#ifdef CPUSLAB_SELF_CHECK
+    movl cpuslab_rseq_inject_loops(%rip), \scratch32
+2:
+    testl \scratch32, \scratch32
+    jz 3f
+    decl \scratch32
+    jmp 2b
+3:
+    movl DESC_INDEX_FIELD(%rdi), %r11d
+    movl %fs:(%r8,%r11), \scratch32
+    shlq $SLAB_SHIFT, \scratch
+    addq DESC_BASE(%rdi), \scratch
+    cmpq \scratch, %r10
+    je 1f
+    ud2
+1:
+#endif
+.endm
+
+/* Inside an overlay section: %r10 = the cached slab region, or jump to \miss if the tag is gone. */
+.macro CACHED_REGION miss
+    movq %fs:OVERLAY_WORD_OFFSET(%r8), %r10
+    btrq $OVERLAY_TAG_BIT, %r10                     /* CF = tag; the register keeps the bare region */
+    jnc \miss
+.endm
+
+/*
+ * long cpuslab_rseq_overlay_pop(const desc *d [rdi], int sc [esi])
+ * Pops from the cached slab; 0 when the cache is invalid (tag gone) or the class is empty.
+ * Commit: 16-bit store of current - 1.
+ */
+    .globl cpuslab_rseq_overlay_pop
+    .type cpuslab_rseq_overlay_pop, @function
+cpuslab_rseq_overlay_pop:
+    movq cpuslab_rseq_offset(%rip), %r8
+    movslq %esi, %rsi
+.Lopop_restart:
+    RSEQ_ARM opop
+.Lopop_start:
+    CACHED_REGION .Lopop_miss
+    movzwl SLAB_HEADER_OFFSET(%r10,%rsi,4), %edx    /* current */
+    movzwl DESC_BEGIN(%rdi,%rsi,2), %eax            /* begin */
+    cmpl %eax, %edx
+    jbe .Lopop_miss                                 /* empty (or not populated: current 0) */
+    movq -8(%r10,%rdx,8), %rax                      /* the object */
+    decl %edx
+    OVERLAY_SELF_CHECK %r9, %r9d
+    movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
+.Lopop_post_commit:
+    ret
+.Lopop_miss:
+    xorl %eax, %eax
+    ret
+    RSEQ_ABORT_HANDLER opop, .Lopop_restart
+    RSEQ_DESCRIPTOR opop, .Lopop_start, .Lopop_post_commit, opop_abort
+    .size cpuslab_rseq_overlay_pop, . - cpuslab_rseq_overlay_pop
+
+/*
+ * int cpuslab_rseq_overlay_push(const desc *d [rdi], int sc [esi], long item [rdx])
+ * Pushes onto the cached slab; 0 when the cache is invalid or the class is full.
+ * Commit: 16-bit store of current + 1.
+ */
+    .globl cpuslab_rseq_overlay_push
+    .type cpuslab_rseq_overlay_push, @function
+cpuslab_rseq_overlay_push:
+    movq cpuslab_rseq_offset(%rip), %r8
+    movslq %esi, %rsi
+.Lopush_restart:
+    RSEQ_ARM opush
+.Lopush_start:
+    CACHED_REGION .Lopush_miss
+    movl SLAB_HEADER_OFFSET(%r10,%rsi,4), %eax      /* current | end << 16 */
+    movzwl %ax, %ecx                                /* current */
+    shrl $16, %eax                                  /* end */
+    cmpl %eax, %ecx
+    jae .Lopush_miss                                /* full (or not populated: end 0) */
+    movq %rdx, (%r10,%rcx,8)
+    incl %ecx
+    OVERLAY_SELF_CHECK %r9, %r9d
+    movw %cx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
+.Lopush_post_commit:
+    movl $1, %eax
+    ret
+.Lopush_miss:
+    xorl %eax, %eax
+    ret
+    RSEQ_ABORT_HANDLER opush, .Lopush_restart
+    RSEQ_DESCRIPTOR opush, .Lopush_start, .Lopush_post_commit, opush_abort
+    .size cpuslab_rseq_overlay_push, . - cpuslab_rseq_overlay_push
+
+/*
+ * int cpuslab_rseq_overlay_cache(const desc *d [rdi])
+ * Caches the caller's slab region in its slab word and returns the slab index; on a miss (thread not
+ * registered, allocator closed, index out of range, slab stopped) leaves the word untagged and
+ * returns -1. TCMalloc's CacheCpuSlab ordering:
+ *   1. store the bare tag (no region): from here any preemption, signal or fence clears it;
+ *   2. in a section: the tag must still be there (else go back to 1), then the compliant checks
+ *      (cpu_id, slab count, index, stop word, read with the section's guarantees);
+ *   3. commit: ONE 8-byte store of region | tag, which also writes cpu_id_start.
+ * A fence that stops the slab after 2 read the stop word either aborts the section or, after the
+ * commit, clears the new tag: either way no overlay operation reaches the stopped slab.
+ */
+    .globl cpuslab_rseq_overlay_cache
+    .type cpuslab_rseq_overlay_cache, @function
+cpuslab_rseq_overlay_cache:
+    movq cpuslab_rseq_offset(%rip), %r8
+    movabsq $1 << OVERLAY_TAG_BIT, %rdx
+.Lcache_retag:
+    movq %rdx, %fs:OVERLAY_WORD_OFFSET(%r8)        /* 1. the bare tag */
+.Lcache_restart:
+    RSEQ_ARM cache
+.Lcache_start:
+    btq $OVERLAY_TAG_BIT, %fs:OVERLAY_WORD_OFFSET(%r8)
+    jnc .Lcache_retag                               /* 2. cleared since 1: start over */
+    SLAB_REGION .Lcache_miss                        /* %ecx index, %r10 region */
+    movq %r10, %rax
+    orq %rdx, %rax
+    SELF_CHECK %r9d
+    movq %rax, %fs:OVERLAY_WORD_OFFSET(%r8)        /* 3. commit */
+.Lcache_post_commit:
+    movl %ecx, %eax
+    ret
+.Lcache_miss:
+    movq $0, %fs:OVERLAY_WORD_OFFSET(%r8)          /* untagged: overlay pop/push miss */
+    movl $-1, %eax
+    ret
+    RSEQ_ABORT_HANDLER cache, .Lcache_restart
+    RSEQ_DESCRIPTOR cache, .Lcache_start, .Lcache_post_commit, cache_abort
+    .size cpuslab_rseq_overlay_cache, . - cpuslab_rseq_overlay_cache
+
+#ifdef CPUSLAB_SELF_CHECK
+/*
+ * int cpuslab_rseq_test_restore_slab_word(const desc *d [rdi], long word [rsi])
+ * Test hook (self-check build only) that simulates Linux 6.19 on x86-64, which rewrites cpu_id_start
+ * only when the CPU changes: puts `word` back as the caller's slab word if its region is the slab of
+ * the CPU the caller runs on, checked and stored in one section so that a migration in between aborts
+ * it. Ignores the stop word, as a word the kernel never cleared would. Returns 1 if it did, else 0.
+ * Commit: the 8-byte store of the word.
+ */
+    .globl cpuslab_rseq_test_restore_slab_word
+    .type cpuslab_rseq_test_restore_slab_word, @function
+cpuslab_rseq_test_restore_slab_word:
+    movq cpuslab_rseq_offset(%rip), %r8
+    movq %rsi, %rdx
+    btrq $OVERLAY_TAG_BIT, %rdx                     /* the bare region */
+.Lrestore_restart:
+    RSEQ_ARM restore
+.Lrestore_start:
+    movl DESC_INDEX_FIELD(%rdi), %r11d
+    movl %fs:(%r8,%r11), %ecx                       /* this CPU (or mm_cid), zero-extended */
+    shlq $SLAB_SHIFT, %rcx
+    addq DESC_BASE(%rdi), %rcx
+    cmpq %rcx, %rdx
+    jne .Lrestore_miss
+    movq %rsi, %fs:OVERLAY_WORD_OFFSET(%r8)        /* commit */
+.Lrestore_post_commit:
+    movl $1, %eax
+    ret
+.Lrestore_miss:
+    xorl %eax, %eax
+    ret
+    RSEQ_ABORT_HANDLER restore, .Lrestore_restart
+    RSEQ_DESCRIPTOR restore, .Lrestore_start, .Lrestore_post_commit, restore_abort
+    .size cpuslab_rseq_test_restore_slab_word, . - cpuslab_rseq_test_restore_slab_word
+#endif

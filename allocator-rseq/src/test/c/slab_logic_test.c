@@ -19,6 +19,11 @@ int cpuslab_rseq_push_batch(void *d, int sc, const long *items, int n, int expec
 int cpuslab_rseq_pop_batch(void *d, int sc, long *items, int max, int expected);
 int cpuslab_rseq_grow(void *d, int sc, int by, int expected);
 void cpuslab_rseq_test_fake_registration(int index);
+long cpuslab_rseq_overlay_pop(void *d, int sc);
+int cpuslab_rseq_overlay_push(void *d, int sc, long item);
+int cpuslab_rseq_overlay_cache(void *d);
+long cpuslab_rseq_test_slab_word(void);
+int cpuslab_rseq_test_restore_slab_word(void *d, long word);
 
 struct desc {
     uint64_t base;
@@ -102,10 +107,50 @@ int main(void) {
     cpuslab_rseq_test_fake_registration(-1);                  /* unregistered thread */
     CHECK(cpuslab_rseq_pop(&d, sc) == 0);
     CHECK(cpuslab_rseq_grow(&d, sc, 1, 0) == 0);
+    /* Overlay mode. fake_registration writes cpu_id_start, as the kernel's rewrite would: untagged. */
+    d.index_field = RSEQ_CPU_ID_OFFSET;
+    cpuslab_rseq_test_fake_registration(1);
+    CHECK(cpuslab_rseq_overlay_pop(&d, sc) == 0);              /* nothing cached yet */
+    CHECK(cpuslab_rseq_overlay_push(&d, sc, 0xa0) == 0);
+    CHECK(cpuslab_rseq_overlay_cache(&d) == 1);
+    CHECK((unsigned long) cpuslab_rseq_test_slab_word() == ((d.base + (1UL << SLAB_SHIFT)) | 1UL << 63));
+    CHECK(cpuslab_rseq_overlay_push(&d, sc, 0xa0) == 1);
+    CHECK((header(&d, 1, sc) & 0xffff) == (uint32_t) d.begin[sc] + 1);
+    CHECK(cpuslab_rseq_pop(&d, sc) == 0xa0);                   /* the same slab, seen by compliant pop */
+    CHECK(cpuslab_rseq_overlay_push(&d, sc, 0xb0) == 1);
+    CHECK(cpuslab_rseq_overlay_push(&d, sc, 0xc0) == 1);
+    CHECK(cpuslab_rseq_overlay_push(&d, sc, 0xd0) == 0);       /* capacity 2 */
+    *stop_word(&d, 1) = 1;
+    CHECK(cpuslab_rseq_overlay_pop(&d, sc) == 0xc0);           /* no stop-word check: the fence's rewrite excludes */
+    CHECK(cpuslab_rseq_overlay_cache(&d) == -1);               /* but re-caching refuses a stopped slab */
+    CHECK(cpuslab_rseq_test_slab_word() == 0);
+    CHECK(cpuslab_rseq_overlay_push(&d, sc, 0xb0) == 0);
+    *stop_word(&d, 1) = 0;
+    CHECK(cpuslab_rseq_overlay_cache(&d) == 1);
+    cpuslab_rseq_test_fake_registration(0);                   /* "migrated": the rewrite clears the tag */
+    CHECK(cpuslab_rseq_overlay_push(&d, sc, 0xb0) == 0);
+    CHECK(cpuslab_rseq_overlay_cache(&d) == 0);
+    CHECK(cpuslab_rseq_overlay_push(&d, sc + 1, 0xb0) == 1);   /* slab 0, class 4 has capacity 1 */
+    CHECK(cpuslab_rseq_overlay_pop(&d, sc + 1) == 0xb0);
+    CHECK(cpuslab_rseq_overlay_pop(&d, sc + 1) == 0);          /* empty */
+    long word = cpuslab_rseq_test_slab_word();                 /* the 6.19 simulation hook: */
+    cpuslab_rseq_test_fake_registration(1);
+    CHECK(cpuslab_rseq_test_restore_slab_word(&d, word) == 0); /* not on that word's CPU: refused */
+    cpuslab_rseq_test_fake_registration(0);
+    CHECK(cpuslab_rseq_test_restore_slab_word(&d, word) == 1);
+    CHECK(cpuslab_rseq_test_slab_word() == word);
+    d.nslabs = 1;
+    cpuslab_rseq_test_fake_registration(1);
+    CHECK(cpuslab_rseq_overlay_cache(&d) == -1);               /* index beyond the slabs */
+    d.nslabs = 2;
+    cpuslab_rseq_test_fake_registration(-1);                  /* unregistered thread */
+    CHECK(cpuslab_rseq_overlay_cache(&d) == -1);
+
     cpuslab_rseq_test_fake_registration(0);
     d.nslabs = 0;                                              /* allocator closed */
     CHECK(cpuslab_rseq_push(&d, sc, 0x90) == 0);
     CHECK(cpuslab_rseq_pop(&d, sc) == 0);
+    CHECK(cpuslab_rseq_overlay_cache(&d) == -1);
 
     if (failures == 0) {
         printf("SLAB LOGIC OK\n");
