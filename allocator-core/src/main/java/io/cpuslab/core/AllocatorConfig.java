@@ -18,6 +18,10 @@ public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMo
                 CpuSlab.DEFAULT_PER_CPU_CACHE_BYTES, false, Long.MAX_VALUE, 0, null);
     }
 
+    public AllocatorConfig withRseqMode(CpuSlab.RseqMode value) {
+        return new AllocatorConfig(frontEnd, value, index, perCpuCacheBytes, checked, memoryLimit, releaseRate, osMemory);
+    }
+
     public AllocatorConfig withIndex(CpuSlab.Index value) {
         return new AllocatorConfig(frontEnd, rseqMode, value, perCpuCacheBytes, checked, memoryLimit, releaseRate, osMemory);
     }

@@ -30,7 +30,7 @@ import java.lang.invoke.VarHandle;
  * OffHeapAllocator alloc = CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ).build();
  * }</pre>
  */
-public final class RseqFrontEnd implements SlabFrontEnd {
+public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd {
     // struct cpuslab_desc (cpuslab_rseq.h)
     private static final long DESC_BASE = 0;
     private static final long DESC_NSLABS = 8;
@@ -48,12 +48,18 @@ public final class RseqFrontEnd implements SlabFrontEnd {
 
     private final SlabLayout layout;
     private final MemorySegment descriptor;
-    private final long desc;
+    /** The native descriptor's address, the first argument of every section. */
+    final long desc;
     private final int indexField;
     private final boolean mmCid;
     private final FrontEndInfo info;
 
     RseqFrontEnd(SlabLayout layout, CpuSlab.Index index, String reason) {
+        this(layout, index, reason, FrontEndInfo.Kind.RSEQ_COMPLIANT, "");
+    }
+
+    /** For {@link OverlayFrontEnd}: {@code kind} and {@code mode} (a few words) go into {@link #info()}. */
+    RseqFrontEnd(SlabLayout layout, CpuSlab.Index index, String reason, FrontEndInfo.Kind kind, String mode) {
         this.layout = layout;
         this.mmCid = index == CpuSlab.Index.MM_CID;
         this.indexField = mmCid ? MM_CID : CPU_ID;
@@ -70,9 +76,8 @@ public final class RseqFrontEnd implements SlabFrontEnd {
         String registration = RseqLibrary.glibcOwnsRegistration()
                 ? "glibc's rseq registration (__rseq_offset)"
                 : "own " + RseqLibrary.OWN_LENGTH + "-byte rseq registration per thread (glibc's is off)";
-        this.info = new FrontEndInfo(FrontEndInfo.Kind.RSEQ_COMPLIANT, layout.slabCount() + " slabs indexed by "
-                + (mmCid ? "mm_cid" : "cpu_id") + ", " + registration + ", membarrier-fenced drains, " + RseqLibrary.PROBES,
-                reason, layout.slabCount());
+        this.info = new FrontEndInfo(kind, layout.slabCount() + " slabs indexed by " + (mmCid ? "mm_cid" : "cpu_id")
+                + ", " + mode + registration + ", membarrier-fenced drains, " + RseqLibrary.PROBES, reason, layout.slabCount());
     }
 
     @Override
@@ -178,7 +183,7 @@ public final class RseqFrontEnd implements SlabFrontEnd {
      * CPU) or for -1. The kernel may fail an all-CPU fence with ENOMEM (a cpumask it could not allocate):
      * that is retried a few times before it counts as failed.
      */
-    private void fence(int slab) {
+    void fence(int slab) {
         int error = 0;
         for (int attempt = 0; attempt < FENCE_ATTEMPTS; attempt++) {
             try {
@@ -196,7 +201,7 @@ public final class RseqFrontEnd implements SlabFrontEnd {
         }
     }
 
-    private static IllegalStateException unexpected(Throwable t) {
+    static IllegalStateException unexpected(Throwable t) {
         return new IllegalStateException("cpuslab: native rseq call failed", t);
     }
 }

@@ -14,7 +14,9 @@ import java.nio.file.Path;
  * Registers the {@link RseqFrontEnd} with {@link java.util.ServiceLoader}. Available when the native
  * library loads for this OS and CPU, rseq is registered (glibc's or our own), membarrier-RSEQ works
  * and the abort probes passed (preemption, and a membarrier fence); otherwise {@link #unavailableReason}
- * names the failed check.
+ * names the failed check. Overlay mode ({@link OverlayFrontEnd}) additionally needs its own refusal
+ * to be null: requested with {@code frontEnd=RSEQ} it runs or {@code create} throws naming the failed
+ * check; with AUTO it falls back to compliant mode and the reason says why.
  */
 public final class RseqFrontEndProvider implements SlabFrontEndProvider {
     @Override
@@ -22,18 +24,16 @@ public final class RseqFrontEndProvider implements SlabFrontEndProvider {
         return CpuSlab.FrontEnd.RSEQ;
     }
 
+    /** Overlay mode asked for explicitly (frontEnd=RSEQ) must run or fail; with AUTO it is a preference. */
     @Override
     public String unavailableReason(AllocatorConfig config) {
-        if (config.rseqMode() == CpuSlab.RseqMode.OVERLAY && config.frontEnd() == CpuSlab.FrontEnd.RSEQ) {
-            return "overlay mode is not available in this build (only compliant mode is)";
-        }
         if (RseqLibrary.UNAVAILABLE != null) {
             return RseqLibrary.UNAVAILABLE;
         }
         if (config.index() == CpuSlab.Index.MM_CID && !RseqLibrary.mmCidAvailable()) {
             return "index=MM_CID needs a registration that covers mm_cid (Linux >= 6.3)";
         }
-        return null;
+        return overlayDemanded(config) ? OverlayFrontEnd.refusal() : null;
     }
 
     @Override
@@ -43,9 +43,25 @@ public final class RseqFrontEndProvider implements SlabFrontEndProvider {
 
     @Override
     public SlabFrontEnd create(SlabLayout layout, AllocatorConfig config, String reason) {
-        String why = config.rseqMode() == CpuSlab.RseqMode.OVERLAY
-                ? reason + "; overlay mode requested but not available in this build, running compliant" : reason;
-        return new RseqFrontEnd(layout, config.index(), why);
+        if (config.rseqMode() != CpuSlab.RseqMode.OVERLAY) {
+            return new RseqFrontEnd(layout, config.index(), reason);
+        }
+        String refusal = OverlayFrontEnd.refusal();
+        if (refusal == null || overlayDemanded(config)) {
+            try {
+                return OverlayFrontEnd.create(layout, config.index(), reason + ", rseqMode=OVERLAY");
+            } catch (IllegalStateException e) {
+                if (overlayDemanded(config)) {
+                    throw e;
+                }
+                refusal = e.getMessage(); // another allocator took overlay mode since refusal() looked
+            }
+        }
+        return new RseqFrontEnd(layout, config.index(), reason + "; rseqMode=OVERLAY preferred but refused, running compliant: " + refusal);
+    }
+
+    private static boolean overlayDemanded(AllocatorConfig config) {
+        return config.rseqMode() == CpuSlab.RseqMode.OVERLAY && config.frontEnd() == CpuSlab.FrontEnd.RSEQ;
     }
 
     /**

@@ -22,8 +22,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * initialised, and probed for working aborts. Holds the downcall handles in static finals so the JIT
  * binds them as constants.
  *
- * <p>Critical sections (push, pop, grow, batches) are {@code critical} downcalls: they are a few dozen
- * instructions, never block and never call back, so the JVM skips its thread-state transition. The
+ * <p>Critical sections (push, pop, grow, batches; overlay mode's push, pop and re-cache) are
+ * {@code critical} downcalls: they are a few dozen instructions, never block and never call back, so the JVM skips its thread-state transition. The
  * batch calls pass Java {@code long[]} arrays directly ({@code critical(true)} allows heap segments);
  * the GC cannot move them during the call. Registration, fences and the probe make system calls and
  * are ordinary downcalls.
@@ -57,6 +57,10 @@ final class RseqLibrary {
 
     static final MethodHandle POP;
     static final MethodHandle PUSH;
+    static final MethodHandle OVERLAY_POP;
+    static final MethodHandle OVERLAY_PUSH;
+    static final MethodHandle OVERLAY_CACHE;
+    static final MethodHandle OVERLAY_UNCACHE;
     static final MethodHandle PUSH_BATCH;
     static final MethodHandle POP_BATCH;
     static final MethodHandle GROW;
@@ -71,7 +75,8 @@ final class RseqLibrary {
         String why = null;
         int status = 0, ownLength = 0, fenceProbe = -1;
         String file = "none";
-        MethodHandle pop = null, push = null, pushBatch = null, popBatch = null, grow = null, current = null,
+        MethodHandle pop = null, push = null, overlayPop = null, overlayPush = null, overlayCache = null,
+                overlayUncache = null, pushBatch = null, popBatch = null, grow = null, current = null,
                 register = null, fenceCpu = null, fenceAll = null, descriptors = null, signature = null;
         try {
             Path path = locate();
@@ -80,9 +85,15 @@ final class RseqLibrary {
             Linker linker = Linker.nativeLinker();
             Linker.Option fast = Linker.Option.critical(false);
             Linker.Option heap = Linker.Option.critical(true);
-            pop = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_pop"), FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT), fast);
-            push = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_push"),
-                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG), fast);
+            FunctionDescriptor popDescriptor = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT);
+            FunctionDescriptor pushDescriptor = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG);
+            pop = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_pop"), popDescriptor, fast);
+            push = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_push"), pushDescriptor, fast);
+            overlayPop = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_overlay_pop"), popDescriptor, fast);
+            overlayPush = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_overlay_push"), pushDescriptor, fast);
+            overlayCache = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_overlay_cache"),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG), fast);
+            overlayUncache = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_overlay_uncache"), FunctionDescriptor.ofVoid(), fast);
             FunctionDescriptor batch = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
             pushBatch = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_push_batch"), batch, heap);
             popBatch = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_pop_batch"), batch, heap);
@@ -121,6 +132,10 @@ final class RseqLibrary {
         FILE = file;
         POP = pop;
         PUSH = push;
+        OVERLAY_POP = overlayPop;
+        OVERLAY_PUSH = overlayPush;
+        OVERLAY_CACHE = overlayCache;
+        OVERLAY_UNCACHE = overlayUncache;
         PUSH_BATCH = pushBatch;
         POP_BATCH = popBatch;
         GROW = grow;

@@ -4,12 +4,6 @@ import io.cpuslab.CpuSlab;
 import io.cpuslab.core.SlabLayout;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.SymbolLookup;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -34,29 +28,30 @@ final class TokenTorture {
     /** Spin loops injected before every commit: widens the windows the kernel must abort (librseq's -1..-9). */
     static final int INJECT_LOOPS = 100;
 
-    record Options(int seconds, CpuSlab.Index index, boolean virtualThreads, boolean signalStorm) {
+    /**
+     * @param mode               compliant or overlay sections
+     * @param missedInvalidation overlay only: each worker puts its last cached slab word back before every
+     *                           push and pop, as a kernel that stopped rewriting cpu_id_start (6.19) would
+     *                           leave it; the run is then expected to fail
+     */
+    record Options(int seconds, CpuSlab.Index index, boolean virtualThreads, boolean signalStorm,
+                   CpuSlab.RseqMode mode, boolean missedInvalidation) {
+        Options(int seconds, CpuSlab.Index index, boolean virtualThreads, boolean signalStorm) {
+            this(seconds, index, virtualThreads, signalStorm, CpuSlab.RseqMode.COMPLIANT, false);
+        }
+
+        Options overlay() {
+            return new Options(seconds, index, virtualThreads, signalStorm, CpuSlab.RseqMode.OVERLAY, missedInvalidation);
+        }
+
         static Options parse(String[] args) {
-            return new Options(Integer.parseInt(args[0]), CpuSlab.Index.valueOf(args[1]),
-                    Boolean.parseBoolean(args[2]), Boolean.parseBoolean(args[3]));
+            return new Options(Integer.parseInt(args[0]), CpuSlab.Index.valueOf(args[1]), Boolean.parseBoolean(args[2]),
+                    Boolean.parseBoolean(args[3]), CpuSlab.RseqMode.valueOf(args[4]), Boolean.parseBoolean(args[5]));
         }
 
         String[] args() {
-            return new String[] {String.valueOf(seconds), index.name(), String.valueOf(virtualThreads), String.valueOf(signalStorm)};
-        }
-    }
-
-    /** Sets the self-checking library's injected delay; the torture needs that build. */
-    private static void injectLoops(int loops) {
-        try {
-            SymbolLookup lookup = SymbolLookup.libraryLookup(Path.of(RseqLibrary.FILE), Arena.global());
-            MethodHandle set = Linker.nativeLinker().downcallHandle(lookup.find("cpuslab_rseq_set_inject_loops").orElseThrow(
-                    () -> new AssertionError("the torture needs the self-checking library (-Dcpuslab.rseq.selfCheck=true)")),
-                    FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
-            set.invokeExact(loops);
-        } catch (Error | RuntimeException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            return new String[] {String.valueOf(seconds), index.name(), String.valueOf(virtualThreads),
+                    String.valueOf(signalStorm), mode.name(), String.valueOf(missedInvalidation)};
         }
     }
 
@@ -70,12 +65,13 @@ final class TokenTorture {
         int tokens = threads * TOKENS_PER_THREAD;
         try (Arena arena = Arena.ofShared()) {
             SlabLayout layout = new SlabLayout(arena.allocate((long) slabs << SlabLayout.SHIFT, SlabLayout.SLAB_BYTES), slabs);
-            RseqFrontEnd frontEnd = new RseqFrontEnd(layout, options.index(), "torture");
+            RseqFrontEnd frontEnd = options.mode() == CpuSlab.RseqMode.OVERLAY
+                    ? new OverlayFrontEnd(layout, options.index(), "torture") : new RseqFrontEnd(layout, options.index(), "torture");
             long deadline = System.nanoTime() + options.seconds() * 1_000_000_000L;
             ConcurrentLinkedQueue<long[]> found = new ConcurrentLinkedQueue<>();
             AtomicReference<Throwable> failure = new AtomicReference<>();
             AtomicLong operations = new AtomicLong();
-            injectLoops(INJECT_LOOPS);
+            SelfCheckHooks.injectLoops(INJECT_LOOPS);
             SignalStorm storm = options.signalStorm() ? SignalStorm.start(100) : null;
             List<Thread> workers = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
@@ -90,7 +86,8 @@ final class TokenTorture {
                         if (storm != null && !options.virtualThreads()) {
                             storm.enlist();
                         }
-                        operations.addAndGet(work(frontEnd, mine, TOKENS_PER_THREAD, seed, deadline, found));
+                        operations.addAndGet(work(frontEnd, mine, TOKENS_PER_THREAD, seed, deadline, found,
+                                options.missedInvalidation()));
                     } catch (Throwable e) {
                         failure.compareAndSet(null, e);
                     }
@@ -103,7 +100,7 @@ final class TokenTorture {
             }
             drainer.join();
             long signals = storm == null ? 0 : storm.stop();
-            injectLoops(0);
+            SelfCheckHooks.injectLoops(0);
             if (failure.get() != null) {
                 throw new AssertionError("torture thread failed", failure.get());
             }
@@ -115,9 +112,9 @@ final class TokenTorture {
                 }
             }
             verify(found, tokens);
-            return String.format("%d tokens exactly once after %,d operations by %d %s threads on %d slabs (%s index, %d loops injected before each commit)%s",
+            return String.format("%d tokens exactly once after %,d operations by %d %s threads on %d slabs (%s mode, %s index, %d loops injected before each commit)%s",
                     tokens, operations.get(), threads, options.virtualThreads() ? "virtual" : "platform", slabs,
-                    options.index(), INJECT_LOOPS, storm == null ? "" : ", " + signals + " signals handled");
+                    options.mode(), options.index(), INJECT_LOOPS, storm == null ? "" : ", " + signals + " signals handled");
         }
     }
 
@@ -127,14 +124,18 @@ final class TokenTorture {
 
     /** One worker until the deadline; returns its operation count. What it holds at the end goes to {@code found}. */
     private static long work(RseqFrontEnd frontEnd, long[] held, int count, long seed, long deadline,
-                             ConcurrentLinkedQueue<long[]> found) {
+                             ConcurrentLinkedQueue<long[]> found, boolean missedInvalidation) {
         SplittableRandom random = new SplittableRandom(seed);
         long[] batch = new long[16];
         long ops = 0;
+        long cached = 0;
         while ((ops & 255) != 0 || System.nanoTime() < deadline) {
             ops++;
             int sc = 1 + random.nextInt(CLASSES);
             int op = random.nextInt(100);
+            if (missedInvalidation) {
+                cached = missInvalidation(frontEnd, cached);
+            }
             if (op < 25) {
                 if (count > 0 && frontEnd.push(sc, held[count - 1])) {
                     count--;
@@ -164,6 +165,21 @@ final class TokenTorture {
         }
         found.add(java.util.Arrays.copyOf(held, count));
         return ops;
+    }
+
+    /**
+     * The 6.19 simulation: remembers the newest tagged slab word and, when the kernel has cleared it
+     * without a CPU change (a preemption, a signal, the drainer's fence), puts it back.
+     */
+    private static long missInvalidation(RseqFrontEnd frontEnd, long cached) {
+        long word = SelfCheckHooks.slabWord();
+        if ((word & SelfCheckHooks.OVERLAY_TAG) != 0) {
+            return word;
+        }
+        if (cached != 0) {
+            SelfCheckHooks.restoreSlabWord(frontEnd, cached);
+        }
+        return cached;
     }
 
     /** Remote work racing the workers: stop a random slab, drain it, give it new capacities, start it. */

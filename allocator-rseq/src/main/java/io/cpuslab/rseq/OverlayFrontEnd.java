@@ -1,0 +1,129 @@
+package io.cpuslab.rseq;
+
+import io.cpuslab.CpuSlab;
+import io.cpuslab.FrontEndInfo;
+import io.cpuslab.core.SlabLayout;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The rseq front end in overlay mode: TCMalloc's cached-slab trick. Each thread caches its slab
+ * region, tagged with bit 63, in the 8 bytes right below its rseq area, so the word's upper half is the
+ * kernel's {@code cpu_id_start}; push and pop then read only that word (no {@code cpu_id}, no slab count,
+ * no stop word). Correctness rests on the kernel rewriting {@code cpu_id_start} after every preemption,
+ * before every signal handler and in every membarrier-RSEQ IPI, which clears the tag: Linux up to 6.18
+ * and the legacy mode of the fixed 7.0.10+/7.1 kernels do; 6.19 and unfixed 7.0 do not. So this front
+ * end exists only where {@link OverlayProbe} proved the behaviour out of process and cpuslab owns the
+ * thread's 32-byte registration ({@code GLIBC_TUNABLES=glibc.pthread.rseq=0}); the provider enforces both.
+ *
+ * <p>Misses re-cache in the slow path ({@link #currentSlab()}), which refuses stopped slabs and closed
+ * allocators. Core's stop/drain protocol is unchanged: the stop word plus a fence of the slab's CPU; the
+ * fence now also invalidates every cached word on that CPU. The batch and grow sections are the
+ * compliant ones. The word is per thread, so one open allocator per process may use overlay mode.
+ *
+ * <p>Overlay writes a field the rseq ABI declares read-only for user space: another library reading
+ * {@code cpu_id_start} in the same thread sees a slab address instead of a CPU number (the conflict
+ * that made the kernel developers call this trick an ABI violation).
+ *
+ * <pre>{@code
+ * // JVM started with GLIBC_TUNABLES=glibc.pthread.rseq=0
+ * OffHeapAllocator alloc = CpuSlab.builder()
+ *         .frontEnd(CpuSlab.FrontEnd.RSEQ).rseqMode(CpuSlab.RseqMode.OVERLAY).build();
+ * }</pre>
+ */
+final class OverlayFrontEnd extends RseqFrontEnd {
+    /** Held by the one open overlay front end of this process. */
+    private static final AtomicBoolean IN_USE = new AtomicBoolean();
+
+    /** Unchecked: {@link #create} checks; tests that simulate refused kernels construct directly. */
+    OverlayFrontEnd(SlabLayout layout, CpuSlab.Index index, String reason) {
+        super(layout, index, reason, FrontEndInfo.Kind.RSEQ_OVERLAY,
+                "overlay mode (slab word cached over cpu_id_start, kernel probe passed), ");
+    }
+
+    /** Why overlay mode cannot run in this process now, or null. */
+    static String refusal() {
+        if (RseqLibrary.glibcOwnsRegistration()) {
+            return "overlay mode needs cpuslab's own 32-byte rseq registration, but glibc registered rseq for this "
+                    + "process: start the JVM with GLIBC_TUNABLES=glibc.pthread.rseq=0 in its environment";
+        }
+        OverlayProbe.Result probe = OverlayProbe.result();
+        if (!probe.safe()) {
+            return "the kernel probe refused overlay mode: " + probe.refusal();
+        }
+        return IN_USE.get() ? inUse() : null;
+    }
+
+    private static String inUse() {
+        return "another open allocator in this process uses overlay mode (the cached slab word is per thread); close it first";
+    }
+
+    /** An overlay front end, or {@link IllegalStateException} naming the {@link #refusal()}. */
+    static OverlayFrontEnd create(SlabLayout layout, CpuSlab.Index index, String reason) {
+        String refusal = refusal();
+        if (refusal != null) {
+            throw new IllegalStateException("cpuslab: " + refusal);
+        }
+        if (!IN_USE.compareAndSet(false, true)) {
+            throw new IllegalStateException("cpuslab: " + inUse());
+        }
+        return new OverlayFrontEnd(layout, index, reason);
+    }
+
+    @Override
+    public long pop(int sizeClass) {
+        try {
+            return (long) RseqLibrary.OVERLAY_POP.invokeExact(desc, sizeClass);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    @Override
+    public boolean push(int sizeClass, long address) {
+        try {
+            return (int) RseqLibrary.OVERLAY_PUSH.invokeExact(desc, sizeClass, address) != 0;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * Re-caches the caller's slab (the miss that brought us here may have been an invalidated word) and
+     * returns it. If that fails, the compliant answer registers the thread if it was not yet and serves
+     * as the hint, and caching is tried once more (it still fails while the slab is stopped).
+     */
+    @Override
+    public int currentSlab() {
+        int slab = cache();
+        if (slab < 0) {
+            int hint = super.currentSlab();
+            slab = cache();
+            return slab >= 0 ? slab : hint;
+        }
+        return slab;
+    }
+
+    private int cache() {
+        try {
+            return (int) RseqLibrary.OVERLAY_CACHE.invokeExact(desc);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * The compliant close (slab count 0, then a fence of every CPU, which invalidates every other
+     * thread's word), then this thread's own word, which that fence skips; then overlay mode is free.
+     */
+    @Override
+    public void close() {
+        super.close(); // if the fence fails, words may still be tagged: overlay mode stays taken
+        try {
+            RseqLibrary.OVERLAY_UNCACHE.invokeExact();
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+        IN_USE.set(false);
+    }
+}

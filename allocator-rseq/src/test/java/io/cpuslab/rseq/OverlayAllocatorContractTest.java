@@ -1,0 +1,35 @@
+package io.cpuslab.rseq;
+
+import io.cpuslab.CpuSlab;
+import io.cpuslab.FrontEndInfo;
+import io.cpuslab.core.AllocatorConfig;
+import io.cpuslab.core.AllocatorContractTest;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The contract suite on the rseq front end in overlay mode. */
+@Tag(OwnRegistration.TAG)
+class OverlayAllocatorContractTest extends AllocatorContractTest {
+    @BeforeAll
+    static void ownRegistration() {
+        OwnRegistration.require();
+    }
+
+    @Override
+    protected CpuSlab.FrontEnd frontEnd() {
+        return CpuSlab.FrontEnd.RSEQ;
+    }
+
+    @Override
+    protected AllocatorConfig config() {
+        return super.config().withRseqMode(CpuSlab.RseqMode.OVERLAY);
+    }
+
+    @Test
+    void theSuiteRunsInOverlayMode() {
+        assertEquals(FrontEndInfo.Kind.RSEQ_OVERLAY, allocator().frontEnd().kind());
+    }
+}
