@@ -1,6 +1,7 @@
 package io.cpuslab.jcstress;
 
 import io.cpuslab.CpuSlab;
+import io.cpuslab.OffHeapAllocator;
 import org.openjdk.jcstress.infra.runners.TestList;
 
 import java.nio.file.Files;
@@ -16,17 +17,41 @@ import java.util.List;
  * <pre>java --enable-native-access=ALL-UNNAMED -cp jcstress-tests/target/jcstress.jar io.cpuslab.jcstress.RunAll tough report-dir</pre>
  *
  * Modes: {@code ci} (the build's: JCStress's quick preset in one JVM configuration, no split
- * compilation), or any JCStress
- * preset ({@code sanity}, {@code quick}, {@code default}, {@code tough}, {@code stress}) in every JVM
- * configuration it detects.
+ * compilation), or any JCStress preset ({@code sanity}, {@code quick}, {@code default}, {@code tough},
+ * {@code stress}) in every JVM configuration it detects. A third argument names the variants to run
+ * (default: all).
  *
- * Each front end's tests run in JVMs started with {@code -Dcpuslab.frontEnd=LOCKED|RSEQ} and checked
- * mode on, so a block handed out twice or freed twice throws inside the test and fails it.
+ * Variants: {@code locked}, {@code rseq} (compliant) and {@code overlay}, each in JVMs started with its
+ * system properties and checked mode on, so a block handed out twice or freed twice throws inside the
+ * test and fails it. Overlay mode needs cpuslab's own rseq registration: its JVMs run with
+ * {@code GLIBC_TUNABLES=glibc.pthread.rseq=0}, set by a child RunAll that starts them; there the
+ * process-wide allocator takes overlay mode and allocators made while it is taken run compliant
+ * (frontEnd=AUTO, rseqMode=OVERLAY).
  */
 public final class RunAll {
     private static final String TESTS = "io.cpuslab.";
     /** The build's short mode: JCStress's quick preset in a single JVM configuration. */
     private static final String CI_MODE = "ci";
+    private static final String TUNABLE = "GLIBC_TUNABLES";
+    private static final String OWN_REGISTRATION = "glibc.pthread.rseq=0";
+    /** A child's exit code when its variant cannot run here (the reason is printed): not a failure. */
+    private static final int SKIPPED = 3;
+
+    /** A front-end configuration: its report directory name and the JVM options that select it. */
+    private record Variant(String name, String properties, boolean ownRegistration) {
+        OffHeapAllocator probe() {
+            return switch (name) {
+                case "locked" -> CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.LOCKED).build();
+                case "rseq" -> CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ).build();
+                default -> CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ).rseqMode(CpuSlab.RseqMode.OVERLAY).build();
+            };
+        }
+    }
+
+    private static final List<Variant> VARIANTS = List.of(
+            new Variant("locked", "-Dcpuslab.frontEnd=LOCKED", false),
+            new Variant("rseq", "-Dcpuslab.frontEnd=RSEQ", false),
+            new Variant("overlay", "-Dcpuslab.frontEnd=AUTO -Dcpuslab.rseqMode=OVERLAY", true));
 
     private RunAll() {
     }
@@ -34,22 +59,37 @@ public final class RunAll {
     public static void main(String[] args) throws Exception {
         String mode = args.length > 0 ? args[0] : CI_MODE;
         Path reports = Path.of(args.length > 1 ? args[1] : "jcstress-report");
+        List<String> wanted = args.length > 2 ? List.of(args[2].split(",")) : VARIANTS.stream().map(Variant::name).toList();
         List<String> tests = TestList.tests().stream().filter(t -> t.startsWith(TESTS)).sorted().toList();
         List<String> failures = new ArrayList<>();
         if (tests.isEmpty()) {
             failures.add("the jar contains no cpuslab tests (annotation processor not run?)");
         }
         int runs = 0;
-        for (CpuSlab.FrontEnd frontEnd : List.of(CpuSlab.FrontEnd.LOCKED, CpuSlab.FrontEnd.RSEQ)) {
-            String unavailable = unavailable(frontEnd);
-            if (unavailable != null) {
-                System.out.println("cpuslab JCStress: " + frontEnd + " skipped: " + unavailable);
+        for (Variant variant : VARIANTS) {
+            if (!wanted.contains(variant.name())) {
                 continue;
             }
-            Path report = reports.resolve(frontEnd.name().toLowerCase());
-            System.out.printf("cpuslab JCStress: %d tests, mode %s, front end %s, report %s%n", tests.size(), mode, frontEnd, report);
+            if (variant.ownRegistration() && !OWN_REGISTRATION.equals(System.getenv(TUNABLE))) {
+                int exit = child(mode, reports, variant);
+                if (exit != 0 && exit != SKIPPED) {
+                    failures.add(variant.name() + ": the child run failed (exit " + exit + ")");
+                }
+                runs += exit == 0 ? 1 : 0;
+                continue;
+            }
+            String unavailable = unavailable(variant);
+            if (unavailable != null) {
+                System.out.println("cpuslab JCStress: " + variant.name() + " skipped: " + unavailable);
+                if (wanted.size() == 1 && tests.size() > 0) {
+                    System.exit(SKIPPED);
+                }
+                continue;
+            }
+            Path report = reports.resolve(variant.name());
+            System.out.printf("cpuslab JCStress: %d tests, mode %s, front end %s, report %s%n", tests.size(), mode, variant.name(), report);
             try {
-                String jvm = "--enable-native-access=ALL-UNNAMED -Dcpuslab.frontEnd=" + frontEnd + " -Dcpuslab.checked=true";
+                String jvm = "--enable-native-access=ALL-UNNAMED " + variant.properties() + " -Dcpuslab.checked=true";
                 // ci: quick iterations in one JVM configuration without split compilation. Other modes: every
                 // configuration JCStress detects (interpreter/C1/C2 per actor, C2 stress), our flags prepended.
                 boolean ci = mode.equals(CI_MODE);
@@ -60,11 +100,11 @@ public final class RunAll {
                 }
                 org.openjdk.jcstress.Main.main(options.toArray(String[]::new));
             } catch (AssertionError e) {
-                failures.add(frontEnd + ": " + e.getMessage());
+                failures.add(variant.name() + ": " + e.getMessage());
             }
             for (String test : tests) {
                 if (!Files.exists(report.resolve(test + ".html"))) {
-                    failures.add(frontEnd + ": " + test + " did not run");
+                    failures.add(variant.name() + ": " + test + " did not run");
                 }
             }
             runs++;
@@ -82,9 +122,19 @@ public final class RunAll {
         System.exit(1);
     }
 
-    private static String unavailable(CpuSlab.FrontEnd frontEnd) {
+    /** Runs {@code variant} in a child RunAll whose environment gives cpuslab its own rseq registration. */
+    private static int child(String mode, Path reports, Variant variant) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
+        ProcessBuilder builder = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), RunAll.class.getName(), mode, reports.toString(), variant.name())
+                .inheritIO();
+        builder.environment().put(TUNABLE, OWN_REGISTRATION);
+        return builder.start().waitFor();
+    }
+
+    private static String unavailable(Variant variant) {
         try {
-            CpuSlab.builder().frontEnd(frontEnd).build().close();
+            variant.probe().close();
             return null;
         } catch (IllegalStateException e) {
             return e.getMessage();
