@@ -77,65 +77,76 @@
 
     .text
 
-/* long cpuslab_rseq_pop(const desc *d [x0], int sc [w1]): see rseq_x86_64.S. Commit: strh of current - 1. */
-    .globl cpuslab_rseq_pop
-    .type cpuslab_rseq_pop, %function
+/* Pop and push, compliant and overlay: one body each. \region sets x11 (region) and x14 (&header[sc])
+ * or branches to the miss label (SLAB_REGION, or overlay's CACHED_REGION); \check is the self-check
+ * build's test right before the commit (SELF_CHECK, or OVERLAY_SELF_CHECK). */
+.macro POP_SECTION symbol, name, region, check
+    .globl \symbol
+    .type \symbol, %function
     .p2align 4
-cpuslab_rseq_pop:
+\symbol:
     RSEQ_AREA
     mov w1, w1
-.Lpop_restart:
-    RSEQ_ARM pop
-.Lpop_start:
-    SLAB_REGION .Lpop_miss
+.L\name\()_restart:
+    RSEQ_ARM \name
+.L\name\()_start:
+    \region .L\name\()_miss
     ldrh w15, [x14]                     /* current */
     add x9, x0, #DESC_BEGIN
     ldrh w12, [x9, x1, lsl #1]          /* begin */
     cmp w15, w12
-    b.ls .Lpop_miss
+    b.ls .L\name\()_miss
     sub w15, w15, #1
     ldr x2, [x11, x15, lsl #3]          /* the object */
-    SELF_CHECK
+    \check
     strh w15, [x14]                     /* commit */
-.Lpop_post_commit:
+.L\name\()_post_commit:
     mov x0, x2
     ret
-.Lpop_miss:
+.L\name\()_miss:
     mov x0, #0
     ret
-    RSEQ_ABORT_HANDLER pop, .Lpop_restart
-    RSEQ_DESCRIPTOR pop, .Lpop_start, .Lpop_post_commit, pop_abort
-    .size cpuslab_rseq_pop, . - cpuslab_rseq_pop
+    RSEQ_ABORT_HANDLER \name, .L\name\()_restart
+    RSEQ_DESCRIPTOR \name, .L\name\()_start, .L\name\()_post_commit, \name\()_abort
+    .size \symbol, . - \symbol
+.endm
 
-/* int cpuslab_rseq_push(const desc *d [x0], int sc [w1], long item [x2]). Commit: strh of current + 1. */
-    .globl cpuslab_rseq_push
-    .type cpuslab_rseq_push, %function
+.macro PUSH_SECTION symbol, name, region, check
+    .globl \symbol
+    .type \symbol, %function
     .p2align 4
-cpuslab_rseq_push:
+\symbol:
     RSEQ_AREA
     mov w1, w1
-.Lpush_restart:
-    RSEQ_ARM push
-.Lpush_start:
-    SLAB_REGION .Lpush_miss
+.L\name\()_restart:
+    RSEQ_ARM \name
+.L\name\()_start:
+    \region .L\name\()_miss
     ldr w15, [x14]                      /* current | end << 16 */
     and w12, w15, #0xffff               /* current */
     lsr w15, w15, #16                   /* end */
     cmp w12, w15
-    b.hs .Lpush_miss
+    b.hs .L\name\()_miss
     str x2, [x11, x12, lsl #3]
     add w12, w12, #1
-    SELF_CHECK
+    \check
     strh w12, [x14]                     /* commit */
-.Lpush_post_commit:
+.L\name\()_post_commit:
     mov w0, #1
     ret
-.Lpush_miss:
+.L\name\()_miss:
     mov w0, #0
     ret
-    RSEQ_ABORT_HANDLER push, .Lpush_restart
-    RSEQ_DESCRIPTOR push, .Lpush_start, .Lpush_post_commit, push_abort
-    .size cpuslab_rseq_push, . - cpuslab_rseq_push
+    RSEQ_ABORT_HANDLER \name, .L\name\()_restart
+    RSEQ_DESCRIPTOR \name, .L\name\()_start, .L\name\()_post_commit, \name\()_abort
+    .size \symbol, . - \symbol
+.endm
+
+/* long cpuslab_rseq_pop(const desc *d [x0], int sc [w1]): see rseq_x86_64.S. Commit: strh of current - 1. */
+    POP_SECTION cpuslab_rseq_pop, pop, SLAB_REGION, SELF_CHECK
+
+/* int cpuslab_rseq_push(const desc *d [x0], int sc [w1], long item [x2]). Commit: strh of current + 1. */
+    PUSH_SECTION cpuslab_rseq_push, push, SLAB_REGION, SELF_CHECK
 
 /* int cpuslab_rseq_push_batch(const desc *d [x0], int sc [w1], const long *items [x2], int n [w3],
  *                             int expected [w4]). Commit: strh of current + k. */
@@ -337,64 +348,10 @@ probe_abort:
 .endm
 
 /* long cpuslab_rseq_overlay_pop(const desc *d [x0], int sc [w1]). Commit: strh of current - 1. */
-    .globl cpuslab_rseq_overlay_pop
-    .type cpuslab_rseq_overlay_pop, %function
-    .p2align 4
-cpuslab_rseq_overlay_pop:
-    RSEQ_AREA
-    mov w1, w1
-.Lopop_restart:
-    RSEQ_ARM opop
-.Lopop_start:
-    CACHED_REGION .Lopop_miss
-    ldrh w15, [x14]                     /* current */
-    add x9, x0, #DESC_BEGIN
-    ldrh w12, [x9, x1, lsl #1]          /* begin */
-    cmp w15, w12
-    b.ls .Lopop_miss
-    sub w15, w15, #1
-    ldr x2, [x11, x15, lsl #3]          /* the object */
-    OVERLAY_SELF_CHECK
-    strh w15, [x14]                     /* commit */
-.Lopop_post_commit:
-    mov x0, x2
-    ret
-.Lopop_miss:
-    mov x0, #0
-    ret
-    RSEQ_ABORT_HANDLER opop, .Lopop_restart
-    RSEQ_DESCRIPTOR opop, .Lopop_start, .Lopop_post_commit, opop_abort
-    .size cpuslab_rseq_overlay_pop, . - cpuslab_rseq_overlay_pop
+    POP_SECTION cpuslab_rseq_overlay_pop, opop, CACHED_REGION, OVERLAY_SELF_CHECK
 
 /* int cpuslab_rseq_overlay_push(const desc *d [x0], int sc [w1], long item [x2]). Commit: strh of current + 1. */
-    .globl cpuslab_rseq_overlay_push
-    .type cpuslab_rseq_overlay_push, %function
-    .p2align 4
-cpuslab_rseq_overlay_push:
-    RSEQ_AREA
-    mov w1, w1
-.Lopush_restart:
-    RSEQ_ARM opush
-.Lopush_start:
-    CACHED_REGION .Lopush_miss
-    ldr w15, [x14]                      /* current | end << 16 */
-    and w12, w15, #0xffff               /* current */
-    lsr w15, w15, #16                   /* end */
-    cmp w12, w15
-    b.hs .Lopush_miss
-    str x2, [x11, x12, lsl #3]
-    add w12, w12, #1
-    OVERLAY_SELF_CHECK
-    strh w12, [x14]                     /* commit */
-.Lopush_post_commit:
-    mov w0, #1
-    ret
-.Lopush_miss:
-    mov w0, #0
-    ret
-    RSEQ_ABORT_HANDLER opush, .Lopush_restart
-    RSEQ_DESCRIPTOR opush, .Lopush_start, .Lopush_post_commit, opush_abort
-    .size cpuslab_rseq_overlay_push, . - cpuslab_rseq_overlay_push
+    PUSH_SECTION cpuslab_rseq_overlay_push, opush, CACHED_REGION, OVERLAY_SELF_CHECK
 
 /* int cpuslab_rseq_overlay_cache(const desc *d [x0]): TCMalloc's CacheCpuSlab ordering, see
  * rseq_x86_64.S. Returns the slab index cached, or -1 with the word untagged. */

@@ -64,14 +64,15 @@
 /* Self-check build, right before a commit: first spin cpuslab_rseq_inject_loops times (0 unless a test
  * sets it) to widen the window in which preemption, migration, signals and fences must abort the
  * section (librseq's delay injection); then the index must still be %ecx, else ud2 kills the process.
- * %r11 still holds the index field offset; \scratch is a register the section no longer needs. */
-.macro SELF_CHECK scratch
+ * %r11 still holds the index field offset; \scratch32 is a register the section no longer needs
+ * (\scratch, its 64-bit name, is unused here: the signature is OVERLAY_SELF_CHECK's). */
+.macro SELF_CHECK scratch, scratch32
 #ifdef CPUSLAB_SELF_CHECK
-    movl cpuslab_rseq_inject_loops(%rip), \scratch
+    movl cpuslab_rseq_inject_loops(%rip), \scratch32
 2:
-    testl \scratch, \scratch
+    testl \scratch32, \scratch32
     jz 3f
-    decl \scratch
+    decl \scratch32
     jmp 2b
 3:
     cmpl %fs:(%r8,%r11), %ecx
@@ -83,71 +84,83 @@
 
     .text
 
+/* Pop and push, compliant and overlay: one body each. \region finds the slab region in %r10 or jumps
+ * to the miss label (SLAB_REGION, or overlay's CACHED_REGION); \check is the self-check build's test
+ * right before the commit (SELF_CHECK, or OVERLAY_SELF_CHECK). */
+.macro POP_SECTION symbol, name, region, check
+    .globl \symbol
+    .type \symbol, @function
+\symbol:
+    movq cpuslab_rseq_offset(%rip), %r8
+    movslq %esi, %rsi
+.L\name\()_restart:
+    RSEQ_ARM \name
+.L\name\()_start:
+    \region .L\name\()_miss
+    movzwl SLAB_HEADER_OFFSET(%r10,%rsi,4), %edx    /* current */
+    movzwl DESC_BEGIN(%rdi,%rsi,2), %eax            /* begin */
+    cmpl %eax, %edx
+    jbe .L\name\()_miss                             /* empty (or not populated: current 0) */
+    movq -8(%r10,%rdx,8), %rax                      /* the object */
+    decl %edx
+    \check %r9, %r9d
+    movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
+.L\name\()_post_commit:
+    ret
+.L\name\()_miss:
+    xorl %eax, %eax
+    ret
+    RSEQ_ABORT_HANDLER \name, .L\name\()_restart
+    RSEQ_DESCRIPTOR \name, .L\name\()_start, .L\name\()_post_commit, \name\()_abort
+    .size \symbol, . - \symbol
+.endm
+
+/* The slot store happens above `current` and is published by the commit. */
+.macro PUSH_SECTION symbol, name, region, check
+    .globl \symbol
+    .type \symbol, @function
+\symbol:
+    movq cpuslab_rseq_offset(%rip), %r8
+    movslq %esi, %rsi
+    movq %rdx, %r9                                  /* item */
+.L\name\()_restart:
+    RSEQ_ARM \name
+.L\name\()_start:
+    \region .L\name\()_miss
+    movl SLAB_HEADER_OFFSET(%r10,%rsi,4), %eax      /* current | end << 16 */
+    movzwl %ax, %edx                                /* current */
+    shrl $16, %eax                                  /* end */
+    cmpl %eax, %edx
+    jae .L\name\()_miss                             /* full (or not populated: end 0) */
+    movq %r9, (%r10,%rdx,8)
+    incl %edx
+    \check %rax, %eax
+    movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
+.L\name\()_post_commit:
+    movl $1, %eax
+    ret
+.L\name\()_miss:
+    xorl %eax, %eax
+    ret
+    RSEQ_ABORT_HANDLER \name, .L\name\()_restart
+    RSEQ_DESCRIPTOR \name, .L\name\()_start, .L\name\()_post_commit, \name\()_abort
+    .size \symbol, . - \symbol
+.endm
+
 /*
  * long cpuslab_rseq_pop(const desc *d [rdi], int sc [esi])
  * Pops the most recently pushed object of class sc from the caller's slab and returns it; returns 0
  * if the thread has no rseq registration, the index is out of range, the slab is stopped or the class
  * is empty. Commit: 16-bit store of current - 1.
  */
-    .globl cpuslab_rseq_pop
-    .type cpuslab_rseq_pop, @function
-cpuslab_rseq_pop:
-    movq cpuslab_rseq_offset(%rip), %r8
-    movslq %esi, %rsi
-.Lpop_restart:
-    RSEQ_ARM pop
-.Lpop_start:
-    SLAB_REGION .Lpop_miss
-    movzwl SLAB_HEADER_OFFSET(%r10,%rsi,4), %edx    /* current */
-    movzwl DESC_BEGIN(%rdi,%rsi,2), %eax            /* begin */
-    cmpl %eax, %edx
-    jbe .Lpop_miss                                  /* empty (or not populated: current 0) */
-    movq -8(%r10,%rdx,8), %rax                      /* the object */
-    decl %edx
-    SELF_CHECK %r9d
-    movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
-.Lpop_post_commit:
-    ret
-.Lpop_miss:
-    xorl %eax, %eax
-    ret
-    RSEQ_ABORT_HANDLER pop, .Lpop_restart
-    RSEQ_DESCRIPTOR pop, .Lpop_start, .Lpop_post_commit, pop_abort
-    .size cpuslab_rseq_pop, . - cpuslab_rseq_pop
+    POP_SECTION cpuslab_rseq_pop, pop, SLAB_REGION, SELF_CHECK
 
 /*
  * int cpuslab_rseq_push(const desc *d [rdi], int sc [esi], long item [rdx])
  * Pushes item onto class sc of the caller's slab; returns 1, or 0 on the same misses as pop or when
- * the class is at capacity. The slot store happens above `current` and is published by the commit.
+ * the class is at capacity. Commit: 16-bit store of current + 1.
  */
-    .globl cpuslab_rseq_push
-    .type cpuslab_rseq_push, @function
-cpuslab_rseq_push:
-    movq cpuslab_rseq_offset(%rip), %r8
-    movslq %esi, %rsi
-    movq %rdx, %r9                                  /* item */
-.Lpush_restart:
-    RSEQ_ARM push
-.Lpush_start:
-    SLAB_REGION .Lpush_miss
-    movl SLAB_HEADER_OFFSET(%r10,%rsi,4), %eax      /* current | end << 16 */
-    movzwl %ax, %edx                                /* current */
-    shrl $16, %eax                                  /* end */
-    cmpl %eax, %edx
-    jae .Lpush_miss                                 /* full (or not populated: end 0) */
-    movq %r9, (%r10,%rdx,8)
-    incl %edx
-    SELF_CHECK %eax
-    movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
-.Lpush_post_commit:
-    movl $1, %eax
-    ret
-.Lpush_miss:
-    xorl %eax, %eax
-    ret
-    RSEQ_ABORT_HANDLER push, .Lpush_restart
-    RSEQ_DESCRIPTOR push, .Lpush_start, .Lpush_post_commit, push_abort
-    .size cpuslab_rseq_push, . - cpuslab_rseq_push
+    PUSH_SECTION cpuslab_rseq_push, push, SLAB_REGION, SELF_CHECK
 
 /* Batch and grow sections keep these across restarts, saved on the stack before arming:
  *   %r12 items   %r13d n   %r9d expected slab   %rbx count k   %rbp slot cursor   %r14 items cursor   %r15 temp */
@@ -210,7 +223,7 @@ cpuslab_rseq_push_batch:
     decl %eax
     jnz .Lpushb_copy
     addl %ebx, %edx
-    SELF_CHECK %eax
+    SELF_CHECK %rax, %eax
     movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
 .Lpushb_post_commit:
     movl %ebx, %eax
@@ -266,7 +279,7 @@ cpuslab_rseq_pop_batch:
     decl %eax
     jnz .Lpopb_copy
     subl %ebx, %edx
-    SELF_CHECK %eax
+    SELF_CHECK %rax, %eax
     movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
 .Lpopb_post_commit:
     movl %ebx, %eax
@@ -317,7 +330,7 @@ cpuslab_rseq_grow:
     addl %ebx, %eax                                 /* new end */
     shll $16, %eax
     orl %edx, %eax
-    SELF_CHECK %r14d
+    SELF_CHECK %r14, %r14d
     movl %eax, SLAB_HEADER_OFFSET(%r10,%rsi,4)      /* commit */
 .Lgrow_post_commit:
     movl %ebx, %eax
@@ -426,64 +439,14 @@ probe_abort:
  * Pops from the cached slab; 0 when the cache is invalid (tag gone) or the class is empty.
  * Commit: 16-bit store of current - 1.
  */
-    .globl cpuslab_rseq_overlay_pop
-    .type cpuslab_rseq_overlay_pop, @function
-cpuslab_rseq_overlay_pop:
-    movq cpuslab_rseq_offset(%rip), %r8
-    movslq %esi, %rsi
-.Lopop_restart:
-    RSEQ_ARM opop
-.Lopop_start:
-    CACHED_REGION .Lopop_miss
-    movzwl SLAB_HEADER_OFFSET(%r10,%rsi,4), %edx    /* current */
-    movzwl DESC_BEGIN(%rdi,%rsi,2), %eax            /* begin */
-    cmpl %eax, %edx
-    jbe .Lopop_miss                                 /* empty (or not populated: current 0) */
-    movq -8(%r10,%rdx,8), %rax                      /* the object */
-    decl %edx
-    OVERLAY_SELF_CHECK %r9, %r9d
-    movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
-.Lopop_post_commit:
-    ret
-.Lopop_miss:
-    xorl %eax, %eax
-    ret
-    RSEQ_ABORT_HANDLER opop, .Lopop_restart
-    RSEQ_DESCRIPTOR opop, .Lopop_start, .Lopop_post_commit, opop_abort
-    .size cpuslab_rseq_overlay_pop, . - cpuslab_rseq_overlay_pop
+    POP_SECTION cpuslab_rseq_overlay_pop, opop, CACHED_REGION, OVERLAY_SELF_CHECK
 
 /*
  * int cpuslab_rseq_overlay_push(const desc *d [rdi], int sc [esi], long item [rdx])
  * Pushes onto the cached slab; 0 when the cache is invalid or the class is full.
  * Commit: 16-bit store of current + 1.
  */
-    .globl cpuslab_rseq_overlay_push
-    .type cpuslab_rseq_overlay_push, @function
-cpuslab_rseq_overlay_push:
-    movq cpuslab_rseq_offset(%rip), %r8
-    movslq %esi, %rsi
-.Lopush_restart:
-    RSEQ_ARM opush
-.Lopush_start:
-    CACHED_REGION .Lopush_miss
-    movl SLAB_HEADER_OFFSET(%r10,%rsi,4), %eax      /* current | end << 16 */
-    movzwl %ax, %ecx                                /* current */
-    shrl $16, %eax                                  /* end */
-    cmpl %eax, %ecx
-    jae .Lopush_miss                                /* full (or not populated: end 0) */
-    movq %rdx, (%r10,%rcx,8)
-    incl %ecx
-    OVERLAY_SELF_CHECK %r9, %r9d
-    movw %cx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
-.Lopush_post_commit:
-    movl $1, %eax
-    ret
-.Lopush_miss:
-    xorl %eax, %eax
-    ret
-    RSEQ_ABORT_HANDLER opush, .Lopush_restart
-    RSEQ_DESCRIPTOR opush, .Lopush_start, .Lopush_post_commit, opush_abort
-    .size cpuslab_rseq_overlay_push, . - cpuslab_rseq_overlay_push
+    PUSH_SECTION cpuslab_rseq_overlay_push, opush, CACHED_REGION, OVERLAY_SELF_CHECK
 
 /*
  * int cpuslab_rseq_overlay_cache(const desc *d [rdi])
@@ -512,7 +475,7 @@ cpuslab_rseq_overlay_cache:
     SLAB_REGION .Lcache_miss                        /* %ecx index, %r10 region */
     movq %r10, %rax
     orq %rdx, %rax
-    SELF_CHECK %r9d
+    SELF_CHECK %r9, %r9d
     movq %rax, %fs:OVERLAY_WORD_OFFSET(%r8)        /* 3. commit */
 .Lcache_post_commit:
     movl %ecx, %eax

@@ -123,17 +123,18 @@ class OverlayFrontEndTest {
 
     /**
      * The same simulation under the torture: workers put their cached word back (when still on its CPU)
-     * before every push and pop, while the drainer stops and drains slabs. The token check catches the
-     * result, a token handed out twice or lost; the forked JVM fails by that check, it does not crash.
+     * before every push and pop, while the drainer stops and drains slabs. Rounds of 2 s run until the
+     * token check catches the result, a token handed out twice or lost; the forked JVM reports it and
+     * is not harmed beyond that.
      */
     @Test
     void underTortureAMissedInvalidationHandsTokensOutTwiceOrLosesThem() throws Exception {
         assumeTrue(Runtime.getRuntime().availableProcessors() > 1, "one CPU: the drainer never runs beside a worker");
-        TokenTorture.Options options = new TokenTorture.Options(5, CpuSlab.Index.CPU, false, false,
+        TokenTorture.Options options = new TokenTorture.Options(2, CpuSlab.Index.CPU, false, false,
                 CpuSlab.RseqMode.OVERLAY, true);
         ForkedJvm.Result r = ForkedJvm.run(List.of(), OwnRegistration.ENVIRONMENT, List.of(), TokenTorture.class, options.args());
         System.out.println(r.output());
-        assertEquals(1, r.exitCode(), "the torture must fail by its own check, not pass or crash: " + r.output());
-        assertTrue(r.output().contains("seen twice") || r.output().contains("lost"), r.output());
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().matches("(?s).*MISSED INVALIDATION CAUGHT in round \\d+: token \\d+ (seen twice|lost).*"), r.output());
     }
 }

@@ -27,6 +27,8 @@ final class TokenTorture {
 
     /** Spin loops injected before every commit: widens the windows the kernel must abort (librseq's -1..-9). */
     static final int INJECT_LOOPS = 100;
+    /** How long the 6.19 simulation may take to show its failure (typically 2 to 5 s on an idle 2-core machine). */
+    private static final int MAX_CATCH_SECONDS = 120;
 
     /**
      * @param mode               compliant or overlay sections
@@ -236,10 +238,38 @@ final class TokenTorture {
     }
 
     /** For forked JVMs: prints the front end's registration and the result; exits 1 on failure. */
+    /**
+     * The 6.19 simulation's run: rounds of {@code options.seconds()} until the token check fails, at
+     * most {@code maxSeconds}. Returns the round and the check's message; throws if nothing was caught.
+     */
+    static String runUntilCaught(Options options, int maxSeconds) throws InterruptedException {
+        long deadline = System.nanoTime() + maxSeconds * 1_000_000_000L;
+        for (int round = 1; ; round++) {
+            String passed;
+            try {
+                passed = run(options);
+            } catch (AssertionError e) {
+                return "round " + round + ": " + e.getMessage();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no token lost or duplicated in " + round + " rounds: " + passed);
+            }
+        }
+    }
+
+    /**
+     * For forked JVMs: prints the front end's registration and the result; exits 1 on failure. With
+     * {@code missedInvalidation}, success is the token check catching the simulated kernel bug.
+     */
     public static void main(String[] args) throws Exception {
         try {
+            Options options = Options.parse(args);
             System.out.println("registration: " + (RseqLibrary.glibcOwnsRegistration() ? "glibc" : "own " + RseqLibrary.OWN_LENGTH));
-            System.out.println("TORTURE OK: " + run(Options.parse(args)));
+            if (options.missedInvalidation()) {
+                System.out.println("MISSED INVALIDATION CAUGHT in " + runUntilCaught(options, MAX_CATCH_SECONDS));
+            } else {
+                System.out.println("TORTURE OK: " + run(options));
+            }
         } catch (Throwable e) {
             e.printStackTrace(System.out);
             System.exit(1);
