@@ -37,7 +37,8 @@
 #define DESC_INDEX_FIELD     12   /* u32 offset in struct rseq of the slab index: cpu_id or mm_cid */
 #define DESC_BEGIN           16   /* u16[48] first slot word index per class */
 #define DESC_MAX_CAPACITY    112  /* u16[48] most slots per class */
-#define DESC_SIZE            208
+#define DESC_SLAB_BYTES      208  /* u64 nslabs << SLAB_SHIFT; 0 once closed: overlay's range check */
+#define DESC_SIZE            216
 
 /* Results of the abort probe. */
 #define PROBE_ABORTED        0    /* the kernel aborted the critical section: correct */

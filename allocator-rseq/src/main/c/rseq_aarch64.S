@@ -11,7 +11,7 @@
  *   - The signature before each abort handler is the instruction BRK #0x45e0, so falling into it traps.
  *   - x16/x17 are never used: a linker veneer may clobber them.
  * Registers: x0-x7 arguments and scratch, x8 rseq area, x9 scratch, w10 slab index, x11 slab region,
- * x12-x15 scratch, x13 holds the index field offset for the self-check.
+ * x12-x15 scratch; in the compliant sections x13 holds the index field offset for the self-check.
  */
 #include "cpuslab_rseq.h"
 
@@ -338,11 +338,17 @@ probe_abort:
 #endif
 .endm
 
-/* Inside an overlay section: x11 = cached region, x14 = &header[x1], or branch to \miss. */
+/* Inside an overlay section: x11 = cached region, x14 = &header[x1], or branch to \miss if the tag is gone
+ * or the region is not one of this allocator's slabs (see rseq_x86_64.S). Clobbers x9, x12. */
 .macro CACHED_REGION miss
     ldur x11, [x8, #OVERLAY_WORD_OFFSET]
     tbz x11, #OVERLAY_TAG_BIT, \miss
     and x11, x11, #~(1 << OVERLAY_TAG_BIT)
+    ldr x9, [x0, #DESC_BASE]
+    sub x9, x11, x9
+    ldr x12, [x0, #DESC_SLAB_BYTES]
+    cmp x9, x12                         /* unsigned: below base wraps around and misses too */
+    b.hs \miss
     add x14, x11, #SLAB_HEADER_OFFSET
     add x14, x14, x1, lsl #2
 .endm

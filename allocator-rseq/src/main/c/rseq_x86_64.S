@@ -387,21 +387,23 @@ probe_abort:
 
 /* ---- overlay mode ------------------------------------------------------------------------------------
  *
- * Contract (TCMalloc's percpu.h overlay, kept exactly):
+ * Contract (TCMalloc's percpu.h overlay):
  *   - Each thread caches `region | 1 << 63` in the 8 bytes at rseq area - 4 (OVERLAY_WORD_OFFSET), whose
  *     upper half is rseq->cpu_id_start. A kernel in legacy mode (32-byte registration, Linux <= 6.18,
  *     7.0.10+/7.1 legacy) rewrites cpu_id_start with the CPU number (< 2^31) after every context switch,
  *     before every signal handler and in every membarrier-RSEQ IPI, which clears the tag: a tagged word
  *     proves that none of those happened since it was cached, so its region is still this CPU's.
- *   - pop and push read only that word: no cpu_id, no slab count, NO stop word. Core's remote work
- *     (stop word + fence of the CPU) is excluded because the fence's IPI clears the tag of any thread
- *     on that CPU, and re-caching refuses a stopped slab. Closing fences every CPU (and uncaches the
- *     closing thread, which that fence skips); re-caching refuses a closed allocator.
- *   - Only one open allocator per process may use overlay mode (the word is per thread): Java enforces it.
+ *   - pop and push read only that word and this allocator's base and slab bytes (a word cached for
+ *     another allocator, or for this one before it closed, is out of range and misses): no cpu_id,
+ *     no stop word. Core's remote work (stop word + fence of the CPU) is excluded because the fence
+ *     interrupts the thread running on that CPU, whose tag the kernel clears before it runs on, while
+ *     every other thread cached there is switched out and gets the rewrite when it next runs; and
+ *     re-caching refuses a stopped slab. An all-CPU fence skips the calling thread, so Java drops the
+ *     stopping or closing thread's own word itself (cpuslab_rseq_overlay_uncache).
  *   - The slow-path sections (batches, grow) stay the compliant ones: they check everything inside.
  * On a kernel that does not rewrite cpu_id_start (6.19, 7.0 before the fix) the tag survives
- * preemption and fences, and these sections then commit into stopped or foreign slabs: blocks are handed
- * out twice. That is why overlay mode is refused unless the out-of-process probe passed.
+ * preemption and fences, and these sections then commit into stopped slabs: blocks are handed out
+ * twice. That is why overlay mode is refused unless the out-of-process probe passed.
  */
 
 /* Self-check build, overlay sections: after the delay, the cached region in %r10 must still be the
@@ -427,11 +429,17 @@ probe_abort:
 #endif
 .endm
 
-/* Inside an overlay section: %r10 = the cached slab region, or jump to \miss if the tag is gone. */
+/* Inside an overlay section: %r10 = the cached slab region, or jump to \miss if the tag is gone or the
+ * region is not one of this allocator's slabs (a word cached for another allocator, or this one closed:
+ * slab bytes 0). Clobbers %r11. */
 .macro CACHED_REGION miss
     movq %fs:OVERLAY_WORD_OFFSET(%r8), %r10
     btrq $OVERLAY_TAG_BIT, %r10                     /* CF = tag; the register keeps the bare region */
     jnc \miss
+    movq %r10, %r11
+    subq DESC_BASE(%rdi), %r11
+    cmpq DESC_SLAB_BYTES(%rdi), %r11                /* unsigned: below base wraps around and misses too */
+    jae \miss
 .endm
 
 /*
@@ -457,6 +465,9 @@ probe_abort:
  *   2. in a section: the tag must still be there (else go back to 1), then the compliant checks
  *      (cpu_id, slab count, index, stop word, read with the section's guarantees);
  *   3. commit: ONE 8-byte store of region | tag, which also writes cpu_id_start.
+ * TCMalloc needs 1 and the tag check because it reads the CPU before its section; here everything is
+ * read inside the section, which alone gives the same guarantee. The two steps are kept so the order
+ * is TCMalloc's, at the cost of one store and one load per re-cache.
  * A fence that stops the slab after 2 read the stop word either aborts the section or, after the
  * commit, clears the new tag: either way no overlay operation reaches the stopped slab.
  */

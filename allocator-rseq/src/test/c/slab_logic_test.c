@@ -31,6 +31,7 @@ struct desc {
     uint32_t index_field;
     uint16_t begin[48];
     uint16_t max_capacity[48];
+    uint64_t slab_bytes;
 } __attribute__((packed));
 
 static int failures;
@@ -50,6 +51,7 @@ int main(void) {
     memset(&d, 0, sizeof d);
     d.base = (uint64_t) mmap(NULL, 2UL << SLAB_SHIFT, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     d.nslabs = 2;
+    d.slab_bytes = 2UL << SLAB_SHIFT;
     d.index_field = RSEQ_CPU_ID_OFFSET;
     for (int sc = 1; sc < 48; sc++) {
         d.begin[sc] = 25 + (sc - 1) * 100;
@@ -133,6 +135,17 @@ int main(void) {
     CHECK(cpuslab_rseq_overlay_push(&d, sc + 1, 0xb0) == 1);   /* slab 0, class 4 has capacity 1 */
     CHECK(cpuslab_rseq_overlay_pop(&d, sc + 1) == 0xb0);
     CHECK(cpuslab_rseq_overlay_pop(&d, sc + 1) == 0);          /* empty */
+    struct desc other = d;                                     /* another allocator: its slabs elsewhere */
+    other.base = d.base + (2UL << SLAB_SHIFT);
+    CHECK(cpuslab_rseq_overlay_pop(&other, sc + 1) == 0);       /* a word cached for d is no use to other */
+    CHECK(cpuslab_rseq_overlay_push(&other, sc + 1, 0xe0) == 0);
+    other.base = d.base - (2UL << SLAB_SHIFT);                 /* just below */
+    CHECK(cpuslab_rseq_overlay_push(&other, sc + 1, 0xe0) == 0);
+    CHECK(cpuslab_rseq_overlay_push(&d, sc + 1, 0xe0) == 1);   /* while d itself still hits */
+    CHECK(cpuslab_rseq_overlay_pop(&d, sc + 1) == 0xe0);
+    other = d;
+    other.slab_bytes = 0;                                      /* closed */
+    CHECK(cpuslab_rseq_overlay_push(&other, sc + 1, 0xe0) == 0);
     long word = cpuslab_rseq_test_slab_word();                 /* the 6.19 simulation hook: */
     cpuslab_rseq_test_fake_registration(1);
     CHECK(cpuslab_rseq_test_restore_slab_word(&d, word) == 0); /* not on that word's CPU: refused */

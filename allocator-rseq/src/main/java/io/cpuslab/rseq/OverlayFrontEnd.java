@@ -17,9 +17,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * thread's 32-byte registration ({@code GLIBC_TUNABLES=glibc.pthread.rseq=0}); the provider enforces both.
  *
  * <p>Misses re-cache in the slow path ({@link #currentSlab()}), which refuses stopped slabs and closed
- * allocators. Core's stop/drain protocol is unchanged: the stop word plus a fence of the slab's CPU; the
- * fence now also invalidates every cached word on that CPU. The batch and grow sections are the
- * compliant ones. The word is per thread, so one open allocator per process may use overlay mode.
+ * allocators. Core's stop/drain protocol is unchanged: the stop word plus a fence of the slab's CPU.
+ * The fence interrupts the thread running there, whose word the kernel rewrites before it runs on;
+ * every other thread cached on that CPU is switched out and gets the rewrite when it next runs. The
+ * stopping thread's own word is dropped by {@link #stop} itself (an all-CPU fence skips the caller).
+ * The batch and grow sections are the compliant ones. Push and pop also check that the cached slab is
+ * one of this allocator's, so a word cached for another allocator, or calls on a closed one, miss.
+ * The word is per thread: two overlay allocators used in turn would keep evicting each other's, so one
+ * open allocator per process may use overlay mode.
  *
  * <p>Overlay writes a field the rseq ABI declares read-only for user space: another library reading
  * {@code cpu_id_start} in the same thread sees a slab address instead of a CPU number (the conflict
@@ -34,6 +39,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class OverlayFrontEnd extends RseqFrontEnd {
     /** Held by the one open overlay front end of this process. */
     private static final AtomicBoolean IN_USE = new AtomicBoolean();
+
+    /** Whether this instance holds {@link #IN_USE} (tests construct unchecked ones that do not). */
+    private boolean owner;
 
     /** Unchecked: {@link #create} checks; tests that simulate refused kernels construct directly. */
     OverlayFrontEnd(SlabLayout layout, CpuSlab.Index index, String reason) {
@@ -67,7 +75,15 @@ final class OverlayFrontEnd extends RseqFrontEnd {
         if (!IN_USE.compareAndSet(false, true)) {
             throw new IllegalStateException("cpuslab: " + inUse());
         }
-        return new OverlayFrontEnd(layout, index, reason);
+        OverlayFrontEnd frontEnd;
+        try {
+            frontEnd = new OverlayFrontEnd(layout, index, reason);
+        } catch (RuntimeException | Error e) {
+            IN_USE.set(false);
+            throw e;
+        }
+        frontEnd.owner = true;
+        return frontEnd;
     }
 
     @Override
@@ -113,17 +129,35 @@ final class OverlayFrontEnd extends RseqFrontEnd {
     }
 
     /**
-     * The compliant close (slab count 0, then a fence of every CPU, which invalidates every other
-     * thread's word), then this thread's own word, which that fence skips; then overlay mode is free.
+     * The compliant stop (stop word, fence), then this thread's own word: the fence skips the caller
+     * when it covers every CPU (mm_cid index) or when only one CPU is online, so the stopping thread
+     * could otherwise still reach the slab it stopped.
+     */
+    @Override
+    public void stop(int slab) {
+        super.stop(slab);
+        uncache();
+    }
+
+    /**
+     * The compliant close (bounds to 0, which every overlay push and pop checks, then a fence of every
+     * CPU), then this thread's own word; then overlay mode is free for another allocator.
      */
     @Override
     public void close() {
-        super.close(); // if the fence fails, words may still be tagged: overlay mode stays taken
+        super.close();
+        uncache();
+        if (owner) {
+            owner = false;
+            IN_USE.set(false);
+        }
+    }
+
+    private static void uncache() {
         try {
             RseqLibrary.OVERLAY_UNCACHE.invokeExact();
         } catch (Throwable t) {
             throw unexpected(t);
         }
-        IN_USE.set(false);
     }
 }

@@ -18,9 +18,10 @@ import java.util.concurrent.TimeUnit;
  * bundled {@code cpuslab_overlay_probe} runs with {@code GLIBC_TUNABLES=glibc.pthread.rseq=0} and its own
  * 32-byte registration, and checks that {@code cpu_id_start} is rewritten after a context switch,
  * before a signal handler and by a membarrier-RSEQ IPI from another CPU, and that critical sections
- * abort. A kernel in rseq debug mode kills the helper (it writes a read-only field): that fails too. A
- * version deny-list (6.19.x; 7.0 before 7.0.10 on x86-64 and before 7.0.14 on arm64) vetoes on top.
- * The result is computed once per JVM.
+ * abort. A kernel in rseq debug mode kills the helper (it writes a read-only field): that fails too, as
+ * does booting with {@code rseq_debug=1}. A version deny-list (6.19.x; 7.0 before 7.0.10 on x86-64 and
+ * before 7.0.14 on arm64) vetoes on top unless {@code -Dcpuslab.rseq.overlayDenyList=false}. The result is
+ * computed once per JVM.
  *
  * <pre>{@code
  * OverlayProbe.Result r = OverlayProbe.result();
@@ -29,7 +30,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class OverlayProbe {
     /** Checks the helper must report as "ok", in its output order. */
-    static final List<String> CHECKS = List.of("registration", "context_switch", "signal", "membarrier_ipi", "abort");
+    static final List<String> CHECKS = List.of("registration", "context_switch", "signal", "membarrier_ipi",
+            "membarrier_ipi_all", "abort");
+    /** {@code -Dcpuslab.rseq.overlayDenyList=false} waives the version veto (for kernels with the fix backported). */
+    static final String DENY_LIST_PROPERTY = "cpuslab.rseq.overlayDenyList";
     private static final long TIMEOUT_SECONDS = 30;
 
     /**
@@ -59,24 +63,67 @@ public final class OverlayProbe {
     private static Result run() {
         String kernel = System.getProperty("os.version", "");
         String arch = System.getProperty("os.arch", "");
+        String debug = rseqDebugVeto(readCommandLine());
+        if (debug != null) {
+            return new Result(false, Map.of(), debug);
+        }
+        Path helper = null;
+        Path output = null;
         try {
-            Path helper = extract();
-            ProcessBuilder builder = new ProcessBuilder(helper.toString()).redirectErrorStream(true);
+            helper = extract();
+            output = Files.createTempFile("cpuslab_overlay_probe", ".out");
+            // Output to a file, not a pipe: reading a pipe would block past the timeout if the helper hung.
+            ProcessBuilder builder = new ProcessBuilder(helper.toString()).redirectErrorStream(true)
+                    .redirectOutput(output.toFile());
             builder.environment().put("GLIBC_TUNABLES", "glibc.pthread.rseq=0");
             Process process = builder.start();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 return new Result(false, Map.of(), "the probe helper did not finish in " + TIMEOUT_SECONDS + " s");
             }
-            Files.deleteIfExists(helper);
-            return evaluate(parse(output), process.exitValue(), kernel, arch);
+            return evaluate(parse(Files.readString(output, StandardCharsets.UTF_8)), process.exitValue(), kernel, arch);
         } catch (IOException e) {
             return new Result(false, Map.of(), "the probe helper cannot run: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Result(false, Map.of(), "interrupted while probing");
+        } finally {
+            deleteQuietly(helper);
+            deleteQuietly(output);
         }
+    }
+
+    private static void deleteQuietly(Path path) {
+        try {
+            if (path != null) {
+                Files.deleteIfExists(path);
+            }
+        } catch (IOException e) {
+            // a temporary file left behind is no reason to refuse
+        }
+    }
+
+    private static String readCommandLine() {
+        try {
+            return Files.readString(Path.of("/proc/cmdline"));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /**
+     * rseq debug mode kills any task that writes cpu_id_start: the JVM would die at its next context
+     * switch. Booted with it ({@code rseq_debug=1}, Linux 6.19+) is a veto; switched on later at run time
+     * it cannot be seen from here, and kills the process.
+     */
+    static String rseqDebugVeto(String commandLine) {
+        for (String parameter : commandLine.trim().split("\\s+")) {
+            if (parameter.startsWith("rseq_debug=") && parameter.substring("rseq_debug=".length())
+                    .matches("(?i)1|y|yes|on|true")) {
+                return "the kernel was booted with " + parameter + ": rseq debug mode kills a process that writes cpu_id_start";
+            }
+        }
+        return null;
     }
 
     /** "check=result" lines of the helper's output. */
@@ -110,7 +157,7 @@ public final class OverlayProbe {
         if (exitCode != 0) {
             return new Result(false, copy, "the probe helper exited with " + exitCode);
         }
-        String veto = versionVeto(kernel, arch);
+        String veto = Boolean.parseBoolean(System.getProperty(DENY_LIST_PROPERTY, "true")) ? versionVeto(kernel, arch) : null;
         return veto == null ? new Result(true, copy, null) : new Result(false, copy, veto);
     }
 
@@ -127,7 +174,9 @@ public final class OverlayProbe {
             int fixed = arch.equals("aarch64") ? 14 : 10;
             if ((major == 6 && minor == 19) || (major == 7 && minor == 0 && patch < fixed)) {
                 return "kernel " + kernel + " is on the deny-list (6.19.x, 7.0 before 7.0." + fixed + " on " + arch
-                        + ": cpu_id_start is not rewritten on every preemption)";
+                        + ": upstream, these do not rewrite cpu_id_start on every preemption); if yours has the fix "
+                        + "backported (some distribution kernels do), -D" + DENY_LIST_PROPERTY + "=false waives this veto "
+                        + "and the probe alone decides";
             }
             return null;
         } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {

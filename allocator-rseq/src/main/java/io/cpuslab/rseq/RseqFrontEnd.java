@@ -37,7 +37,9 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
     private static final long DESC_INDEX_FIELD = 12;
     private static final long DESC_BEGIN = 16;
     private static final long DESC_MAX_CAPACITY = 112;
-    private static final long DESC_SIZE = 208;
+    private static final long DESC_SLAB_BYTES = 208;
+    private static final long DESC_SIZE = 216;
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     /** struct rseq offsets of the slab index. */
     private static final int CPU_ID = 4;
     private static final int MM_CID = 24;
@@ -63,7 +65,7 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
         this.layout = layout;
         this.mmCid = index == CpuSlab.Index.MM_CID;
         this.indexField = mmCid ? MM_CID : CPU_ID;
-        // Lives as long as the JVM: a thread racing with close may still read it (208 bytes per allocator).
+        // Lives as long as the JVM: a thread racing with close may still read it (216 bytes per allocator).
         this.descriptor = Arena.global().allocate(DESC_SIZE, 64);
         descriptor.set(ValueLayout.JAVA_LONG, DESC_BASE, layout.address());
         descriptor.set(ValueLayout.JAVA_INT, DESC_INDEX_FIELD, indexField);
@@ -71,6 +73,7 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
             descriptor.set(ValueLayout.JAVA_SHORT, DESC_BEGIN + 2L * sc, (short) SlabLayout.begin(sc));
             descriptor.set(ValueLayout.JAVA_SHORT, DESC_MAX_CAPACITY + 2L * sc, (short) SlabLayout.maxCapacity(sc));
         }
+        LONG.setRelease(descriptor, DESC_SLAB_BYTES, (long) layout.slabCount() << SlabLayout.SHIFT);
         INT.setRelease(descriptor, DESC_NSLABS, layout.slabCount()); // publishes the rest
         this.desc = descriptor.address();
         String registration = RseqLibrary.glibcOwnsRegistration()
@@ -172,9 +175,11 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
         layout.start(slab);
     }
 
+    /** Both bounds go to 0 (compliant sections check the slab count, overlay's the byte range), then every CPU is fenced. */
     @Override
     public void close() {
         INT.setVolatile(descriptor, DESC_NSLABS, 0);
+        LONG.setVolatile(descriptor, DESC_SLAB_BYTES, 0L);
         fence(-1);
     }
 

@@ -171,7 +171,7 @@ final class RseqLibrary {
         try (InputStream in = RseqLibrary.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IOException("no native library for " + platform + " in this jar (" + resource
-                        + "); x86-64 Linux is built, other platforms are not yet");
+                        + "); x86-64 is built always, aarch64 where a cross compiler was installed, nothing else");
             }
             Path copy = Files.createTempFile("cpuslab_rseq", ".so");
             copy.toFile().deleteOnExit();

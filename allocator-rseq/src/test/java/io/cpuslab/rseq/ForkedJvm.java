@@ -2,6 +2,8 @@ package io.cpuslab.rseq;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,20 +28,29 @@ final class ForkedJvm {
         command.add(System.getProperty("java.class.path"));
         command.add(main.getName());
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().putAll(environment);
-        Process process = builder.start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(5, TimeUnit.MINUTES)) {
-            process.destroyForcibly();
-            throw new AssertionError("forked JVM timed out: " + command + "\n" + output);
+        // Output to a file, not a pipe: reading a pipe would block past the timeout if the child hung.
+        Path log = Files.createTempFile("cpuslab-forked", ".log");
+        try {
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            builder.environment().putAll(environment);
+            Process process = builder.start();
+            boolean finished = process.waitFor(5, TimeUnit.MINUTES);
+            if (!finished) {
+                process.destroyForcibly().waitFor();
+            }
+            String output = Files.readString(log, StandardCharsets.UTF_8);
+            if (!finished) {
+                throw new AssertionError("forked JVM timed out: " + command + "\n" + output);
+            }
+            return new Result(process.exitValue(), output);
+        } finally {
+            Files.deleteIfExists(log);
         }
-        return new Result(process.exitValue(), output);
     }
 
     static boolean onPath(String tool) {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (java.nio.file.Files.isExecutable(java.nio.file.Path.of(dir, tool))) {
+            if (Files.isExecutable(Path.of(dir, tool))) {
                 return true;
             }
         }

@@ -3,15 +3,18 @@ package io.cpuslab.rseq;
 import io.cpuslab.CpuSlab;
 import io.cpuslab.FrontEndInfo;
 import io.cpuslab.OffHeapAllocator;
+import io.cpuslab.core.SlabLayout;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -24,6 +27,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @Tag(OwnRegistration.TAG)
 class OverlayFrontEndTest {
     private static final int READS = 1000;
+    private static final int SC = 4;
 
     @BeforeAll
     static void ownRegistration() {
@@ -62,6 +66,51 @@ class OverlayFrontEndTest {
         }
         try (OffHeapAllocator again = overlay()) {
             assertEquals(FrontEndInfo.Kind.RSEQ_OVERLAY, again.frontEnd().kind(), "free again once the first closed");
+        }
+    }
+
+    /**
+     * The cached word belongs to the thread, not the allocator: after an overlay allocator closed and
+     * another cached its slab, calls on the closed one must still fail rather than reach the new one's.
+     */
+    @Test
+    void aClosedOverlayAllocatorRefusesCallsWhileAnotherHoldsTheThreadsCachedSlab() {
+        OffHeapAllocator closed = overlay();
+        long p = closed.malloc(64);
+        closed.close();
+        try (OffHeapAllocator next = overlay()) {
+            for (int i = 0; i < 100; i++) {
+                next.free(next.malloc(64)); // this thread's word now caches next's slab
+                assertThrows(IllegalStateException.class, () -> closed.freeSized(p, 64));
+                assertThrows(IllegalStateException.class, () -> closed.free(p));
+                assertThrows(IllegalStateException.class, () -> closed.malloc(64));
+            }
+            assertEquals(0, next.stats().applicationBytes());
+        }
+    }
+
+    /**
+     * A fence of every CPU (mm_cid mode) skips the calling thread, so the stopping thread's own cached
+     * slab must be dropped by the stop itself: no fast-path push of its own may reach the stopped slab.
+     */
+    @Test
+    void theStoppingThreadCannotReachTheSlabItStopped() {
+        for (CpuSlab.Index index : CpuSlab.Index.values()) {
+            int slabs = RseqFrontEndProvider.possibleCpus();
+            try (Arena arena = Arena.ofShared()) {
+                SlabLayout layout = new SlabLayout(arena.allocate((long) slabs << SlabLayout.SHIFT, SlabLayout.SLAB_BYTES), slabs);
+                OverlayFrontEnd frontEnd = new OverlayFrontEnd(layout, index, "test");
+                for (int i = 0; i < 2000; i++) {
+                    int slab = frontEnd.currentSlab();
+                    layout.grow(slab, SC, 1);
+                    frontEnd.stop(slab);
+                    boolean pushed = frontEnd.push(SC, 16L * (i + 1));
+                    int length = layout.length(slab, SC);
+                    frontEnd.start(slab);
+                    assertFalse(pushed, index + ": a push reached stopped slab " + slab + " (length " + length + ")");
+                }
+                frontEnd.close();
+            }
         }
     }
 
@@ -113,6 +162,7 @@ class OverlayFrontEndTest {
     @Test
     void aMissedInvalidationLetsAPushIntoAStoppedSlabAndItIsDetected() throws Exception {
         assumeTrue(ForkedJvm.onPath("taskset"), "taskset is not installed: pinned check skipped");
+        assumeTrue(Runtime.getRuntime().availableProcessors() > 1, "one online CPU: membarrier sends no IPI to check");
         ForkedJvm.Result r = ForkedJvm.run(List.of("taskset", "-c", "0"), OwnRegistration.ENVIRONMENT, List.of(),
                 MissedInvalidationCheck.class);
         System.out.println(r.output());

@@ -18,6 +18,7 @@ class OverlayProbeTest {
         m.put("context_switch", contextSwitch);
         m.put("signal", signal);
         m.put("membarrier_ipi", ipi);
+        m.put("membarrier_ipi_all", ipi);
         m.put("abort", abort);
         return m;
     }
@@ -28,7 +29,9 @@ class OverlayProbeTest {
         assertEquals("ok", r.checks().get("context_switch"), r.toString());
         assertEquals("ok", r.checks().get("signal"), r.toString());
         assertEquals("ok", r.checks().get("abort"), r.toString());
-        assumeTrue(Runtime.getRuntime().availableProcessors() > 1, "one CPU: the membarrier IPI check cannot run");
+        assumeTrue(Runtime.getRuntime().availableProcessors() > 1, "one CPU: the membarrier IPI checks cannot run");
+        assertEquals("ok", r.checks().get("membarrier_ipi"), r.toString());
+        assertEquals("ok", r.checks().get("membarrier_ipi_all"), r.toString());
         assertTrue(r.safe(), r.toString());
         assertNull(r.refusal());
     }
@@ -69,6 +72,28 @@ class OverlayProbeTest {
         assertTrue(OverlayProbe.evaluate(allOk, 0, "7.0.14", "aarch64").safe());
         assertTrue(OverlayProbe.evaluate(allOk, 0, "7.1.0", "aarch64").safe());
         assertTrue(OverlayProbe.evaluate(allOk, 0, "6.19.2", "amd64").refusal().contains("deny-list"));
+    }
+
+    @Test
+    void theDenyListCanBeWaivedForBackportedFixesButTheChecksStillDecide() {
+        Map<String, String> allOk = checks("ok", "ok", "ok", "ok");
+        System.setProperty(OverlayProbe.DENY_LIST_PROPERTY, "false");
+        try {
+            assertTrue(OverlayProbe.evaluate(allOk, 0, "7.0.0-28-generic", "amd64").safe());
+            assertFalse(OverlayProbe.evaluate(checks("fail", "fail", "fail", "ok"), 1, "7.0.0-28-generic", "amd64").safe());
+        } finally {
+            System.clearProperty(OverlayProbe.DENY_LIST_PROPERTY);
+        }
+        assertTrue(OverlayProbe.evaluate(allOk, 0, "7.0.0-28-generic", "amd64").refusal()
+                .contains("-Dcpuslab.rseq.overlayDenyList=false waives this veto"));
+    }
+
+    @Test
+    void bootingWithRseqDebugModeIsAVeto() {
+        assertTrue(OverlayProbe.rseqDebugVeto("BOOT_IMAGE=/vmlinuz root=/dev/vda rseq_debug=1 quiet\n")
+                .contains("rseq_debug=1"));
+        assertNull(OverlayProbe.rseqDebugVeto("BOOT_IMAGE=/vmlinuz rseq_debug=0 quiet"));
+        assertNull(OverlayProbe.rseqDebugVeto("BOOT_IMAGE=/vmlinuz root=/dev/vda"));
     }
 
     @Test

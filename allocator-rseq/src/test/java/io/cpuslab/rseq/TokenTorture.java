@@ -113,6 +113,7 @@ final class TokenTorture {
                     found.add(java.util.Arrays.copyOf(buffer, n));
                 }
             }
+            frontEnd.close();
             verify(found, tokens);
             return String.format("%d tokens exactly once after %,d operations by %d %s threads on %d slabs (%s mode, %s index, %d loops injected before each commit)%s",
                     tokens, operations.get(), threads, options.virtualThreads() ? "virtual" : "platform", slabs,
