@@ -25,8 +25,8 @@ import java.nio.channels.ScatteringByteChannel;
  * ({@code allocateDirectBuffer}) wants a {@link ByteBuffer} and a cleaner object for every buffer, and
  * the Unsafe-based classes do not work on JDK 25 with Netty's defaults (Unsafe is off). Here every
  * access goes through one {@code static final} {@link MemorySegment} that spans the whole address
- * space, indexed by {@code address + index}: the JIT folds it like an Unsafe access (global scope, so
- * no liveness check), and a buffer is one small object. A {@link ByteBuffer} view is made only when
+ * space, indexed by {@code address + index}: a constant the JIT can fold, in the global scope (so no
+ * liveness check), and no Unsafe; a buffer is one small object. A {@link ByteBuffer} view is made only when
  * someone asks for NIO buffers (the NIO transport does per write; epoll uses {@link #memoryAddress()}),
  * and the one for {@link #internalNioBuffer} is kept until the block moves.
  *
