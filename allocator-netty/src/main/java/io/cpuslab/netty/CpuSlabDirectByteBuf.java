@@ -61,25 +61,28 @@ final class CpuSlabDirectByteBuf extends AbstractReferenceCountedByteBuf {
     private final OffHeapAllocator memory;
     private long address;
     private int capacity;
+    /**
+     * The size that names the block's size class for {@code freeSized}: the size it was allocated with.
+     * Not always {@link #capacity}: {@code realloc} keeps a block in place for a smaller size down to
+     * half its usable size, and that smaller size can belong to a smaller class.
+     */
+    private int blockSize;
     /** The view {@link #internalNioBuffer} hands out; dropped when the block moves. */
     private ByteBuffer internalNio;
 
     CpuSlabDirectByteBuf(CpuSlabByteBufAllocator alloc, OffHeapAllocator memory, int initialCapacity, int maxCapacity) {
-        super(maxCapacity);
-        if (initialCapacity < 0 || initialCapacity > maxCapacity) {
-            throw new IllegalArgumentException(
-                    "initialCapacity " + initialCapacity + " must be in [0, maxCapacity " + maxCapacity + "]");
-        }
+        super(maxCapacity);     // AbstractByteBufAllocator has checked 0 <= initialCapacity <= maxCapacity
         this.alloc = alloc;
         this.memory = memory;
         this.address = memory.malloc(initialCapacity);
         this.capacity = initialCapacity;
+        this.blockSize = initialCapacity;
     }
 
     @Override
     protected void deallocate() {
         internalNio = null;
-        memory.freeSized(address, capacity);
+        memory.freeSized(address, blockSize);
     }
 
     @Override
@@ -94,7 +97,13 @@ final class CpuSlabDirectByteBuf extends AbstractReferenceCountedByteBuf {
             return this;
         }
         // realloc keeps the old block when it throws, so a failed resize leaves the buffer as it was.
-        address = memory.realloc(address, newCapacity);
+        long moved = memory.realloc(address, newCapacity);
+        if (moved != address) {
+            address = moved;
+            blockSize = newCapacity;
+        } else {
+            blockSize = Math.max(blockSize, newCapacity);   // in place: the block's class is unchanged
+        }
         if (newCapacity < capacity) {
             trimIndicesToCapacity(newCapacity);
         }

@@ -113,6 +113,29 @@ class CpuSlabByteBufAllocatorTest {
     }
 
     @Test
+    void aBufferShrunkInPlaceIsFreedAsItsBlockNotAsItsNewCapacity() {
+        // Unchecked mode trusts freeSized's size: freeing a shrunk block by its new capacity would file it
+        // under a smaller size class.
+        OffHeapAllocator unchecked = CpuSlab.builder().checked(false).build();
+        try {
+            CpuSlabByteBufAllocator fast = new CpuSlabByteBufAllocator(unchecked);
+            for (int size = 64; size <= 200_000; size += size / 3) {
+                ByteBuf buf = fast.directBuffer(size);
+                long address = buf.memoryAddress();
+                buf.capacity(size * 3 / 5);
+                buf.capacity(size * 4 / 5);
+                boolean inPlace = buf.memoryAddress() == address;
+                buf.release();
+                assertEquals(0, unchecked.stats().applicationBytes(), "size " + size + (inPlace ? " (in place)" : ""));
+            }
+            unchecked.releaseMemory();
+            assertEquals(0, unchecked.stats().applicationBytes());
+        } finally {
+            unchecked.close();
+        }
+    }
+
+    @Test
     void compositeBuffersTakeComponentsFromTheAllocatorAndFreeThemAll() {
         CompositeByteBuf composite = alloc.compositeDirectBuffer(4);
         for (int i = 0; i < 8; i++) {
