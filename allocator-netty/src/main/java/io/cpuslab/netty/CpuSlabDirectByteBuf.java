@@ -32,7 +32,7 @@ import java.nio.channels.ScatteringByteChannel;
  *
  * <p>Bounds and reference counts are checked by {@code AbstractByteBuf} before every {@code _get}/
  * {@code _set}; the bulk methods here check their own ranges. {@link #capacity(int)} moves the data
- * with {@link OffHeapAllocator#realloc} (in place while the new size fits the block's size class), and
+ * with {@link OffHeapAllocator#realloc} (in place while the new size still fits the block), and
  * the last {@link #release()} gives the block back with {@link OffHeapAllocator#freeSized}, from any thread.
  *
  * <pre>{@code
