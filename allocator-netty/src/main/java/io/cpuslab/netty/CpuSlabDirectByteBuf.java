@@ -54,7 +54,7 @@ final class CpuSlabDirectByteBuf extends AbstractReferenceCountedByteBuf {
     private static final ValueLayout.OfLong LONG_BE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Bytes moved per step when copying from or to a stream, so a huge request needs no huge array. */
+    /** Bytes moved per step when copying to a stream, so a huge request needs no huge array. */
     private static final int STREAM_CHUNK = 8192;
 
     private final CpuSlabByteBufAllocator alloc;
