@@ -286,21 +286,23 @@ int cpuslab_rseq_probe_abort(void) {
  * drain relies on. A spinner pinned to one CPU spins in the probe section watching a counter; a fencer
  * pinned to another CPU fences the spinner's CPU and only then bumps the counter. A correct kernel
  * aborts the section on the IPI's return to user space, before the bump can be seen; a section that
- * sees the bump was not aborted. Several rounds; an abort without the bump (the spinner was preempted
- * instead) proves nothing and the round is not counted. Returns PROBE_ABORTED, PROBE_OBSERVED,
- * PROBE_INCONCLUSIVE, or PROBE_SKIPPED when this process may run on one CPU only.
+ * sees the bump was not aborted. An abort without the bump (the spinner was preempted instead, common
+ * on a loaded machine) proves nothing and the round does not count: rounds go on until FENCE_PROOFS
+ * rounds proved the abort, one showed the bug, or FENCE_MAX_ROUNDS ran. Returns PROBE_ABORTED,
+ * PROBE_OBSERVED, PROBE_INCONCLUSIVE, or PROBE_SKIPPED when this process may run on one CPU only.
  */
-#define IPI_ROUNDS 10
+#define FENCE_PROOFS 3
+#define FENCE_MAX_ROUNDS 2000
 
 struct fence_probe {
     volatile long counter;
-    volatile int round;        /* set by the fencer: the spinner may start this round */
+    volatile int round;        /* set by the fencer: the spinner may start this round (-1: finish) */
     volatile int ready;        /* set by the spinner: about to enter the section for this round */
     volatile int finished;     /* set by the spinner: this round's section returned */
-    int results[IPI_ROUNDS];
+    volatile int result;       /* the last round's result */
     int spinner_cpu;
     int fencer_cpu;
-    int failed;
+    volatile int failed;
 };
 
 static void *fence_probe_spinner(void *arg) {
@@ -310,17 +312,18 @@ static void *fence_probe_spinner(void *arg) {
     pthread_sigmask(SIG_BLOCK, &all, NULL);
     if (pin(p->spinner_cpu) != 0 || cpuslab_rseq_register() != 0 || (int32_t) area()->cpu_id < 0) {
         p->failed = 1;
-        p->ready = p->finished = IPI_ROUNDS;
         return NULL;
     }
-    for (int r = 1; r <= IPI_ROUNDS; r++) {
-        while (p->round < r) {
+    for (int r = 1; ; r++) {
+        while (p->round < r && p->round >= 0) {
+        }
+        if (p->round < 0) {
+            return NULL;
         }
         p->ready = r;
-        p->results[r - 1] = cpuslab_rseq_probe_spin(&p->counter, 1000L * 1000 * 1000);
+        p->result = cpuslab_rseq_probe_spin(&p->counter, 1000L * 1000 * 1000);
         p->finished = r;
     }
-    return NULL;
 }
 
 int cpuslab_rseq_probe_fence_abort(void) {
@@ -347,17 +350,21 @@ int cpuslab_rseq_probe_fence_abort(void) {
     cpu_set_t saved;
     int restore = pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) == 0;
     pin(p.fencer_cpu);
-    struct timespec ms = {0, 1000 * 1000};
-    for (int r = 1; r <= IPI_ROUNDS && !p.failed; r++) {
+    struct timespec pause = {0, 100 * 1000};
+    int proofs = 0, observed = 0;
+    for (int r = 1; r <= FENCE_MAX_ROUNDS && proofs < FENCE_PROOFS && !observed && !p.failed; r++) {
         p.round = r;
-        while (p.ready < r) {
+        while (p.ready < r && !p.failed) {
         }
-        nanosleep(&ms, NULL);           /* the spinner is inside the section by now */
+        nanosleep(&pause, NULL);        /* the spinner is inside the section by now, unless preempted */
         cpuslab_rseq_fence_cpu(p.spinner_cpu);
         __atomic_fetch_add(&p.counter, 1, __ATOMIC_SEQ_CST);
-        while (p.finished < r) {
+        while (p.finished < r && !p.failed) {
         }
+        proofs += p.result == PROBE_ABORTED;
+        observed = p.result == PROBE_OBSERVED;
     }
+    p.round = -1;
     pthread_join(spinner, NULL);
     if (restore) {
         pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
@@ -365,14 +372,7 @@ int cpuslab_rseq_probe_fence_abort(void) {
     if (p.failed) {
         return PROBE_INCONCLUSIVE;
     }
-    int aborted = 0;
-    for (int r = 0; r < IPI_ROUNDS; r++) {
-        if (p.results[r] == PROBE_OBSERVED) {
-            return PROBE_OBSERVED;
-        }
-        aborted += p.results[r] == PROBE_ABORTED;
-    }
-    return aborted > 0 ? PROBE_ABORTED : PROBE_INCONCLUSIVE;
+    return observed ? PROBE_OBSERVED : proofs > 0 ? PROBE_ABORTED : PROBE_INCONCLUSIVE;
 }
 
 /* ---- introspection for the tests ------------------------------------------------------------------ */
