@@ -40,11 +40,13 @@ public class BatchBenchmark {
     public static class Batch {
         @Param({"LIFO", "RANDOM"})
         public String order;
+        PeerState peer;
         Slots slots;
         int[] freeOrder;
 
         @Setup(Level.Trial)
         public void open(PeerState peer) {
+            this.peer = peer;
             slots = peer.slots(LIVE);
             freeOrder = switch (order) {
                 case "LIFO" -> lifo();
@@ -55,7 +57,7 @@ public class BatchBenchmark {
 
         @TearDown(Level.Trial)
         public void close() {
-            slots.close();
+            peer.release(slots);
         }
 
         private static int[] lifo() {

@@ -42,16 +42,18 @@ public class PairBenchmark {
     public static class One {
         @Param({"16", "64", "256", "1024", "4096", "32768"})
         public int size;
+        PeerState peer;
         Slots slots;
 
         @Setup(Level.Trial)
         public void open(PeerState peer) {
+            this.peer = peer;
             slots = peer.slots(1);
         }
 
         @TearDown(Level.Trial)
         public void close() {
-            slots.close();
+            peer.release(slots);
         }
     }
 

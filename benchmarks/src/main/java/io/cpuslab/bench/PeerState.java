@@ -19,15 +19,22 @@ public class PeerState {
     @Param({})
     public String peer;
     private Peer opened;
+    private int liveSlots;
+    private boolean closeRequested;
 
     @Setup(Level.Trial)
     public void open() {
         opened = Peers.open(peer);
     }
 
+    /**
+     * JMH may tear this state down before another thread group has torn down its own states (seen with
+     * two producer/consumer groups), so the peer closes only once the last {@link Slots} is released.
+     */
     @TearDown(Level.Trial)
-    public void close() {
-        opened.close();
+    public synchronized void close() {
+        closeRequested = true;
+        closeWhenUnused();
     }
 
     /** Fails when the peer's blocks may not be freed by another thread than the allocating one. */
@@ -37,7 +44,23 @@ public class PeerState {
         }
     }
 
-    Slots slots(int capacity) {
+    /** Slots on the peer; give them back with {@link #release}. */
+    synchronized Slots slots(int capacity) {
+        liveSlots++;
         return opened.slots(capacity);
+    }
+
+    /** Frees what the slots still hold and, if the trial is over and they were the last, closes the peer. */
+    synchronized void release(Slots slots) {
+        slots.close();
+        liveSlots--;
+        closeWhenUnused();
+    }
+
+    private void closeWhenUnused() {
+        if (closeRequested && liveSlots == 0 && opened != null) {
+            opened.close();
+            opened = null;
+        }
     }
 }

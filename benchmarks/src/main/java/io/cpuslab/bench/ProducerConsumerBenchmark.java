@@ -47,17 +47,19 @@ public class ProducerConsumerBenchmark {
     @State(Scope.Group)
     public static class Ring {
         final long[] cursors = new long[TAIL + 16];
+        PeerState peer;
         Slots slots;
 
         @Setup(Level.Trial)
         public void open(PeerState peer) {
             peer.requireFreesAnyThread();
+            this.peer = peer;
             slots = peer.slots(CAPACITY);
         }
 
         @TearDown(Level.Trial)
         public void close() {
-            slots.close();
+            peer.release(slots);
         }
     }
 

@@ -37,12 +37,14 @@ public class RandomReplacementBenchmark {
     /** One thread's live set. */
     @State(Scope.Thread)
     public static class LiveSet {
+        PeerState peer;
         Slots slots;
         final int[] next = new int[TABLE];
         int cursor;
 
         @Setup(Level.Trial)
         public void open(PeerState peer) {
+            this.peer = peer;
             slots = peer.slots(LIVE);
             for (int i = 0; i < LIVE; i++) {
                 slots.allocate(i, SIZE);
@@ -55,7 +57,7 @@ public class RandomReplacementBenchmark {
 
         @TearDown(Level.Trial)
         public void close() {
-            slots.close();
+            peer.release(slots);
         }
     }
 
