@@ -23,35 +23,12 @@ public final class ArenaPeer implements Peer {
 
     @Override
     public Slots slots(int capacity) {
-        return new ArenaSlots(arenas, capacity);
+        return new HandleSlots<>(capacity, this::allocate, Arena::close);
     }
 
-    private static final class ArenaSlots extends Slots {
-        private final Supplier<Arena> factory;
-        private final Arena[] arenas;
-
-        ArenaSlots(Supplier<Arena> factory, int capacity) {
-            super(capacity);
-            this.factory = factory;
-            this.arenas = new Arena[capacity];
-        }
-
-        @Override
-        public void allocate(int slot, int size) {
-            Arena arena = factory.get();
-            arena.allocate(size, ALIGNMENT);
-            arenas[slot] = arena;
-        }
-
-        @Override
-        public void free(int slot) {
-            arenas[slot].close();
-            arenas[slot] = null;
-        }
-
-        @Override
-        public boolean isFull(int slot) {
-            return arenas[slot] != null;
-        }
+    private Arena allocate(int size) {
+        Arena arena = arenas.get();
+        arena.allocate(size, ALIGNMENT);
+        return arena;
     }
 }

@@ -1,22 +1,15 @@
 package io.cpuslab.bench;
 
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Allocate 1,000 blocks of 64 B, then free all of them, last-in-first-out or in a random order (fixed
@@ -25,12 +18,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>java -jar benchmarks/target/benchmarks.jar BatchBenchmark -p peer=cpuslab-rseq,glibc</pre>
  */
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class BatchBenchmark {
+public class BatchBenchmark extends PeerBenchmark {
     static final int LIVE = 1_000;
     private static final int SIZE = 64;
     private static final long SEED = 42;

@@ -15,30 +15,10 @@ import java.nio.ByteBuffer;
 public final class DirectBufferPeer implements Peer {
     @Override
     public Slots slots(int capacity) {
-        return new BufferSlots(capacity);
+        return new HandleSlots<>(capacity, ByteBuffer::allocateDirect, DirectBufferPeer::drop);
     }
 
-    private static final class BufferSlots extends Slots {
-        private final ByteBuffer[] buffers;
-
-        BufferSlots(int capacity) {
-            super(capacity);
-            this.buffers = new ByteBuffer[capacity];
-        }
-
-        @Override
-        public void allocate(int slot, int size) {
-            buffers[slot] = ByteBuffer.allocateDirect(size);
-        }
-
-        @Override
-        public void free(int slot) {
-            buffers[slot] = null;
-        }
-
-        @Override
-        public boolean isFull(int slot) {
-            return buffers[slot] != null;
-        }
+    /** Nothing to call: the buffer becomes garbage when its slot forgets it. */
+    private static void drop(ByteBuffer buffer) {
     }
 }

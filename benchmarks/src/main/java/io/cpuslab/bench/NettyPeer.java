@@ -28,7 +28,7 @@ public final class NettyPeer implements Peer {
 
     @Override
     public Slots slots(int capacity) {
-        return new BufferSlots(allocator, capacity);
+        return new HandleSlots<ByteBuf>(capacity, allocator::directBuffer, ByteBuf::release);
     }
 
     @Override
@@ -41,32 +41,5 @@ public final class NettyPeer implements Peer {
         return allocator instanceof ByteBufAllocatorMetricProvider
                 ? "metric().usedDirectMemory(): direct memory the allocator holds (with every buffer released, all of it is cache)"
                 : Peer.super.cachedBytesSource();
-    }
-
-    private static final class BufferSlots extends Slots {
-        private final ByteBufAllocator allocator;
-        private final ByteBuf[] buffers;
-
-        BufferSlots(ByteBufAllocator allocator, int capacity) {
-            super(capacity);
-            this.allocator = allocator;
-            this.buffers = new ByteBuf[capacity];
-        }
-
-        @Override
-        public void allocate(int slot, int size) {
-            buffers[slot] = allocator.directBuffer(size);
-        }
-
-        @Override
-        public void free(int slot) {
-            buffers[slot].release();
-            buffers[slot] = null;
-        }
-
-        @Override
-        public boolean isFull(int slot) {
-            return buffers[slot] != null;
-        }
     }
 }

@@ -1,24 +1,18 @@
 package io.cpuslab.bench;
 
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Same-thread malloc+free of one block per operation, for every peer and size; run with more threads
@@ -27,13 +21,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>java -jar benchmarks/target/benchmarks.jar 'PairBenchmark' -p peer=cpuslab-rseq,glibc -p size=64</pre>
  */
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
 // Two forks: the rseq front end's unsized free has been seen bimodal between forks.
 @Fork(value = 2, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class PairBenchmark {
+public class PairBenchmark extends PeerBenchmark {
     private static final MethodHandle ABS = NativeMallocPeer.critical(Linker.nativeLinker().defaultLookup(), "abs",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 

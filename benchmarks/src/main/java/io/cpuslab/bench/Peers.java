@@ -54,8 +54,10 @@ public final class Peers {
             Spec.nativeMalloc("jemalloc", NativeMallocPeer.Library.JEMALLOC),
             Spec.nativeMalloc("tcmalloc", NativeMallocPeer.Library.TCMALLOC),
             Spec.nativeMalloc("mimalloc", NativeMallocPeer.Library.MIMALLOC),
-            Spec.of("netty-pooled", Kind.NETTY, () -> new NettyPeer(new PooledByteBufAllocator(true))),
-            Spec.of("netty-adaptive", Kind.NETTY, () -> new NettyPeer(new AdaptiveByteBufAllocator())),
+            // Both pooled allocators with the thread caches Netty gives its event-loop threads; by default
+            // other threads (JMH's, the footprint's) would get none.
+            Spec.of("netty-pooled", Kind.NETTY, () -> new NettyPeer(pooledWithThreadCaches())),
+            Spec.of("netty-adaptive", Kind.NETTY, () -> new NettyPeer(new AdaptiveByteBufAllocator(true, true))),
             Spec.of("netty-unpooled", Kind.NETTY, () -> new NettyPeer(new UnpooledByteBufAllocator(true))),
             new Spec("arena-confined", Kind.JDK, () -> new ArenaPeer(Arena::ofConfined), null, false),
             Spec.of("arena-shared", Kind.JDK, () -> new ArenaPeer(Arena::ofShared)),
@@ -95,6 +97,13 @@ public final class Peers {
         } catch (PeerUnavailableException e) {
             return e.getMessage();
         }
+    }
+
+    private static PooledByteBufAllocator pooledWithThreadCaches() {
+        return new PooledByteBufAllocator(true, PooledByteBufAllocator.defaultNumHeapArena(),
+                PooledByteBufAllocator.defaultNumDirectArena(), PooledByteBufAllocator.defaultPageSize(),
+                PooledByteBufAllocator.defaultMaxOrder(), PooledByteBufAllocator.defaultSmallCacheSize(),
+                PooledByteBufAllocator.defaultNormalCacheSize(), true);
     }
 
     private static Peer cpuslab(CpuSlab.Builder builder) {

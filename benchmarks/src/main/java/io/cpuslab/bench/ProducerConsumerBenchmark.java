@@ -1,24 +1,17 @@
 package io.cpuslab.bench;
 
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Group;
 import org.openjdk.jmh.annotations.GroupThreads;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Control;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Cross-thread free: in each group one thread allocates 256-byte blocks and hands them over a
@@ -29,12 +22,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>java -jar benchmarks/target/benchmarks.jar ProducerConsumerBenchmark -p peer=cpuslab-rseq,glibc -t 4</pre>
  */
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class ProducerConsumerBenchmark {
+public class ProducerConsumerBenchmark extends PeerBenchmark {
     private static final int SIZE = 256;
     private static final int CAPACITY = 1 << 10;
     private static final int SPINS_BEFORE_YIELD = 64;

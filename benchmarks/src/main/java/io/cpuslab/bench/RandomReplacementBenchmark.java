@@ -1,20 +1,13 @@
 package io.cpuslab.bench;
 
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Netty's {@code ByteBufAllocatorBenchmark} pattern: 8,192 live 256-byte blocks, each operation frees
@@ -23,12 +16,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>java -jar benchmarks/target/benchmarks.jar RandomReplacementBenchmark -p peer=cpuslab-rseq,netty-pooled</pre>
  */
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class RandomReplacementBenchmark {
+public class RandomReplacementBenchmark extends PeerBenchmark {
     private static final int LIVE = 8_192;
     private static final int SIZE = 256;
     private static final int TABLE = 1 << 16;

@@ -87,7 +87,7 @@ public final class SvgChart {
         if (!Double.isNaN(floor)) {
             min = Math.min(min, floor);
         }
-        double low = log ? Math.pow(10, Math.floor(Math.log10(min)) - 1) : 0;
+        double low = log ? Math.pow(10, Math.floor(Math.log10(min))) / 2 : 0;   // half a decade below the least
         double high = log ? Math.pow(10, Math.ceil(Math.log10(max))) : Math.max(max, 1);
         int plot = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
         for (Bar bar : bars) {
