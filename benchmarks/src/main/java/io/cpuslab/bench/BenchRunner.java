@@ -36,10 +36,14 @@ public final class BenchRunner {
     private static final String VIRTUAL_EXECUTOR = "-Djmh.executor=VIRTUAL";
     private static final String THROUGHPUT_UNIT = "ops/s";
     private static final double NANOS_PER_SECOND = 1e9;
+    private static final String JMH_LOCK_HELD = "Unable to acquire the JMH lock";
+    private static final long LOCK_WAIT_NANOS = 600_000_000_000L;
+    private static final long LOCK_POLL_MILLIS = 2_000;
 
     private final Settings settings;
     private final Path directory;
     private final PrintStream out;
+    private boolean waitingForLock;
 
     public BenchRunner(Settings settings, Path directory, PrintStream out) {
         this.settings = settings;
@@ -120,14 +124,36 @@ public final class BenchRunner {
         if (preload) {
             options.jvm(Preload.wrapper(spec.preload(), directory).toString());
         }
-        try {
-            Collection<RunResult> results = new Runner(options.build(), new Silent()).run();
-            if (results.size() != 1) {
-                return Outcome.notRun("failed: expected one JMH result, got " + results.size());
+        long waitUntil = System.nanoTime() + LOCK_WAIT_NANOS;
+        while (true) {
+            try {
+                Collection<RunResult> results = new Runner(options.build(), new Silent()).run();
+                if (results.size() != 1) {
+                    return Outcome.notRun("failed: expected one JMH result, got " + results.size());
+                }
+                return score(w, results.iterator().next());
+            } catch (RunnerException | RuntimeException e) {
+                String why = rootCause(e);
+                if (!why.contains(JMH_LOCK_HELD) || System.nanoTime() > waitUntil) {
+                    return Outcome.notRun("failed: " + why);
+                }
+                waitForLock();
             }
-            return score(w, results.iterator().next());
-        } catch (RunnerException | RuntimeException e) {
-            return Outcome.notRun("failed: " + rootCause(e));
+        }
+    }
+
+    /** Another JMH run on this machine holds JMH's lock: its numbers and ours would both suffer. */
+    private void waitForLock() {
+        if (!waitingForLock) {
+            out.println("another JMH run holds JMH's lock (" + System.getProperty("java.io.tmpdir")
+                    + "/jmh.lock); waiting for it, at most " + LOCK_WAIT_NANOS / 1_000_000_000L + " s per benchmark");
+            waitingForLock = true;
+        }
+        try {
+            Thread.sleep(LOCK_POLL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for JMH's lock", e);
         }
     }
 

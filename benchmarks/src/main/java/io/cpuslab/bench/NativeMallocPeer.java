@@ -69,6 +69,9 @@ public final class NativeMallocPeer extends AddressPeer {
     private static final int MALLINFO2_FIELDS = 10;   // struct mallinfo2: ten size_t
     private static final int FORDBLKS = 8;            // its free bytes in the arenas, the ninth
 
+    private static final String[] TCMALLOC_FREE_BYTES = {"tcmalloc.thread_cache_free_bytes",
+            "tcmalloc.central_cache_free_bytes", "tcmalloc.transfer_cache_free_bytes", "tcmalloc.pageheap_free_bytes"};
+
     private final Library library;
 
     private NativeMallocPeer(Library library) {
@@ -125,14 +128,40 @@ public final class NativeMallocPeer extends AddressPeer {
 
     @Override
     public long cachedBytes() {
-        return library == Library.GLIBC ? glibcFreeBytes() : NOT_REPORTED;
+        return switch (library) {
+            case GLIBC -> glibcFreeBytes();
+            case TCMALLOC -> tcmallocFreeBytes();
+            case JEMALLOC, MIMALLOC -> NOT_REPORTED;
+        };
     }
 
     @Override
     public String cachedBytesSource() {
-        return library == Library.GLIBC
-                ? "mallinfo2().fordblks: free bytes in all arenas (blocks in the per-thread tcache count as in use)"
-                : super.cachedBytesSource();
+        return switch (library) {
+            case GLIBC -> "mallinfo2().fordblks: free bytes in all arenas (blocks in the per-thread tcache count as in use)";
+            case TCMALLOC -> "MallocExtension numeric properties: free bytes in thread caches, central and transfer caches, page heap";
+            case JEMALLOC, MIMALLOC -> super.cachedBytesSource();
+        };
+    }
+
+    private static long tcmallocFreeBytes() {
+        MethodHandle property = LINKER.downcallHandle(lookup(Library.TCMALLOC).findOrThrow("MallocExtension_GetNumericProperty"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+        long sum = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
+            for (String name : TCMALLOC_FREE_BYTES) {
+                if ((int) property.invokeExact(arena.allocateFrom(name), value) == 0) {
+                    throw new IllegalStateException("tcmalloc does not know the property " + name);
+                }
+                sum += value.get(ValueLayout.JAVA_LONG, 0);
+            }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("MallocExtension_GetNumericProperty failed", t);
+        }
+        return sum;
     }
 
     private static long glibcFreeBytes() {
@@ -156,6 +185,11 @@ public final class NativeMallocPeer extends AddressPeer {
         };
     }
 
+    /** The library's symbols (glibc's through the JDK's default lookup); loads it if it is not yet. */
+    private static SymbolLookup lookup(Library library) {
+        return library.path() == null ? LINKER.defaultLookup() : SymbolLookup.libraryLookup(library.path(), Arena.global());
+    }
+
     static String multiarch() {
         String arch = System.getProperty("os.arch");
         return switch (arch) {
@@ -169,9 +203,7 @@ public final class NativeMallocPeer extends AddressPeer {
     private record Functions(MethodHandle malloc, MethodHandle free, String unavailable) {
         static Functions load(Library library) {
             try {
-                SymbolLookup lookup = library.path() == null
-                        ? LINKER.defaultLookup()
-                        : SymbolLookup.libraryLookup(library.path(), Arena.global());
+                SymbolLookup lookup = lookup(library);
                 return new Functions(
                         critical(lookup, library.mallocName, FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG)),
                         critical(lookup, library.freeName, FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG)),

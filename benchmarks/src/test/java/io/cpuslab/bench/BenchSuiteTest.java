@@ -26,6 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BenchSuiteTest {
     @Test
     void everyWorkloadRunsForEveryAvailablePeerAndEverySkipSaysWhy(@TempDir Path dir) throws IOException {
+        // This run measures nothing, so another build's JMH run on the machine (worktrees build side by
+        // side) must not fail it; the real runs respect JMH's lock and wait.
+        System.setProperty("jmh.ignoreLock", "true");
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
         Results r = Bench.run("smoke", Suite.smoke(), Settings.TINY, dir, out);
@@ -73,7 +76,7 @@ class BenchSuiteTest {
             assertNull(f.failure(), peer + "'s footprint child JVM");
             assertEquals(List.of("2 platform threads", "20 platform threads", "200 virtual threads"),
                     f.phases().stream().map(Footprint.Phase::label).toList());
-            if (peer.startsWith("cpuslab") || peer.equals("glibc") || peer.equals("netty-pooled")) {
+            if (peer.startsWith("cpuslab") || peer.equals("glibc") || peer.equals("tcmalloc") || peer.equals("netty-pooled")) {
                 assertTrue(f.phases().stream().allMatch(p -> p.cachedBytes() >= 0), peer + " reports cached bytes: " + f);
             }
         }
