@@ -5,11 +5,13 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.Locale;
 
 /**
@@ -165,11 +167,11 @@ public final class NativeMallocPeer extends AddressPeer {
     }
 
     private static long glibcFreeBytes() {
-        MemoryLayout info = MemoryLayout.structLayout(java.util.Collections.nCopies(MALLINFO2_FIELDS, ValueLayout.JAVA_LONG)
+        MemoryLayout info = MemoryLayout.structLayout(Collections.nCopies(MALLINFO2_FIELDS, ValueLayout.JAVA_LONG)
                 .toArray(MemoryLayout[]::new));
         MethodHandle mallinfo2 = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("mallinfo2"), FunctionDescriptor.of(info));
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment result = (MemorySegment) mallinfo2.invokeExact((java.lang.foreign.SegmentAllocator) arena);
+            MemorySegment result = (MemorySegment) mallinfo2.invokeExact((SegmentAllocator) arena);
             return result.getAtIndex(ValueLayout.JAVA_LONG, FORDBLKS);
         } catch (Throwable t) {
             throw new IllegalStateException("mallinfo2 failed", t);

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Starting a JVM with a library in {@code LD_PRELOAD}, for peers that cannot be loaded any other way
@@ -33,7 +34,7 @@ public final class Preload {
 
     /** Writes (or rewrites) the wrapper script for the library into {@code directory}. */
     static Path wrapper(NativeMallocPeer.Library library, Path directory) {
-        Path script = directory.resolve("java-with-" + library.name().toLowerCase(java.util.Locale.ROOT));
+        Path script = directory.resolve("java-with-" + library.name().toLowerCase(Locale.ROOT));
         List<String> lines = List.of("#!/bin/sh",
                 "# written by ./cpuslab bench: JMH forks the " + library + " runs through this script",
                 "exec env " + quote(environment(library)) + " " + quote(java()) + " \"$@\"");

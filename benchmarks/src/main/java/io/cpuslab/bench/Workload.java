@@ -1,5 +1,6 @@
 package io.cpuslab.bench;
 
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -52,7 +53,7 @@ public record Workload(String key, String label, String include, Map<String, Str
 
     /** 1,000 live, then all freed in {@code order} (LIFO or RANDOM). */
     public static Workload batch(String order) {
-        return new Workload("batch-" + order.toLowerCase(java.util.Locale.ROOT), "batch 1000 " + order,
+        return new Workload("batch-" + order.toLowerCase(Locale.ROOT), "batch 1000 " + order,
                 method(BatchBenchmark.class, "batch"), Map.of("order", order), 1, false, false, null, true, EVERY_PEER);
     }
 
