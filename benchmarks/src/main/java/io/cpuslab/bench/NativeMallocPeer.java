@@ -74,6 +74,8 @@ public final class NativeMallocPeer extends AddressPeer {
     private static final String[] TCMALLOC_FREE_BYTES = {"tcmalloc.thread_cache_free_bytes",
             "tcmalloc.central_cache_free_bytes", "tcmalloc.transfer_cache_free_bytes", "tcmalloc.pageheap_free_bytes"};
 
+    private static final int JEMALLOC_ALL_ARENAS = 4096;   // MALLCTL_ARENAS_ALL: statistics merged over all arenas
+
     private final Library library;
 
     private NativeMallocPeer(Library library) {
@@ -133,7 +135,8 @@ public final class NativeMallocPeer extends AddressPeer {
         return switch (library) {
             case GLIBC -> glibcFreeBytes();
             case TCMALLOC -> tcmallocFreeBytes();
-            case JEMALLOC, MIMALLOC -> NOT_REPORTED;
+            case JEMALLOC -> jemallocFreeBytes();
+            case MIMALLOC -> NOT_REPORTED;
         };
     }
 
@@ -142,8 +145,49 @@ public final class NativeMallocPeer extends AddressPeer {
         return switch (library) {
             case GLIBC -> "mallinfo2().fordblks: free bytes in all arenas (blocks in the per-thread tcache count as in use)";
             case TCMALLOC -> "MallocExtension numeric properties: free bytes in thread caches, central and transfer caches, page heap";
-            case JEMALLOC, MIMALLOC -> super.cachedBytesSource();
+            case JEMALLOC -> "mallctl stats: free bytes in thread caches (tcache_bytes), in active pages (active - allocated) "
+                    + "and dirty or muzzy pages not yet returned";
+            case MIMALLOC -> super.cachedBytesSource();
         };
+    }
+
+    private static long jemallocFreeBytes() {
+        MethodHandle mallctl = LINKER.downcallHandle(lookup(Library.JEMALLOC).findOrThrow("mallctl"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment length = arena.allocate(ValueLayout.JAVA_LONG);
+            value.set(ValueLayout.JAVA_LONG, 0, 1);
+            // Writing "epoch" makes jemalloc refresh the statistics read below.
+            check((int) mallctl.invokeExact(arena.allocateFrom("epoch"), MemorySegment.NULL, MemorySegment.NULL,
+                    value, ValueLayout.JAVA_LONG.byteSize()), "epoch");
+            Mallctl read = name -> {
+                length.set(ValueLayout.JAVA_LONG, 0, ValueLayout.JAVA_LONG.byteSize());
+                check((int) mallctl.invokeExact(arena.allocateFrom(name), value, length, MemorySegment.NULL, 0L), name);
+                return value.get(ValueLayout.JAVA_LONG, 0);
+            };
+            return read.get("stats.arenas." + JEMALLOC_ALL_ARENAS + ".tcache_bytes")
+                    + read.get("stats.active") - read.get("stats.allocated")
+                    + (read.get("stats.arenas." + JEMALLOC_ALL_ARENAS + ".pdirty")
+                    + read.get("stats.arenas." + JEMALLOC_ALL_ARENAS + ".pmuzzy")) * read.get("arenas.page");
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("mallctl failed", t);
+        }
+    }
+
+    /** One jemalloc statistic by name. */
+    @FunctionalInterface
+    private interface Mallctl {
+        long get(String name) throws Throwable;
+    }
+
+    private static void check(int error, String name) {
+        if (error != 0) {
+            throw new IllegalStateException("mallctl(\"" + name + "\") failed with error " + error);
+        }
     }
 
     private static long tcmallocFreeBytes() {
