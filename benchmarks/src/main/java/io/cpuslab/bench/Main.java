@@ -13,8 +13,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * The main job behind {@code ./cpuslab}: {@code info} says what this machine gets, {@code demo} runs a
- * short allocate/free workload on platform and virtual threads and prints the front end and the stats.
+ * The main job behind {@code ./cpuslab}: {@code info} says what this machine gets, {@code bench} measures
+ * cpuslab side by side with the allocators people use ({@link Bench}), {@code demo} runs a short
+ * allocate/free workload on platform and virtual threads and prints the front end and the stats,
+ * {@code stress} is the soak run ({@link Soak}).
+ *
+ * <pre>./cpuslab bench --quick</pre>
  */
 public final class Main {
     private Main() {
@@ -24,6 +28,7 @@ public final class Main {
         String command = args.length == 0 ? "help" : args[0];
         switch (command) {
             case "info" -> info();
+            case "bench" -> bench(args);
             case "demo" -> demo();
             case "stress" -> stress(args);
             default -> usage(command.equals("help") ? 0 : 2);
@@ -31,8 +36,25 @@ public final class Main {
     }
 
     private static void usage(int exit) {
-        System.out.println("usage: cpuslab info | demo | stress [--seconds N] [--threads T]");
+        System.out.println("usage: cpuslab info | bench [--quick | --full] | demo | stress [--seconds N] [--threads T]");
         System.exit(exit);
+    }
+
+    /** {@code --quick} (default, 1–2 minutes) or {@code --full} (the whole JMH suite). */
+    private static void bench(String[] args) {
+        String mode = args.length > 1 ? args[1] : "--quick";
+        if (args.length > 2) {
+            System.out.println("cpuslab bench: one option only, got " + String.join(" ", args));
+            usage(2);
+        }
+        switch (mode) {
+            case "--quick" -> Bench.run("quick", Suite.quick(), Settings.QUICK, Bench.outputDirectory(), System.out);
+            case "--full" -> Bench.run("full", Suite.full(), Settings.FULL, Bench.outputDirectory(), System.out);
+            default -> {
+                System.out.println("cpuslab bench: unknown option " + mode);
+                usage(2);
+            }
+        }
     }
 
     /** The soak run; exits 1 on corruption or a leak. */
@@ -67,10 +89,16 @@ public final class Main {
         try (OffHeapAllocator allocator = CpuSlab.create()) {
             System.out.println("front end:  " + allocator.frontEnd());
             System.out.println("overlay:    " + OverlayProbe.result() + " (kernel probe; overlay mode itself is not built yet)");
-            System.out.println("processors: " + Runtime.getRuntime().availableProcessors());
+            System.out.println("processors: " + Runtime.getRuntime().availableProcessors() + " (" + Machine.cpuModel() + ")");
             System.out.println("java:       " + Runtime.version() + " (" + System.getProperty("java.home") + ")");
             System.out.println("os:         " + System.getProperty("os.name") + " " + System.getProperty("os.version")
                     + " " + System.getProperty("os.arch"));
+        }
+        for (Peers.Spec spec : Peers.all()) {
+            String why = Peers.unavailable(spec);
+            System.out.printf(Locale.ROOT, "peer %-18s %s%n", spec.name(), why == null
+                    ? (spec.preload() == null ? "available" : "available in a JVM started with " + Preload.environment(spec.preload()))
+                    : "skipped: " + why);
         }
     }
 

@@ -1,0 +1,43 @@
+package io.cpuslab.bench;
+
+import io.cpuslab.OffHeapAllocator;
+
+/**
+ * cpuslab as a peer: {@code malloc} and unsized {@code free}, the same calls the native peers get.
+ *
+ * <pre>{@code
+ * try (Peer peer = new CpuSlabPeer(CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.LOCKED).build())) { ... }
+ * }</pre>
+ */
+public final class CpuSlabPeer extends AddressPeer {
+    private final OffHeapAllocator allocator;
+
+    public CpuSlabPeer(OffHeapAllocator allocator) {
+        this.allocator = allocator;
+    }
+
+    @Override
+    public long malloc(long size) {
+        return allocator.malloc(size);
+    }
+
+    @Override
+    public void free(long address) {
+        allocator.free(address);
+    }
+
+    @Override
+    public long cachedBytes() {
+        return allocator.stats().cachedBytes();
+    }
+
+    @Override
+    public String cachedBytesSource() {
+        return "stats().cachedBytes(): per-CPU, transfer and central caches plus the page heap's free pages";
+    }
+
+    @Override
+    public void close() {
+        allocator.close();
+    }
+}

@@ -1,0 +1,45 @@
+package io.cpuslab.bench;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import io.netty.util.ResourceLeakDetector;
+
+/**
+ * A Netty {@link ByteBufAllocator} as a peer: {@code directBuffer(size)} and {@code release()}. Leak
+ * detection is off, as in Netty's own microbenchmarks (its 1-in-128 sampling would be measured too).
+ * With {@code --enable-native-access} Netty 4.2 on JDK 25 backs direct memory with {@code malloc}
+ * through FFM, as it does in production; without it, with a shared arena per chunk.
+ *
+ * <pre>{@code
+ * try (Peer netty = new NettyPeer(new PooledByteBufAllocator(true))) { ... }
+ * }</pre>
+ */
+public final class NettyPeer implements Peer {
+    static {
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+    }
+
+    private final ByteBufAllocator allocator;
+
+    public NettyPeer(ByteBufAllocator allocator) {
+        this.allocator = allocator;
+    }
+
+    @Override
+    public Slots slots(int capacity) {
+        return new HandleSlots<ByteBuf>(capacity, allocator::directBuffer, ByteBuf::release);
+    }
+
+    @Override
+    public long cachedBytes() {
+        return allocator instanceof ByteBufAllocatorMetricProvider p ? p.metric().usedDirectMemory() : NOT_REPORTED;
+    }
+
+    @Override
+    public String cachedBytesSource() {
+        return allocator instanceof ByteBufAllocatorMetricProvider
+                ? "metric().usedDirectMemory(): direct memory the allocator holds (with every buffer released, all of it is cache)"
+                : Peer.super.cachedBytesSource();
+    }
+}

@@ -1,0 +1,52 @@
+package io.cpuslab.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Which workloads a run measures.
+ *
+ * <pre>{@code
+ * List<Workload> quick = Suite.quick();
+ * }</pre>
+ */
+public final class Suite {
+    private static final int[] SIZES = {16, 64, 256, 1024, 4096, 32768};
+    private static final int[] MORE_THREADS = {2, 4, 16, 64};
+    private static final int[] VIRTUAL_THREADS = {1, 2, 4, 16, 64};
+
+    private Suite() {
+    }
+
+    /** The key workloads, for {@code bench --quick}. */
+    public static List<Workload> quick() {
+        return List.of(Workload.floor(), Workload.pair(64), Workload.randomReplacement(), Workload.handoff(1));
+    }
+
+    /** Everything, for {@code bench --full}. */
+    public static List<Workload> full() {
+        List<Workload> all = new ArrayList<>();
+        all.add(Workload.floor());
+        for (int size : SIZES) {
+            all.add(Workload.pair(size));
+        }
+        all.add(Workload.batch("LIFO"));
+        all.add(Workload.batch("RANDOM"));
+        all.add(Workload.randomReplacement());
+        all.add(Workload.handoff(1));
+        all.add(Workload.handoff(2));
+        for (int threads : MORE_THREADS) {
+            all.add(Workload.pairThreads(threads, false));
+        }
+        for (int threads : VIRTUAL_THREADS) {
+            all.add(Workload.pairThreads(threads, true));
+        }
+        return List.copyOf(all);
+    }
+
+    /** Every benchmark method and every kind of thread layout once: what the test runs. */
+    public static List<Workload> smoke() {
+        return List.of(Workload.floor(), Workload.pair(64), Workload.batch("RANDOM"), Workload.randomReplacement(),
+                Workload.handoff(2), Workload.pairThreads(4, true));
+    }
+}

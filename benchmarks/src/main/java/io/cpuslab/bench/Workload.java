@@ -1,0 +1,76 @@
+package io.cpuslab.bench;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * One column of the results: a JMH benchmark method with fixed parameters and a thread layout, run
+ * once per peer (or once, for the floor). Its score is nanoseconds per operation of the whole run:
+ * {@code 1 / throughput}, summed over all threads, so with several threads it is the system's cost per
+ * operation, not one thread's latency.
+ *
+ * <pre>{@code
+ * Workload w = Workload.pair(64);     // "pair 64 B": malloc+free of 64 bytes on one thread
+ * }</pre>
+ *
+ * @param key       short name (CSV, JMH include)
+ * @param label     column header
+ * @param include   JMH include pattern of the benchmark method
+ * @param params    JMH parameters other than {@code peer}
+ * @param threads   benchmark threads in all (for a producer/consumer benchmark, two per pair)
+ * @param producerConsumer whether it is the {@code @Group} producer/consumer benchmark, one producer and one
+ *                  consumer per group
+ * @param virtual   whether JMH runs its threads as virtual threads ({@code -Djmh.executor=VIRTUAL})
+ * @param secondary the secondary result scored (a {@code @Group} member), or null for the primary
+ * @param perPeer   false for the floor, which involves no peer
+ * @param excluded  why a peer does not take part, or null when it does
+ */
+public record Workload(String key, String label, String include, Map<String, String> params, int threads, boolean producerConsumer,
+                       boolean virtual, String secondary, boolean perPeer, Function<Peers.Spec, String> excluded) {
+
+    private static final Function<Peers.Spec, String> EVERY_PEER = spec -> null;
+    private static final String PAIR_SIZE = "64";
+
+    public static Workload floor() {
+        return new Workload("floor", "2 empty downcalls", method(PairBenchmark.class, "emptyDowncallPair"), Map.of(),
+                1, false, false, null, false, EVERY_PEER);
+    }
+
+    /** Same-thread malloc+free of {@code size} bytes. */
+    public static Workload pair(int size) {
+        return new Workload("pair-" + size, "pair " + size + " B", method(PairBenchmark.class, "pair"),
+                Map.of("size", Integer.toString(size)), 1, false, false, null, true, EVERY_PEER);
+    }
+
+    /** Same-thread 64-byte pairs on {@code threads} threads at once, platform or virtual. */
+    public static Workload pairThreads(int threads, boolean virtual) {
+        String kind = virtual ? "virtual" : "platform";
+        return new Workload("pair-64-" + kind + "-" + threads, "pair 64 B, " + threads + " " + kind,
+                method(PairBenchmark.class, "pair"), Map.of("size", PAIR_SIZE), threads, false, virtual, null, true, EVERY_PEER);
+    }
+
+    /** 1,000 live, then all freed in {@code order} (LIFO or RANDOM). */
+    public static Workload batch(String order) {
+        return new Workload("batch-" + order.toLowerCase(Locale.ROOT), "batch 1000 " + order,
+                method(BatchBenchmark.class, "batch"), Map.of("order", order), 1, false, false, null, true, EVERY_PEER);
+    }
+
+    /** Netty's pattern: a random one of 8,192 live blocks replaced per operation. */
+    public static Workload randomReplacement() {
+        return new Workload("random-replacement", "random replace 8192", method(RandomReplacementBenchmark.class, "replace"),
+                Map.of(), 1, false, false, null, true, EVERY_PEER);
+    }
+
+    /** One thread allocates, another frees; {@code pairs} such pairs on one allocator. */
+    public static Workload handoff(int pairs) {
+        return new Workload("handoff-" + pairs, "handoff, " + pairs + (pairs == 1 ? " pair" : " pairs"),
+                method(ProducerConsumerBenchmark.class, "handoff"), Map.of(), 2 * pairs, true, false, "consume", true,
+                spec -> spec.freesAnyThread() ? null : "cannot free a block on another thread");
+    }
+
+    private static String method(Class<?> benchmark, String name) {
+        return "^" + Pattern.quote(benchmark.getName() + "." + name) + "$";
+    }
+}
