@@ -101,9 +101,9 @@ public final class BenchRunner {
 
     /** One JMH run of one workload for one peer (or none, for the floor). */
     Outcome measure(Workload w, Peers.Spec spec) {
-        boolean preload = spec != null && spec.preload() != null;
+        boolean child = spec != null && spec.environment() != null;
         List<String> jvmArgs = w.virtual() ? List.of(NATIVE_ACCESS, VIRTUAL_EXECUTOR) : List.of(NATIVE_ACCESS);
-        ChainedOptionsBuilder options = settings.apply(new OptionsBuilder(), preload || w.virtual())
+        ChainedOptionsBuilder options = settings.apply(new OptionsBuilder(), child || w.virtual())
                 .include(w.include())
                 .jvmArgsAppend(jvmArgs.toArray(String[]::new))
                 .shouldFailOnError(true);
@@ -121,8 +121,8 @@ public final class BenchRunner {
         if (spec != null) {
             options.param("peer", spec.name());
         }
-        if (preload) {
-            options.jvm(Preload.wrapper(spec.preload(), directory).toString());
+        if (child) {
+            options.jvm(spec.environment().wrapper(directory).toString());
         }
         long waitUntil = System.nanoTime() + LOCK_WAIT_NANOS;
         while (true) {

@@ -75,11 +75,11 @@ public final class Footprint {
         }
     }
 
-    /** Runs the phases for one peer in a JVM of its own (with its preloaded library, if any). */
+    /** Runs the phases for one peer in a JVM of its own (with its child environment, if any). */
     static Report measure(Peers.Spec spec, Settings settings, Path directory) {
         Path result = directory.resolve("footprint-" + spec.name() + ".properties");
         Path log = directory.resolve("footprint-" + spec.name() + ".log");
-        List<String> command = List.of(Preload.java(), "--enable-native-access=ALL-UNNAMED",
+        List<String> command = List.of(ChildEnvironment.java(), "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), Footprint.class.getName(), spec.name(),
                 Integer.toString(settings.platformThreads()), Integer.toString(settings.virtualThreads()),
                 Integer.toString(settings.operationsPerThread()), result.toString());
@@ -87,9 +87,8 @@ public final class Footprint {
             Files.createDirectories(directory);
             Files.deleteIfExists(result);
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-            if (spec.preload() != null) {
-                String[] variable = Preload.environment(spec.preload()).split("=", 2);
-                builder.environment().put(variable[0], variable[1]);
+            if (spec.environment() != null) {
+                builder.environment().put(spec.environment().variable(), spec.environment().value());
             }
             Process child = builder.start();
             if (!child.waitFor(CHILD_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {

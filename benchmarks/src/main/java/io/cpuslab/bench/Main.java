@@ -88,7 +88,8 @@ public final class Main {
     private static void info() {
         try (OffHeapAllocator allocator = CpuSlab.create()) {
             System.out.println("front end:  " + allocator.frontEnd());
-            System.out.println("overlay:    " + OverlayProbe.result() + " (kernel probe; overlay mode itself is not built yet)");
+            System.out.println("overlay:    " + OverlayProbe.result() + " (kernel probe; overlay mode runs in JVMs started with "
+                    + "GLIBC_TUNABLES=glibc.pthread.rseq=0 and -Dcpuslab.rseqMode=OVERLAY)");
             System.out.println("processors: " + Runtime.getRuntime().availableProcessors() + " (" + Machine.cpuModel() + ")");
             System.out.println("java:       " + Runtime.version() + " (" + System.getProperty("java.home") + ")");
             System.out.println("os:         " + System.getProperty("os.name") + " " + System.getProperty("os.version")
@@ -97,7 +98,7 @@ public final class Main {
         for (Peers.Spec spec : Peers.all()) {
             String why = Peers.unavailable(spec);
             System.out.printf(Locale.ROOT, "peer %-18s %s%n", spec.name(), why == null
-                    ? (spec.preload() == null ? "available" : "available in a JVM started with " + Preload.environment(spec.preload()))
+                    ? (spec.environment() == null ? "available" : "available in a JVM started with " + spec.environment())
                     : "skipped: " + why);
         }
     }

@@ -1,5 +1,7 @@
 package io.cpuslab.bench;
 
+import io.cpuslab.OffHeapAllocator;
+import io.cpuslab.netty.CpuSlabByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
@@ -21,9 +23,21 @@ public final class NettyPeer implements Peer {
     }
 
     private final ByteBufAllocator allocator;
+    /** The cpuslab allocator under cpuslab's Netty adapter (its caches are what it keeps), or null. */
+    private final OffHeapAllocator memory;
 
     public NettyPeer(ByteBufAllocator allocator) {
+        this(allocator, null);
+    }
+
+    /** cpuslab's Netty adapter over {@code memory}, which the peer closes. */
+    public NettyPeer(CpuSlabByteBufAllocator allocator, OffHeapAllocator memory) {
+        this((ByteBufAllocator) allocator, memory);
+    }
+
+    private NettyPeer(ByteBufAllocator allocator, OffHeapAllocator memory) {
         this.allocator = allocator;
+        this.memory = memory;
     }
 
     @Override
@@ -33,13 +47,26 @@ public final class NettyPeer implements Peer {
 
     @Override
     public long cachedBytes() {
+        if (memory != null) {
+            return memory.stats().cachedBytes();
+        }
         return allocator instanceof ByteBufAllocatorMetricProvider p ? p.metric().usedDirectMemory() : NOT_REPORTED;
     }
 
     @Override
     public String cachedBytesSource() {
+        if (memory != null) {
+            return "cpuslab's stats().cachedBytes() under the adapter";
+        }
         return allocator instanceof ByteBufAllocatorMetricProvider
                 ? "metric().usedDirectMemory(): direct memory the allocator holds (with every buffer released, all of it is cache)"
                 : Peer.super.cachedBytesSource();
+    }
+
+    @Override
+    public void close() {
+        if (memory != null) {
+            memory.close();
+        }
     }
 }

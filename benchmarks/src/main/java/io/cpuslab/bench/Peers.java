@@ -2,6 +2,8 @@ package io.cpuslab.bench;
 
 import io.cpuslab.CpuSlab;
 import io.cpuslab.OffHeapAllocator;
+import io.cpuslab.netty.CpuSlabByteBufAllocator;
+import io.cpuslab.rseq.OverlayProbe;
 import io.netty.buffer.AdaptiveByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -31,24 +33,30 @@ public final class Peers {
      * @param name           the name in tables, charts and the JMH {@code peer} parameter
      * @param kind           its family
      * @param opener         opens it, or throws {@link PeerUnavailableException}
-     * @param preload        the library a JVM must be started with ({@code LD_PRELOAD}) for it, or null
+     * @param environment    what its JVMs must be started with (it then runs only in child JVMs), or null
      * @param freesAnyThread whether a block may be freed by a thread other than the one that allocated it
      */
-    public record Spec(String name, Kind kind, Supplier<Peer> opener, NativeMallocPeer.Library preload, boolean freesAnyThread) {
+    public record Spec(String name, Kind kind, Supplier<Peer> opener, ChildEnvironment environment, boolean freesAnyThread) {
         static Spec of(String name, Kind kind, Supplier<Peer> opener) {
             return new Spec(name, kind, opener, null, true);
         }
 
         static Spec nativeMalloc(String name, NativeMallocPeer.Library library) {
             return new Spec(name, Kind.NATIVE, () -> NativeMallocPeer.open(library),
-                    library.needsPreload() ? library : null, true);
+                    library.needsPreload() ? new ChildEnvironment("LD_PRELOAD", library.path().toString(), library::missing) : null,
+                    true);
         }
     }
 
+    /** Overlay mode needs cpuslab's own rseq registration: JVMs started with glibc's turned off. */
+    private static final ChildEnvironment OWN_RSEQ_REGISTRATION = new ChildEnvironment("GLIBC_TUNABLES",
+            "glibc.pthread.rseq=0", Peers::overlayUnavailable);
+
     private static final List<Spec> ALL = List.of(
             Spec.of("cpuslab-rseq", Kind.CPUSLAB, () -> cpuslab(CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ))),
-            Spec.of("cpuslab-overlay", Kind.CPUSLAB,
-                    () -> cpuslab(CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ).rseqMode(CpuSlab.RseqMode.OVERLAY))),
+            new Spec("cpuslab-overlay", Kind.CPUSLAB,
+                    () -> cpuslab(CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ).rseqMode(CpuSlab.RseqMode.OVERLAY)),
+                    OWN_RSEQ_REGISTRATION, true),
             Spec.of("cpuslab-locked", Kind.CPUSLAB, () -> cpuslab(CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.LOCKED))),
             Spec.nativeMalloc("glibc", NativeMallocPeer.Library.GLIBC),
             Spec.nativeMalloc("jemalloc", NativeMallocPeer.Library.JEMALLOC),
@@ -59,6 +67,7 @@ public final class Peers {
             Spec.of("netty-pooled", Kind.NETTY, () -> new NettyPeer(pooledWithThreadCaches())),
             Spec.of("netty-adaptive", Kind.NETTY, () -> new NettyPeer(new AdaptiveByteBufAllocator(true, true))),
             Spec.of("netty-unpooled", Kind.NETTY, () -> new NettyPeer(new UnpooledByteBufAllocator(true))),
+            Spec.of("cpuslab-netty", Kind.NETTY, Peers::cpuslabNetty),
             new Spec("arena-confined", Kind.JDK, () -> new ArenaPeer(Arena::ofConfined), null, false),
             Spec.of("arena-shared", Kind.JDK, () -> new ArenaPeer(Arena::ofShared)),
             Spec.of("direct-bytebuffer", Kind.JDK, DirectBufferPeer::new));
@@ -85,12 +94,13 @@ public final class Peers {
     }
 
     /**
-     * Why the peer cannot run here, or null when it can. A peer that needs a preloaded library is
-     * checked by its file only: this JVM cannot load it, the JVM started for it can.
+     * Why the peer cannot run here, or null when it can. A peer that needs a child environment is
+     * checked by what this JVM can see (the library file, the rseq front end and overlay probe): only
+     * the JVM started for it can open it.
      */
     public static String unavailable(Spec spec) {
-        if (spec.preload() != null) {
-            return spec.preload().missing();
+        if (spec.environment() != null) {
+            return spec.environment().unavailable().get();
         }
         try (Peer ignored = spec.opener().get()) {
             return null;
@@ -104,6 +114,22 @@ public final class Peers {
                 PooledByteBufAllocator.defaultNumDirectArena(), PooledByteBufAllocator.defaultPageSize(),
                 PooledByteBufAllocator.defaultMaxOrder(), PooledByteBufAllocator.defaultSmallCacheSize(),
                 PooledByteBufAllocator.defaultNormalCacheSize(), true);
+    }
+
+    private static String overlayUnavailable() {
+        try {
+            CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ).build().close();
+        } catch (IllegalStateException e) {
+            return e.getMessage();
+        }
+        OverlayProbe.Result probe = OverlayProbe.result();
+        return probe.safe() ? null : "overlay refused: " + probe.refusal();
+    }
+
+    /** cpuslab's Netty adapter over the rseq front end (AUTO: locked where rseq cannot run, named in info). */
+    private static Peer cpuslabNetty() {
+        OffHeapAllocator memory = CpuSlab.builder().build();
+        return new NettyPeer(new CpuSlabByteBufAllocator(memory), memory);
     }
 
     private static Peer cpuslab(CpuSlab.Builder builder) {

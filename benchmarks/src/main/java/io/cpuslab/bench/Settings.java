@@ -36,7 +36,7 @@ public record Settings(String name, int forks, int warmups, TimeValue iterationT
 
     /**
      * Applies forks and iterations. A run that must start its own JVM (virtual threads are chosen by
-     * a JVM-wide property, a preloaded library by the environment) gets at least one fork.
+     * a JVM-wide property, a child environment by the JVM's start) gets at least one fork.
      */
     ChainedOptionsBuilder apply(ChainedOptionsBuilder options, boolean needsOwnJvm) {
         if (forks == ANNOTATED) {
