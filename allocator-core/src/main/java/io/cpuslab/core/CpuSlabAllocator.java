@@ -44,14 +44,15 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private final boolean checked;
     private final boolean global;
     private final LongAdder largeBytes = new LongAdder();
-    private final BackgroundRelease release;
+    /** Null unless the configuration asks for background work. */
+    private final BackgroundMaintenance maintenance;
     private volatile boolean closed;
 
     private CpuSlabAllocator(AllocatorConfig config, FrontEndSelection.Choice choice, boolean global) {
         this.os = config.osMemory() != null ? config.osMemory() : OsMemory.forThisPlatform();
         this.checked = config.checked();
         this.global = global;
-        this.pageHeap = new PageHeap(os, pageMap, config.memoryLimit(), checked);
+        this.pageHeap = new PageHeap(os, pageMap, config.memoryLimit(), config.softMemoryLimit(), checked);
         for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
             central[sc] = new CentralFreeList(sc, pageHeap, pageMap);
             transfer[sc] = new TransferCache(sc, central[sc]);
@@ -68,7 +69,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             throw e;
         }
         this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes());
-        this.release = config.releaseRate() > 0 ? new BackgroundRelease(pageHeap, config.releaseRate()) : null;
+        this.maintenance = config.maintained() ? new BackgroundMaintenance(new Maintenance(cpuCache, transfer, pageHeap,
+                config.releaseRate(), config.maintenancePeriodMillis(), config.idleDrainMillis()),
+                config.maintenancePeriodMillis()) : null;
         LOG.log(System.Logger.Level.INFO, "cpuslab: {0}", frontEnd.info());
     }
 
@@ -388,8 +391,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
                 return;
             }
             closed = true;
-            if (release != null) {
-                release.stop();
+            if (maintenance != null) {
+                maintenance.stop(); // before anything is unmapped: it drains slabs and releases pages
             }
             frontEnd.close(); // fast paths now miss without touching slab memory and find the allocator closed
             scope.close();

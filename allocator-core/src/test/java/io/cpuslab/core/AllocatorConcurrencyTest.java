@@ -43,9 +43,25 @@ public abstract class AllocatorConcurrencyTest {
 
     @Test
     void randomMixedWorkFromManyThreadsNeverOverlapsOrCorrupts() throws InterruptedException {
+        mixedWork(config());
+    }
+
+    /**
+     * The same work while the maintenance thread wakes up every millisecond and, the soft limit being
+     * tiny, drains every per-CPU and transfer cache each time: a drain racing a push or pop must neither
+     * lose an object (bytes in use would not return to 0) nor duplicate one (handed out while live).
+     */
+    @Test
+    void randomMixedWorkRacingBackgroundDrainsLosesAndDuplicatesNothing() throws InterruptedException {
+        long drainsDuringWork = mixedWork(config().withSoftMemoryLimit(1 << 20).withMaintenance(64L << 20, 1, 1));
+        assertTrue(drainsDuringWork > 0, "the background thread drained caches while the work ran");
+    }
+
+    /** Runs the mixed work and checks everything; returns the drains counted when the workers finished. */
+    private long mixedWork(AllocatorConfig config) throws InterruptedException {
         int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
         int operations = 40_000;
-        try (OffHeapAllocator a = CpuSlabAllocator.create(config())) {
+        try (OffHeapAllocator a = CpuSlabAllocator.create(config)) {
             ConcurrentHashMap<Long, Long> live = new ConcurrentHashMap<>();
             ConcurrentLinkedQueue<Block> handoff = new ConcurrentLinkedQueue<>();
             AtomicReference<String> failure = new AtomicReference<>();
@@ -90,6 +106,7 @@ public abstract class AllocatorConcurrencyTest {
                 });
             }
             done.await();
+            long drains = a.stats().slabs().stream().mapToLong(AllocatorStats.SlabStats::drains).sum();
             for (Block b; (b = handoff.poll()) != null; ) {
                 release(a, b, live, failure, new SplittableRandom(0));
             }
@@ -100,6 +117,7 @@ public abstract class AllocatorConcurrencyTest {
             assertEquals(s.mappedBytes(), s.applicationBytes() + s.cpuCacheBytes() + s.transferCacheBytes()
                     + s.centralCacheBytes() + s.spanOverheadBytes() + s.pageHeapFreeBytes() + s.releasedBytes()
                     + s.metadataBytes());
+            return drains;
         }
     }
 

@@ -350,6 +350,110 @@ public abstract class AllocatorContractTest {
     }
 
     @Test
+    void softLimitReleasesFreePagesAtOnceAndNeverFailsAnAllocation() {
+        long soft = 32L << 20;
+        FaultyMemory os = new FaultyMemory();
+        OffHeapAllocator a = allocator(config().withOsMemory(os).withSoftMemoryLimit(soft));
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            long p = a.malloc(16L << 20); // 96 MiB in all: the soft limit never refuses
+            at(p, 16L << 20).fill((byte) 1);
+            blocks.add(p);
+        }
+        blocks.forEach(a::free);
+        AllocatorStats s = a.stats();
+        if (!os.canRelease()) {
+            System.out.println("soft limit check skipped: " + os.description() + " cannot return memory");
+            return;
+        }
+        assertTrue(s.pageHeapFreeBytes() <= soft, "free backed pages above the soft limit went back at once: " + s);
+        assertTrue(s.releasedTotalBytes() >= (96L << 20) - soft, s.toString());
+        a.free(a.malloc(16L << 20));
+    }
+
+    @Test
+    void idleCachesAreDrainedByTheMaintenanceThread() throws InterruptedException {
+        OffHeapAllocator a = allocator(config().withMaintenance(0, 20, 10));
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            blocks.add(a.malloc(i % 3000));
+        }
+        blocks.forEach(a::free);
+        assertTrue(a.stats().cpuCacheBytes() > 0, "the frees filled the per-CPU caches");
+        long deadline = System.nanoTime() + 30_000_000_000L; // generous: a shared 2-core box may starve the thread
+        AllocatorStats s = a.stats();
+        while ((s.cpuCacheBytes() > 0 || s.transferCacheBytes() > 0) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            s = a.stats();
+        }
+        assertEquals(0, s.cpuCacheBytes(), "idle per-CPU caches drained: " + s);
+        assertEquals(0, s.transferCacheBytes(), "idle transfer caches flushed: " + s);
+        assertEquals(0, s.centralCacheBytes(), "spans whose objects all came back went to the page heap: " + s);
+        a.free(a.malloc(100)); // a drained cache refills on its next miss
+    }
+
+    /**
+     * A burst of 1 GiB (half small blocks of 1 KiB to 256 KiB, half large ones of 1 to 8 MiB), every
+     * byte written, then freed: with a release rate of 1 GiB/s and caches drained after 100 ms idle, the
+     * process RSS must come back to within {@link #RSS_SLACK} of where it was before the burst within the
+     * configured time (idle time + 1 GiB at the rate + a few periods) plus {@link #RSS_DEADLINE_SLACK_NANOS}
+     * for a busy machine. The slack covers what may stay resident for good reasons: the slabs' retained
+     * header pages, JIT-compiled code and Java heap touched meanwhile.
+     */
+    @Test
+    void rssReturnsNearTheBaselineAfterAGigabyteBurstIsFreed() throws InterruptedException {
+        if (!ProcessMemory.available() || !OsMemory.forThisPlatform().canRelease()) {
+            System.out.println("RSS burst check skipped: no /proc/self/status or no madvise on this platform");
+            return;
+        }
+        long rate = 1L << 30, idleMillis = 100, periodMillis = 50;
+        OffHeapAllocator a = allocator(config().withMaintenance(rate, idleMillis, periodMillis));
+        long burst = 1L << 30;
+        long[] blocks = new long[burstBlocks(burst)];
+        a.free(a.malloc(100)); // first use out of the way (classes loaded, code compiled)
+        long baseline = ProcessMemory.residentBytes();
+        Random random = new Random(42);
+        long allocated = 0;
+        int count = 0;
+        while (allocated < burst) {
+            long size = allocated < burst / 2 ? 1024 + random.nextInt(255 * 1024) : (1L << 20) + random.nextInt(7 << 20);
+            long p = a.malloc(size);
+            at(p, size).fill((byte) 0x5A);
+            blocks[count++] = p;
+            allocated += size;
+        }
+        long peak = ProcessMemory.residentBytes();
+        assertTrue(peak - baseline >= burst * 9 / 10, "the burst was resident: baseline " + Bytes.format(baseline)
+                + ", peak " + Bytes.format(peak));
+        long freedAt = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            a.free(blocks[i]);
+        }
+        long configuredNanos = (idleMillis + 1000 * burst / rate + 4 * periodMillis) * 1_000_000;
+        long deadline = freedAt + configuredNanos + RSS_DEADLINE_SLACK_NANOS;
+        long rss = ProcessMemory.residentBytes();
+        while (rss - baseline > RSS_SLACK && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            rss = ProcessMemory.residentBytes();
+        }
+        long tookMillis = (System.nanoTime() - freedAt) / 1_000_000;
+        System.out.printf("RSS burst (%s): baseline %s, peak %s, %d blocks, after free %s above baseline in %d ms%n",
+                a.frontEnd().kind(), Bytes.format(baseline), Bytes.format(peak), count, Bytes.format(rss - baseline), tookMillis);
+        assertTrue(rss - baseline <= RSS_SLACK, "RSS " + Bytes.format(rss) + " is " + Bytes.format(rss - baseline)
+                + " above the baseline " + Bytes.format(baseline) + " after " + tookMillis + " ms; " + a.stats());
+    }
+
+    /** What may stay resident after the burst is freed (see the test); the burst itself is 1 GiB. */
+    private static final long RSS_SLACK = 64L << 20;
+    /** On top of the configured time: a shared 2-core machine may not run the maintenance thread at once. */
+    private static final long RSS_DEADLINE_SLACK_NANOS = 10_000_000_000L;
+
+    /** Enough room for the burst's blocks: the smallest is 1 KiB. */
+    private static int burstBlocks(long burst) {
+        return (int) (burst / 2 / 1024 + burst / 2 / (1 << 20) + 2);
+    }
+
+    @Test
     void reportNamesTheFrontEndAndShowsTheTables() {
         OffHeapAllocator a = allocator();
         a.free(a.malloc(100));
