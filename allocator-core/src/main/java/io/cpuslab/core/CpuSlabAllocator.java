@@ -2,6 +2,7 @@ package io.cpuslab.core;
 
 import io.cpuslab.AllocatorStats;
 import io.cpuslab.FrontEndInfo;
+import io.cpuslab.MemoryCorruptionException;
 import io.cpuslab.OffHeapAllocator;
 
 import java.lang.foreign.Arena;
@@ -42,6 +43,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private final SlabFrontEnd frontEnd;
     private final CpuCache cpuCache;
     private final boolean checked;
+    /** Checked mode: the canary bytes after each block; 0 otherwise, so unchecked requests pay no branch. */
+    private final long canaryBytes;
     private final boolean global;
     private final LongAdder largeBytes = new LongAdder();
     /** Null unless the configuration asks for background work. */
@@ -51,6 +54,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private CpuSlabAllocator(AllocatorConfig config, FrontEndSelection.Choice choice, boolean global) {
         this.os = config.osMemory() != null ? config.osMemory() : OsMemory.forThisPlatform();
         this.checked = config.checked();
+        this.canaryBytes = checked ? BlockChecks.CANARY_BYTES : 0;
         this.global = global;
         this.pageHeap = new PageHeap(os, pageMap, config.memoryLimit(), config.softMemoryLimit(), checked);
         for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
@@ -89,10 +93,10 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     @Override
     public long malloc(long size) {
-        if (size >= 0 && size <= SizeClasses.MAX_SIZE) {
-            return allocateSmall(SizeClasses.classFor(size));
+        if (size >= 0 && size <= SizeClasses.MAX_SIZE - canaryBytes) {
+            return allocateSmall(SizeClasses.classFor(size + canaryBytes));
         }
-        return allocateLarge(checkSize(size), 1);
+        return allocateLarge(checkSize(size) + canaryBytes, 1);
     }
 
     @Override
@@ -100,16 +104,16 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
             throw new IllegalArgumentException("alignment must be a power of two: " + alignment);
         }
-        checkSize(size);
-        if (size <= SizeClasses.MAX_SIZE && alignment <= SizeClasses.PAGE_SIZE) {
+        long need = checkSize(size) + canaryBytes;
+        if (need <= SizeClasses.MAX_SIZE && alignment <= SizeClasses.PAGE_SIZE) {
             // Spans start on a page, so objects of a class whose size is a multiple of the alignment are aligned.
-            for (int sc = SizeClasses.classFor(size); sc < SizeClasses.COUNT; sc++) {
+            for (int sc = SizeClasses.classFor(need); sc < SizeClasses.COUNT; sc++) {
                 if (SizeClasses.size(sc) % alignment == 0) {
                     return allocateSmall(sc);
                 }
             }
         }
-        return allocateLarge(size, alignment);
+        return allocateLarge(need, alignment);
     }
 
     @Override
@@ -130,11 +134,29 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         } catch (IllegalStateException e) {
             throw closedOr(e);
         }
-        if (checked) {
-            Span span = pageMap.get(address);
-            if (!span.markLive(objectIndex(span, address))) {
-                throw new IllegalStateException("cpuslab bug: block 0x" + Long.toHexString(address) + " handed out twice");
+        return checked ? handOutChecked(address) : address;
+    }
+
+    /**
+     * Checked mode, before a small block reaches the caller: marks it live, verifies the poison of a block
+     * freed before (a write after free is reported, and the block stays out of use for good), arms the canary.
+     */
+    private long handOutChecked(long address) {
+        Span span = pageMap.get(address);
+        int index = objectIndex(span, address);
+        if (!span.markLive(index)) {
+            throw new IllegalStateException("cpuslab bug: block 0x" + Long.toHexString(address) + " handed out twice");
+        }
+        try {
+            MemorySegment block = view(address, SizeClasses.size(span.sizeClass));
+            long damaged = span.isPoisoned(index) ? BlockChecks.firstUnpoisoned(block) : -1;
+            if (damaged >= 0) {
+                throw new MemoryCorruptionException("write after free (found when handing the block out again; it is"
+                        + " kept out of use)", address, span.sizeClass, block.byteSize(), damaged);
             }
+            BlockChecks.armCanary(block, usable(span), address);
+        } catch (IllegalStateException e) {
+            throw closedOr(e);
         }
         return address;
     }
@@ -144,6 +166,13 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         long pages = SizeClasses.pagesFor(Math.max(size, 1));
         Span span = pageHeap.allocateAligned(pages, Math.max(1, alignment >>> SizeClasses.PAGE_SHIFT), 0);
         largeBytes.add(span.bytes());
+        if (checked) {
+            try {
+                BlockChecks.armCanary(view(span.start(), span.bytes()), usable(span), span.start());
+            } catch (IllegalStateException e) {
+                throw closedOr(e);
+            }
+        }
         return span.start();
     }
 
@@ -172,14 +201,22 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private void release(Span span, long address) {
         if (span.sizeClass == 0) {
             if (!span.retire()) {
-                throw new IllegalArgumentException("free of 0x" + Long.toHexString(address) + ": double free");
+                throw new IllegalArgumentException("free of 0x" + Long.toHexString(address) + " (size class 0, "
+                        + span.bytes() + " bytes): double free");
             }
             largeBytes.add(-span.bytes());
             pageHeap.free(span);
             return;
         }
-        if (checked && !span.markFreed(objectIndex(span, address))) {
-            throw new IllegalArgumentException("free of 0x" + Long.toHexString(address) + ": double free");
+        if (checked) {
+            int index = objectIndex(span, address);
+            if (!span.markFreed(index)) {
+                throw new IllegalArgumentException("free of 0x" + Long.toHexString(address) + " (size class "
+                        + span.sizeClass + ", " + SizeClasses.size(span.sizeClass) + " bytes): double free");
+            }
+            // Poisoned before the block can reach any cache, so whoever takes it next sees the poison.
+            poison(address, span.sizeClass);
+            span.markPoisoned(index);
         }
         deallocateSmall(span.sizeClass, address);
     }
@@ -235,14 +272,40 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
                     + ": not a block this allocator handed out (foreign address, or already freed)");
         }
         if (span.sizeClass == 0 ? address != span.start() : objectIndex(span, address) < 0) {
-            throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address)
-                    + ": interior pointer into a block of " + (span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass))
-                    + " bytes");
+            throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address) + ": interior pointer into a block"
+                    + " (size class " + span.sizeClass + ", " + (span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass))
+                    + " bytes)");
         }
-        if (checked && span.sizeClass != 0 && !span.isLive(objectIndex(span, address))) {
-            throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address) + ": block is not allocated (already freed)");
+        if (checked) {
+            verifyChecked(span, address, call);
         }
         return span;
+    }
+
+    /** Checked mode: the block is allocated and its canary intact, or the call is rejected. */
+    private void verifyChecked(Span span, long address, String call) {
+        if (span.sizeClass != 0 && !span.isLive(objectIndex(span, address))) {
+            throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address) + " (size class " + span.sizeClass
+                    + ", " + SizeClasses.size(span.sizeClass) + " bytes): block is not allocated (already freed)");
+        }
+        long usable = usable(span);
+        try {
+            long damaged = BlockChecks.brokenCanary(view(address, usable + canaryBytes), usable, address);
+            if (damaged >= 0) {
+                throw new MemoryCorruptionException(call + " found an overrun past the usable size of " + usable
+                        + " bytes (the block stays allocated)", address, span.sizeClass, usable + canaryBytes, damaged);
+            }
+        } catch (IllegalStateException e) {
+            throw closedOr(e);
+        }
+    }
+
+    private void poison(long address, int sizeClass) {
+        try {
+            BlockChecks.poison(view(address, SizeClasses.size(sizeClass)));
+        } catch (IllegalStateException e) {
+            throw closedOr(e);
+        }
     }
 
     /** Index of the object starting at {@code address} in a small span, or -1 if no object starts there. */
@@ -250,8 +313,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         return SizeClasses.objectIndex(span.sizeClass, address - span.start());
     }
 
-    private static long usable(Span span) {
-        return span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass);
+    /** What the caller may use: the block minus the canary in checked mode. */
+    private long usable(Span span) {
+        return (span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass)) - canaryBytes;
     }
 
     // ---- realloc, usable size, segments --------------------------------------------------------------
@@ -409,6 +473,6 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     /** After close, accesses to allocator memory fail with the JDK's "Already closed": say it in our words. */
     private RuntimeException closedOr(IllegalStateException e) {
-        return closed ? new IllegalStateException("cpuslab allocator is closed", e) : e;
+        return closed && !(e instanceof MemoryCorruptionException) ? new IllegalStateException("cpuslab allocator is closed", e) : e;
     }
 }

@@ -24,7 +24,7 @@ final class Span {
     static final int MERGED = 5;
 
     private static final VarHandle STATE;
-    private static final VarHandle LIVE_BITS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
 
     static {
         try {
@@ -48,6 +48,8 @@ final class Span {
     Span next;
     /** Checked mode: one bit per object, set while the application owns it. */
     final long[] liveBits;
+    /** Checked mode: one bit per object, set once it was freed (and so poisoned) at least once. */
+    final long[] poisonedBits;
 
     Span(long startPage, long pages, int sizeClass, int state, boolean tracked) {
         this.startPage = startPage;
@@ -56,6 +58,7 @@ final class Span {
         this.state = state;
         int objects = sizeClass == 0 ? 1 : SizeClasses.objectsPerSpan(sizeClass);
         this.liveBits = tracked ? new long[(objects + 63) >>> 6] : null;
+        this.poisonedBits = tracked ? new long[(objects + 63) >>> 6] : null;
     }
 
     long start() {
@@ -86,17 +89,26 @@ final class Span {
     /** Checked mode: marks object {@code index} as owned by the application; false if it already was. */
     boolean markLive(int index) {
         long bit = 1L << index;
-        return ((long) LIVE_BITS.getAndBitwiseOr(liveBits, index >>> 6, bit) & bit) == 0;
+        return ((long) BITS.getAndBitwiseOr(liveBits, index >>> 6, bit) & bit) == 0;
     }
 
     /** Checked mode: marks object {@code index} as given back; false if it was not owned (a double free). */
     boolean markFreed(int index) {
         long bit = 1L << index;
-        return ((long) LIVE_BITS.getAndBitwiseAnd(liveBits, index >>> 6, ~bit) & bit) != 0;
+        return ((long) BITS.getAndBitwiseAnd(liveBits, index >>> 6, ~bit) & bit) != 0;
     }
 
     boolean isLive(int index) {
-        return ((long) LIVE_BITS.getOpaque(liveBits, index >>> 6) & (1L << index)) != 0;
+        return ((long) BITS.getOpaque(liveBits, index >>> 6) & (1L << index)) != 0;
+    }
+
+    /** Checked mode: object {@code index} now holds poison; published with the free that follows. */
+    void markPoisoned(int index) {
+        BITS.getAndBitwiseOr(poisonedBits, index >>> 6, 1L << index);
+    }
+
+    boolean isPoisoned(int index) {
+        return ((long) BITS.getOpaque(poisonedBits, index >>> 6) & (1L << index)) != 0;
     }
 
     @Override

@@ -57,6 +57,12 @@ public abstract class AllocatorConcurrencyTest {
         assertTrue(drainsDuringWork > 0, "the background thread drained caches while the work ran");
     }
 
+    /** Checked mode's canaries and poison under the same work: nothing a correct program does trips them. */
+    @Test
+    void randomMixedWorkInCheckedModeTripsNoCheck() throws InterruptedException {
+        mixedWork(config().withChecked(true));
+    }
+
     /** Runs the mixed work and checks everything; returns the drains counted when the workers finished. */
     private long mixedWork(AllocatorConfig config) throws InterruptedException {
         int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());

@@ -2,6 +2,7 @@ package io.cpuslab.core;
 
 import io.cpuslab.AllocatorStats;
 import io.cpuslab.CpuSlab;
+import io.cpuslab.MemoryCorruptionException;
 import io.cpuslab.OffHeapAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -10,6 +11,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -270,6 +272,78 @@ public abstract class AllocatorContractTest {
         assertMessage(IllegalArgumentException.class, "does not fit", () -> a.freeSized(keep, 500));
         a.freeSized(keep, 48);
         assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void checkedModeCatchesAnOverrunPastTheUsableSizeAndTheFreeChangesNothing() {
+        OffHeapAllocator a = allocator(config().withChecked(true));
+        for (long size : new long[] {0, 24, 100, 4000, 300_000}) {
+            long p = a.malloc(size);
+            long usable = a.usableSize(p);
+            assertTrue(usable >= size, "usable " + usable + " for " + size);
+            MemorySegment tail = at(p + usable, 8);
+            long saved = tail.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+            tail.set(ValueLayout.JAVA_BYTE, 0, (byte) (tail.get(ValueLayout.JAVA_BYTE, 0) + 1)); // one byte too far
+            long inUse = a.stats().applicationBytes();
+            MemoryCorruptionException e = assertThrows(MemoryCorruptionException.class, () -> a.free(p));
+            assertEquals(p, e.address());
+            assertEquals(usable, e.offset(), "the first byte past the usable size");
+            assertTrue(e.getMessage().contains("0x" + Long.toHexString(p)) && e.getMessage().contains("size class " + e.sizeClass())
+                    && e.getMessage().contains("overrun"), e.getMessage());
+            assertTrue(Arrays.stream(e.getStackTrace())
+                    .anyMatch(f -> f.getMethodName().startsWith("lambda$checkedModeCatchesAnOverrun")), "the offending call's stack");
+            assertThrows(MemoryCorruptionException.class, () -> a.freeSized(p, size));
+            assertThrows(MemoryCorruptionException.class, () -> a.realloc(p, size * 4 + 8));
+            assertEquals(inUse, a.stats().applicationBytes(), "the rejected calls changed nothing");
+            tail.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, saved); // repaired: the block is still allocated and frees
+            a.free(p);
+        }
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void checkedModeCatchesAWriteAfterFreeWhenTheBlockIsHandedOutAgain() {
+        OffHeapAllocator a = allocator(config().withChecked(true));
+        long keep = a.malloc(48);
+        long p = a.malloc(48);
+        a.free(p);
+        at(p, 48).set(ValueLayout.JAVA_BYTE, 20, (byte) 1); // the application writes after free
+        MemoryCorruptionException e = null;
+        List<Long> taken = new ArrayList<>();
+        for (int i = 0; i < 10_000 && e == null; i++) { // LIFO caches hand p out next; search on in case of migration
+            try {
+                taken.add(a.malloc(48));
+            } catch (MemoryCorruptionException found) {
+                e = found;
+            }
+        }
+        assertTrue(e != null, "the damaged block was found");
+        assertEquals(p, e.address());
+        assertEquals(20, e.offset());
+        assertTrue(e.getMessage().contains("write after free") && e.getMessage().contains("0x" + Long.toHexString(p)), e.getMessage());
+        for (int i = 0; i < 10_000; i++) {
+            long q = a.malloc(48);
+            assertNotEquals(p, q, "a damaged block is never handed out again");
+            taken.add(q);
+        }
+        taken.forEach(a::free);
+        a.free(keep);
+        long fresh = a.malloc(48);
+        assertEquals(BlockChecks.POISON, at(fresh, 1).get(ValueLayout.JAVA_BYTE, 0), "reused blocks carry the poison until written");
+        a.free(fresh);
+    }
+
+    @Test
+    void uncheckedModeGivesTheWholeBlockAndWritesNothingIntoIt() {
+        OffHeapAllocator a = allocator();
+        long p = a.malloc(24);
+        assertEquals(32, a.usableSize(p));
+        at(p, 32).fill((byte) 7);
+        a.free(p);
+        long q = a.malloc(24);
+        assertEquals(p, q, "LIFO: the same block again");
+        assertEquals(7, at(q, 32).get(ValueLayout.JAVA_BYTE, 31), "no poison, no canary without checked mode");
+        a.free(q);
     }
 
     @Test
