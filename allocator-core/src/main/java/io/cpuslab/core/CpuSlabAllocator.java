@@ -232,9 +232,10 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         if (checked || size > SizeClasses.MAX_SIZE) {
             Span span = owned(address, "freeSized");
             long usable = usable(span);
-            if (size > usable || (span.sizeClass != 0 && SizeClasses.classFor(size) > span.sizeClass)) {
+            if (size > usable || classFor(size) != span.sizeClass) {
                 throw new IllegalArgumentException("freeSized of 0x" + Long.toHexString(address) + ": size " + size
-                        + " does not fit the block (" + usable + " usable bytes)");
+                        + " does not fit the block (size class " + span.sizeClass + ", " + usable + " usable bytes;"
+                        + " blocks from mallocAligned go back through free)");
             }
             release(span, address);
             return;
@@ -308,6 +309,11 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         }
     }
 
+    /** The size class malloc picks for {@code size} in this mode; 0 for a large block. */
+    private int classFor(long size) {
+        return size <= SizeClasses.MAX_SIZE - canaryBytes ? SizeClasses.classFor(size + canaryBytes) : 0;
+    }
+
     /** Index of the object starting at {@code address} in a small span, or -1 if no object starts there. */
     private static int objectIndex(Span span, long address) {
         return SizeClasses.objectIndex(span.sizeClass, address - span.start());
@@ -328,7 +334,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         checkSize(newSize);
         Span span = owned(address, "realloc");
         long usable = usable(span);
-        if (newSize <= usable && newSize >= usable / 2) {
+        // In place only within the class malloc would pick, so freeSized(address, newSize) stays right.
+        if (newSize <= usable && classFor(newSize) == span.sizeClass && (span.sizeClass != 0 || newSize >= usable / 2)) {
             return address;
         }
         long fresh = malloc(newSize);

@@ -17,9 +17,12 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -136,6 +139,34 @@ public abstract class AllocatorContractTest {
         long fresh = a.realloc(0, 50);
         assertTrue(a.usableSize(fresh) >= 50);
         a.free(fresh);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void sizedFreeWithTheSizeLastAskedIsRightAfterAnInPlaceRealloc() {
+        OffHeapAllocator a = allocator();
+        long p = a.malloc(100);
+        long q = a.realloc(p, 60); // another class would serve 60 bytes: must move, or freeSized(q, 60) misfiles it
+        a.freeSized(q, 60);
+        Set<Long> seen = new HashSet<>();
+        for (int i = 0; i < 1000; i++) {
+            long r = a.malloc(60);
+            assertTrue(seen.add(r), "no block twice");
+            assertEquals(64, a.usableSize(r), "every 60-byte block is of the 64-byte class");
+        }
+        seen.forEach(a::free);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void checkedModeRejectsASizedFreeThatWouldMisfileTheBlock() {
+        OffHeapAllocator a = allocator(config().withChecked(true));
+        long aligned = a.mallocAligned(100, 2048); // a 2 KiB block: the size 100 names another class
+        assertMessage(IllegalArgumentException.class, "mallocAligned", () -> a.freeSized(aligned, 100));
+        long p = a.malloc(1000);
+        assertMessage(IllegalArgumentException.class, "does not fit", () -> a.freeSized(p, 10));
+        a.freeSized(p, a.usableSize(p));
+        a.free(aligned);
         assertEquals(0, a.stats().applicationBytes());
     }
 
@@ -344,6 +375,89 @@ public abstract class AllocatorContractTest {
         assertEquals(p, q, "LIFO: the same block again");
         assertEquals(7, at(q, 32).get(ValueLayout.JAVA_BYTE, 31), "no poison, no canary without checked mode");
         a.free(q);
+    }
+
+    /** One row of DESIGN.md's bad-input table: the allocator it needs, the call (set up on it), what it gets. */
+    private record BadInput(String row, UnaryOperator<AllocatorConfig> config, Function<OffHeapAllocator, Runnable> call,
+                            Class<? extends Throwable> expected, String messagePart) {
+    }
+
+    @Test
+    void everyRowOfTheBadInputTableGetsItsExceptionAndChangesNothing() {
+        FaultyMemory failingOs = new FaultyMemory();
+        List<BadInput> table = List.of(
+                new BadInput("size < 0", c -> c, a -> () -> a.malloc(-12), IllegalArgumentException.class, "-12"),
+                new BadInput("alignment not a power of two", c -> c, a -> () -> a.mallocAligned(64, 48),
+                        IllegalArgumentException.class, "48"),
+                new BadInput("size beyond the memory limit", c -> c.withMemoryLimit(64L << 20), a -> () -> a.malloc(65L << 20),
+                        OutOfMemoryError.class, "memory limit 64 MiB"),
+                new BadInput("mmap fails", c -> c.withOsMemory(failingOs), a -> {
+                    failingOs.failing(true);
+                    return () -> a.malloc(100L << 20);
+                }, OutOfMemoryError.class, "errno 12"),
+                new BadInput("free of an address never handed out", c -> c, a -> {
+                    long foreign = Arena.global().allocate(64).address();
+                    return () -> a.free(foreign);
+                }, IllegalArgumentException.class, "not a block this allocator handed out"),
+                new BadInput("double free (large)", c -> c, a -> {
+                    long p = a.malloc(1 << 20);
+                    a.free(p);
+                    return () -> a.free(p);
+                }, IllegalArgumentException.class, "already freed"),
+                new BadInput("double free (small, checked mode)", c -> c.withChecked(true), a -> {
+                    long p = a.malloc(64);
+                    a.malloc(64); // keeps the span in use: only checked mode can tell
+                    a.free(p);
+                    return () -> a.free(p);
+                }, IllegalArgumentException.class, "already freed"),
+                new BadInput("free of an interior pointer", c -> c, a -> {
+                    long p = a.malloc(1000);
+                    return () -> a.free(p + 64);
+                }, IllegalArgumentException.class, "interior"),
+                new BadInput("overrun past the usable size (checked mode)", c -> c.withChecked(true), a -> {
+                    long p = a.malloc(100);
+                    at(p, a.usableSize(p) + 1).set(ValueLayout.JAVA_BYTE, a.usableSize(p), (byte) 0x42);
+                    return () -> a.free(p);
+                }, MemoryCorruptionException.class, "overrun"),
+                new BadInput("use after close()", c -> c, a -> {
+                    a.close();
+                    return () -> a.malloc(64);
+                }, IllegalStateException.class, "closed"));
+        for (BadInput row : table) {
+            OffHeapAllocator a = allocator(row.config().apply(config()));
+            Runnable call = row.call().apply(a);
+            long before = row.expected() == IllegalStateException.class ? 0 : a.stats().applicationBytes();
+            Throwable t = assertThrows(Throwable.class, call::run, row.row());
+            assertTrue(row.expected().isInstance(t) && t.getMessage().contains(row.messagePart()),
+                    row.row() + ": expected " + row.expected().getSimpleName() + " naming '" + row.messagePart() + "', got " + t);
+            if (row.expected() != IllegalStateException.class) {
+                failingOs.failing(false);
+                assertEquals(before, a.stats().applicationBytes(), row.row() + ": the rejected call changed nothing");
+                a.free(a.malloc(100)); // and the allocator keeps working
+                a.free(a.malloc(1 << 20));
+            }
+        }
+    }
+
+    @Test
+    void fuzzedCallSequencesGetTheirExceptionsAndGoodCallsKeepWorking() {
+        long limit = 512L << 20;
+        for (boolean checked : new boolean[] {false, true}) {
+            OffHeapAllocator a = allocator(config().withChecked(checked).withMemoryLimit(limit));
+            try (Arena foreign = Arena.ofConfined()) {
+                for (long seed = 1; seed <= 3; seed++) {
+                    BadInputFuzz fuzz = new BadInputFuzz(a, limit, checked, seed, foreign);
+                    String failure = fuzz.run(20_000);
+                    assertNull(failure, "checked=" + checked + " seed=" + seed + ": " + failure);
+                    assertTrue(fuzz.badCalls() > 2000 && fuzz.goodCalls() > 2000, fuzz.badCalls() + " bad, " + fuzz.goodCalls() + " good");
+                }
+            }
+            AllocatorStats s = a.stats();
+            assertEquals(0, s.applicationBytes(), "checked=" + checked + ": everything freed");
+            assertEquals(s.mappedBytes(), s.applicationBytes() + s.cpuCacheBytes() + s.transferCacheBytes()
+                    + s.centralCacheBytes() + s.spanOverheadBytes() + s.pageHeapFreeBytes() + s.releasedBytes()
+                    + s.metadataBytes(), s.toString());
+        }
     }
 
     @Test
