@@ -129,10 +129,7 @@ public abstract class AllocatorConcurrencyTest {
 
     private static void release(OffHeapAllocator a, Block b, ConcurrentHashMap<Long, Long> live,
                                 AtomicReference<String> failure, SplittableRandom random) {
-        String broken = BlockPattern.check(b.address(), b.size());
-        if (broken != null) {
-            failure.compareAndSet(null, broken);
-        }
+        check(b, failure);
         live.remove(b.address());
         if (random.nextBoolean()) {
             a.free(b.address());
@@ -174,6 +171,79 @@ public abstract class AllocatorConcurrencyTest {
             assertEquals(0, s.applicationBytes());
             long bound = (long) s.slabs().size() * CpuSlab.DEFAULT_PER_CPU_CACHE_BYTES;
             assertTrue(s.cpuCacheBytes() <= bound, "per-CPU caches bounded by slabs, not threads: " + s.cpuCacheBytes());
+        }
+    }
+
+    /**
+     * Interrupts land at random points of every operation (malloc, free, realloc, releaseMemory): the
+     * allocator never waits interruptibly, so nothing may be lost, duplicated or corrupted, and the
+     * interrupt status must reach the caller untouched.
+     */
+    @Test
+    void interruptsMidOperationLoseNothing() throws InterruptedException {
+        try (OffHeapAllocator a = CpuSlabAllocator.create(config())) {
+            int threads = 4;
+            AtomicReference<String> failure = new AtomicReference<>();
+            AtomicLong interruptsSeen = new AtomicLong();
+            List<Thread> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                long seed = t;
+                workers.add(Thread.ofPlatform().name("interrupted-" + t).start(() -> {
+                    SplittableRandom random = new SplittableRandom(seed);
+                    List<Block> mine = new ArrayList<>();
+                    try {
+                        for (int i = 0; i < 30_000 && failure.get() == null; i++) {
+                            int op = random.nextInt(100);
+                            if (op < 50 || mine.isEmpty()) {
+                                long size = size(random);
+                                long p = a.malloc(size);
+                                BlockPattern.fill(p, size);
+                                mine.add(new Block(p, size));
+                            } else if (op < 95) {
+                                Block b = mine.remove(random.nextInt(mine.size()));
+                                check(b, failure);
+                                a.free(b.address());
+                            } else if (op < 99) {
+                                Block b = mine.remove(random.nextInt(mine.size()));
+                                check(b, failure);
+                                long size = size(random);
+                                long p = a.realloc(b.address(), size);
+                                BlockPattern.fill(p, size);
+                                mine.add(new Block(p, size));
+                            } else {
+                                a.releaseMemory();
+                            }
+                            if (Thread.interrupted()) {
+                                interruptsSeen.incrementAndGet();
+                            }
+                        }
+                        for (Block b : mine) {
+                            check(b, failure);
+                            a.free(b.address());
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e.toString());
+                    }
+                }));
+            }
+            SplittableRandom random = new SplittableRandom(99);
+            while (workers.stream().anyMatch(Thread::isAlive)) {
+                workers.get(random.nextInt(threads)).interrupt();
+                Thread.onSpinWait();
+            }
+            for (Thread w : workers) {
+                w.join();
+            }
+            assertNull(failure.get());
+            assertTrue(interruptsSeen.get() > 100, "interrupts reached the workers: " + interruptsSeen);
+            assertEquals(0, a.stats().applicationBytes(), "nothing lost");
+        }
+    }
+
+    private static void check(Block b, AtomicReference<String> failure) {
+        String broken = BlockPattern.check(b.address(), b.size());
+        if (broken != null) {
+            failure.compareAndSet(null, broken);
         }
     }
 

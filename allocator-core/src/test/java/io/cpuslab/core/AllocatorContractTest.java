@@ -264,6 +264,45 @@ public abstract class AllocatorContractTest {
         assertEquals(0, a.stats().applicationBytes());
     }
 
+    /**
+     * JVM options that keep a forked JVM's own address space small enough for a tight {@code ulimit -v}.
+     * By default a JDK 25 JVM on this 24 GiB machine reserves about 8.5 GiB of address space (a quarter
+     * of RAM for the heap, 1 GiB of compressed class space, 240 MiB of code cache); with these options
+     * it is about 1 GiB, most of it thread stacks, metaspace and the CDS archive.
+     */
+    private static final List<String> SMALL_JVM = List.of("-Xmx32m", "-Xms8m", "-Xss512k", "-XX:ReservedCodeCacheSize=16m",
+            "-XX:CompressedClassSpaceSize=16m", "-XX:MaxMetaspaceSize=48m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            "-XX:CICompilerCount=1", "--enable-native-access=ALL-UNNAMED");
+    /** Address space the child may map beyond what it has once an allocator works: a few 64 MiB regions. */
+    private static final long ULIMIT_HEADROOM = 256L << 20;
+
+    /**
+     * The OS refusing memory for real: a forked JVM measures its own virtual size with an allocator
+     * working, then a second one runs under {@code ulimit -v} (that size + {@link #ULIMIT_HEADROOM}) and
+     * allocates until {@code mmap} fails; it must get an {@link OutOfMemoryError} naming mmap, keep
+     * serving small blocks, and serve the large ones again after freeing them.
+     */
+    @Test
+    void addressSpaceLimitGivesOutOfMemoryAndTheAllocatorRecoversInAForkedJvm() throws Exception {
+        if (!MmapMemory.isSupported() || !ProcessMemory.available()) {
+            System.out.println("ulimit -v check skipped: needs Linux mmap and /proc");
+            return;
+        }
+        List<String> options = new ArrayList<>(SMALL_JVM);
+        options.add("-Dcpuslab.frontEnd=" + frontEnd());
+        ForkedJvm.Result measured = ForkedJvm.run("", options, AddressSpaceLimitMain.class, "measure");
+        assertEquals(0, measured.exitCode(), measured.output());
+        long vmSize = measured.output().lines().filter(l -> l.startsWith("vmsize ")).mapToLong(l -> Long.parseLong(l.substring(7)))
+                .findFirst().orElseThrow();
+        long limitKiB = (vmSize + ULIMIT_HEADROOM) >> 10;
+        ForkedJvm.Result run = ForkedJvm.run("ulimit -v " + limitKiB + "; ", options, AddressSpaceLimitMain.class, "exhaust");
+        System.out.println("ulimit -v " + limitKiB + " (JVM " + Bytes.format(vmSize) + " + " + Bytes.format(ULIMIT_HEADROOM)
+                + "), " + frontEnd() + ": " + run.output().lines().filter(l -> l.startsWith("OK") || l.startsWith("FAILED"))
+                .findFirst().orElse(run.output()));
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("OK ") && run.output().contains("errno 12"), run.output());
+    }
+
     @Test
     void foreignAndInteriorFreesAreRejectedAndChangeNothing() {
         OffHeapAllocator a = allocator();
