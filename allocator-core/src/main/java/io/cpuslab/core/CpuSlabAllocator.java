@@ -45,6 +45,10 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private final boolean checked;
     /** Checked mode: the canary bytes after each block; 0 otherwise, so unchecked requests pay no branch. */
     private final long canaryBytes;
+    /** Sampled guard pages; null when off, so malloc pays one predictable branch. */
+    private final GuardedBlocks guards;
+    /** Sized frees look the block up (checked mode, or guarded blocks that a size cannot tell apart). */
+    private final boolean validateSizedFrees;
     private final boolean global;
     private final LongAdder largeBytes = new LongAdder();
     /** Null unless the configuration asks for background work. */
@@ -72,6 +76,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             scope.close();
             throw e;
         }
+        this.guards = config.guardSampleRate() > 0 && os.canProtect()
+                ? new GuardedBlocks(pageHeap, os, config.guardSampleRate()) : null;
+        this.validateSizedFrees = checked || guards != null;
         this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes());
         this.maintenance = config.maintained() ? new BackgroundMaintenance(new Maintenance(cpuCache, transfer, pageHeap,
                 config.releaseRate(), config.maintenancePeriodMillis(), config.idleDrainMillis()),
@@ -94,9 +101,26 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     @Override
     public long malloc(long size) {
         if (size >= 0 && size <= SizeClasses.MAX_SIZE - canaryBytes) {
+            if (guards != null && guards.sample()) {
+                long guarded = allocateGuarded(size);
+                if (guarded != 0) {
+                    return guarded;
+                }
+            }
             return allocateSmall(SizeClasses.classFor(size + canaryBytes));
         }
         return allocateLarge(checkSize(size) + canaryBytes, 1);
+    }
+
+    /** A block ending right at a PROT_NONE page, or 0 when none can be had now. */
+    private long allocateGuarded(long size) {
+        checkOpen();
+        Span span = guards.allocate(size);
+        if (span == null) {
+            return 0;
+        }
+        largeBytes.add(span.bytes());
+        return span.guardedBlock;
     }
 
     @Override
@@ -204,6 +228,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
                 throw new IllegalArgumentException("free of 0x" + Long.toHexString(address) + " (size class 0, "
                         + span.bytes() + " bytes): double free");
             }
+            if (span.guardedBlock != 0) {
+                guards.release(span);
+            }
             largeBytes.add(-span.bytes());
             pageHeap.free(span);
             return;
@@ -229,10 +256,10 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         if (size < 0) {
             throw new IllegalArgumentException("size must be >= 0: " + size);
         }
-        if (checked || size > SizeClasses.MAX_SIZE) {
+        if (validateSizedFrees || size > SizeClasses.MAX_SIZE) {
             Span span = owned(address, "freeSized");
             long usable = usable(span);
-            if (size > usable || classFor(size) != span.sizeClass) {
+            if (size > usable || (span.guardedBlock == 0 && classFor(size) != span.sizeClass)) {
                 throw new IllegalArgumentException("freeSized of 0x" + Long.toHexString(address) + ": size " + size
                         + " does not fit the block (size class " + span.sizeClass + ", " + usable + " usable bytes;"
                         + " blocks from mallocAligned go back through free)");
@@ -272,7 +299,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address)
                     + ": not a block this allocator handed out (foreign address, or already freed)");
         }
-        if (span.sizeClass == 0 ? address != span.start() : objectIndex(span, address) < 0) {
+        if (span.sizeClass == 0 ? address != span.blockStart() : objectIndex(span, address) < 0) {
             throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address) + ": interior pointer into a block"
                     + " (size class " + span.sizeClass + ", " + (span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass))
                     + " bytes)");
@@ -285,6 +312,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     /** Checked mode: the block is allocated and its canary intact, or the call is rejected. */
     private void verifyChecked(Span span, long address, String call) {
+        if (span.guardedBlock != 0) {
+            return; // the guard page catches overruns as they happen
+        }
         if (span.sizeClass != 0 && !span.isLive(objectIndex(span, address))) {
             throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address) + " (size class " + span.sizeClass
                     + ", " + SizeClasses.size(span.sizeClass) + " bytes): block is not allocated (already freed)");
@@ -321,6 +351,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     /** What the caller may use: the block minus the canary in checked mode. */
     private long usable(Span span) {
+        if (span.guardedBlock != 0) {
+            return GuardedBlocks.usable(span);
+        }
         return (span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass)) - canaryBytes;
     }
 

@@ -38,6 +38,11 @@ final class Span {
     long pages;
     /** 0 for large allocations and free runs. */
     final int sizeClass;
+    /**
+     * A large span holding a guarded block: the block's address (it ends right at the span's last page,
+     * which is {@code PROT_NONE}); 0 otherwise. Set before the block is handed out.
+     */
+    long guardedBlock;
     private volatile int state;
 
     // Small spans only, guarded by the CentralFreeList lock.
@@ -67,6 +72,11 @@ final class Span {
 
     long bytes() {
         return pages << SizeClasses.PAGE_SHIFT;
+    }
+
+    /** Where the block of an in-use large span starts. */
+    long blockStart() {
+        return guardedBlock != 0 ? guardedBlock : start();
     }
 
     long endPage() {

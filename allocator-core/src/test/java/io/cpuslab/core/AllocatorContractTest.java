@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -500,6 +502,77 @@ public abstract class AllocatorContractTest {
     }
 
     @Test
+    void guardSampledBlocksEndRightAtAnInaccessiblePage() {
+        if (!OsMemory.forThisPlatform().canProtect() || !ProcessMemory.available()) {
+            System.out.println("guard page check skipped: no mprotect or /proc on this platform");
+            return;
+        }
+        OffHeapAllocator a = allocator(config().withGuardSampleRate(1));
+        long p = a.malloc(100);
+        long usable = a.usableSize(p);
+        assertEquals(112, usable, "rounded up to 16 bytes");
+        assertEquals(0, (p + usable) % SizeClasses.PAGE_SIZE, "the block ends at a page boundary");
+        assertEquals("---p", ProcessMemory.protection(p + usable), "the next page is PROT_NONE");
+        assertEquals("rw-p", ProcessMemory.protection(p));
+        at(p, usable).fill((byte) 1); // the whole usable size is the caller's
+        assertMessage(IllegalArgumentException.class, "interior", () -> a.free(p + 16));
+        a.freeSized(p, 100); // sized frees look guarded blocks up
+        assertEquals("rw-p", ProcessMemory.protection(p + usable), "the guard page is accessible again after free");
+
+        List<Long> blocks = new ArrayList<>();
+        int guarded = 0;
+        for (int i = 0; i < GuardedBlocks.MAX_LIVE + 100; i++) {
+            long q = a.malloc(100);
+            guarded += (q + a.usableSize(q)) % SizeClasses.PAGE_SIZE == 0 ? 1 : 0;
+            blocks.add(q);
+        }
+        assertEquals(GuardedBlocks.MAX_LIVE, guarded, "at most MAX_LIVE guarded blocks at once; the rest are ordinary");
+        blocks.forEach(a::free);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    /**
+     * What a user sees when code overruns a guarded block: on JDK 25 a {@link MemorySegment} write into a
+     * PROT_NONE page is a SIGSEGV that the JVM does not turn into an exception (it does so only for
+     * SIGBUS on truncated mapped files). The JVM dies at once (exit 1 without a core dump, SIGABRT's 134
+     * with one) and its hs_err file names
+     * SEGV_ACCERR at the guard page's address and the Java frames of the offending write.
+     */
+    @Test
+    void anOverrunIntoAGuardPageStopsTheJvmAtTheFaultingWriteInAForkedJvm() throws Exception {
+        if (!OsMemory.forThisPlatform().canProtect()) {
+            System.out.println("guard page fault check skipped: no mprotect on this platform");
+            return;
+        }
+        Path dir = Files.createTempDirectory("cpuslab-guard");
+        try {
+            ForkedJvm.Result r = ForkedJvm.run("", List.of("-Xmx64m", "--enable-native-access=ALL-UNNAMED",
+                    "-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=" + dir + "/hs_err_%p.log", "-Dcpuslab.frontEnd=" + frontEnd()),
+                    GuardPageMain.class);
+            assertTrue(!r.output().contains("NO FAULT") && r.exitCode() != 0, r.output());
+            String guard = r.output().lines().filter(l -> l.startsWith("guard page 0x")).findFirst().orElseThrow().substring(13);
+            List<Path> reports;
+            try (var files = Files.list(dir)) {
+                reports = files.toList();
+            }
+            assertEquals(1, reports.size(), "one hs_err report: " + r.output());
+            String report = Files.readString(reports.getFirst());
+            assertTrue(report.contains("SIGSEGV") && report.contains("SEGV_ACCERR"), report);
+            assertTrue(report.contains("si_addr: 0x" + "0".repeat(16 - guard.length()) + guard), "fault at the guard page 0x" + guard);
+            assertTrue(report.contains("io.cpuslab.core.GuardPageMain.main"), "the offending Java frame is named");
+            System.out.println("guard page overrun (" + frontEnd() + "): exit " + r.exitCode() + ", SIGSEGV (SEGV_ACCERR) at 0x"
+                    + guard + " in " + report.lines().filter(l -> l.contains("GuardPageMain.main")).findFirst().orElse("?").strip());
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
+
+    @Test
     void everyCallAfterCloseThrowsIllegalState() {
         OffHeapAllocator a = allocator();
         long p = a.malloc(64);
@@ -622,9 +695,9 @@ public abstract class AllocatorContractTest {
     /**
      * A burst of 1 GiB (half small blocks of 1 KiB to 256 KiB, half large ones of 1 to 8 MiB), every
      * byte written, then freed: with a release rate of 1 GiB/s and caches drained after 100 ms idle, the
-     * process RSS must come back to within {@link #RSS_SLACK} of where it was before the burst within the
-     * configured time (idle time + 1 GiB at the rate + a few periods) plus {@link #RSS_DEADLINE_SLACK_NANOS}
-     * for a busy machine. The slack covers what may stay resident for good reasons: the slabs' retained
+     * maintenance thread must have drained every cache and released every free page within the configured
+     * time (idle time + 1 GiB at the rate + a few periods) plus {@link #RSS_DEADLINE_SLACK_NANOS} for a busy
+     * machine, and the process RSS must then be within {@link #RSS_SLACK} of where it was before the burst. The slack covers what may stay resident for good reasons: the slabs' retained
      * header pages, JIT-compiled code and Java heap touched meanwhile.
      */
     @Test
@@ -658,16 +731,22 @@ public abstract class AllocatorContractTest {
         }
         long configuredNanos = (idleMillis + 1000 * burst / rate + 4 * periodMillis) * 1_000_000;
         long deadline = freedAt + configuredNanos + RSS_DEADLINE_SLACK_NANOS;
-        long rss = ProcessMemory.residentBytes();
-        while (rss - baseline > RSS_SLACK && System.nanoTime() < deadline) {
+        AllocatorStats s = a.stats();
+        while (!allReleased(s) && System.nanoTime() < deadline) {
             Thread.sleep(20);
-            rss = ProcessMemory.residentBytes();
+            s = a.stats();
         }
         long tookMillis = (System.nanoTime() - freedAt) / 1_000_000;
+        long rss = ProcessMemory.residentBytes();
+        assertTrue(allReleased(s), "caches drained and free pages released within " + tookMillis + " ms: " + s);
         System.out.printf("RSS burst (%s): baseline %s, peak %s, %d blocks, after free %s above baseline in %d ms%n",
                 a.frontEnd().kind(), Bytes.format(baseline), Bytes.format(peak), count, Bytes.format(rss - baseline), tookMillis);
         assertTrue(rss - baseline <= RSS_SLACK, "RSS " + Bytes.format(rss) + " is " + Bytes.format(rss - baseline)
                 + " above the baseline " + Bytes.format(baseline) + " after " + tookMillis + " ms; " + a.stats());
+    }
+
+    private static boolean allReleased(AllocatorStats s) {
+        return s.cpuCacheBytes() == 0 && s.transferCacheBytes() == 0 && s.centralCacheBytes() == 0 && s.pageHeapFreeBytes() == 0;
     }
 
     /** What may stay resident after the burst is freed (see the test); the burst itself is 1 GiB. */
