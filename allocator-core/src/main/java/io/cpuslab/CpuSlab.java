@@ -127,8 +127,9 @@ public final class CpuSlab {
 
         /**
          * Checked mode: detects double frees, foreign and interior frees and wrong sizes on every call,
-         * overruns past the usable size (a canary after each block, verified on free) and writes after
-         * free (freed small blocks are poisoned and verified when handed out again).
+         * overruns past the size asked (a canary right after it, verified on free; {@code usableSize} is
+         * then exactly the size asked) and writes after free (freed small blocks are poisoned and verified
+         * when handed out again).
          */
         public Builder checked(boolean value) {
             checked = value;

@@ -2,7 +2,7 @@ package io.cpuslab;
 
 /**
  * Checked mode found a block whose memory was written where the application had no right to write:
- * past its usable size (the canary after the block is broken, found when the block is freed) or after
+ * past the size asked (checked mode's {@code usableSize}; the canary after it is broken, found when the block is freed) or after
  * it was freed (the poison written on free is broken, found when the block is handed out again). The
  * call that found it is rejected and changes nothing: an overrun block stays allocated, a block written
  * after free is never handed out again.
@@ -26,7 +26,7 @@ public final class MemoryCorruptionException extends IllegalStateException {
 
     /**
      * @param sizeClass 0 for a large block
-     * @param blockSize the bytes the block occupies (its usable size plus the canary)
+     * @param blockSize the bytes the block occupies (its usable size plus the canary; the class size for a write after free)
      * @param offset    the first damaged byte, from the block's start
      */
     public MemoryCorruptionException(String what, long address, int sizeClass, long blockSize, long offset) {

@@ -6,7 +6,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Checked mode's marks in user memory: a canary word right after each block's usable size (broken by
+ * Checked mode's marks in user memory: a canary right after the size asked for each block (broken by
  * an overrun) and poison over every freed small block (broken by a write after free). Nothing here is
  * allocator metadata: damage to these marks is reported, it never corrupts the allocator.
  *
@@ -18,7 +18,7 @@ import java.nio.ByteOrder;
  * }</pre>
  */
 final class BlockChecks {
-    /** Bytes of canary after each block in checked mode. */
+    /** Bytes of canary right after the size asked, in checked mode: any overrun touches its first byte. */
     static final long CANARY_BYTES = 8;
     /** Mixed with the block address, so a canary copied from another block does not pass. */
     private static final long CANARY_SEED = 0xC0FFEE_5EED_CA4A27L;
@@ -39,13 +39,20 @@ final class BlockChecks {
     }
 
     static void armCanary(MemorySegment block, long offset, long address) {
-        block.set(WORD, offset, canary(address));
+        for (long i = 0; i < CANARY_BYTES; i += Long.BYTES) {
+            block.set(WORD, offset + i, canary(address + i));
+        }
     }
 
     /** The offset of the first damaged canary byte, or -1 when the canary is intact. */
     static long brokenCanary(MemorySegment block, long offset, long address) {
-        long found = block.get(WORD, offset) ^ canary(address);
-        return found == 0 ? -1 : offset + Long.numberOfTrailingZeros(found) / 8; 
+        for (long i = 0; i < CANARY_BYTES; i += Long.BYTES) {
+            long found = block.get(WORD, offset + i) ^ canary(address + i);
+            if (found != 0) {
+                return offset + i + Long.numberOfTrailingZeros(found) / 8;
+            }
+        }
+        return -1;
     }
 
     static void poison(MemorySegment block) {

@@ -107,9 +107,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
                     return guarded;
                 }
             }
-            return allocateSmall(SizeClasses.classFor(size + canaryBytes));
+            return allocateSmall(SizeClasses.classFor(size + canaryBytes), size);
         }
-        return allocateLarge(checkSize(size) + canaryBytes, 1);
+        return allocateLarge(checkSize(size), 1);
     }
 
     /** A block ending right at a PROT_NONE page, or 0 when none can be had now. */
@@ -133,11 +133,11 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             // Spans start on a page, so objects of a class whose size is a multiple of the alignment are aligned.
             for (int sc = SizeClasses.classFor(need); sc < SizeClasses.COUNT; sc++) {
                 if (SizeClasses.size(sc) % alignment == 0) {
-                    return allocateSmall(sc);
+                    return allocateSmall(sc, size);
                 }
             }
         }
-        return allocateLarge(need, alignment);
+        return allocateLarge(size, alignment);
     }
 
     @Override
@@ -147,7 +147,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         return address;
     }
 
-    private long allocateSmall(int sc) {
+    /** A block of class {@code sc}; {@code size} is what was asked (checked mode records it). */
+    private long allocateSmall(int sc, long size) {
         long address;
         try {
             address = frontEnd.pop(sc);
@@ -158,14 +159,15 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         } catch (IllegalStateException e) {
             throw closedOr(e);
         }
-        return checked ? handOutChecked(address) : address;
+        return checked ? handOutChecked(address, size) : address;
     }
 
     /**
      * Checked mode, before a small block reaches the caller: marks it live, verifies the poison of a block
-     * freed before (a write after free is reported, and the block stays out of use for good), arms the canary.
+     * freed before (a write after free is reported, and the block stays out of use for good), records the
+     * size asked and arms the canary right after it.
      */
-    private long handOutChecked(long address) {
+    private long handOutChecked(long address, long size) {
         Span span = pageMap.get(address);
         int index = objectIndex(span, address);
         if (!span.markLive(index)) {
@@ -178,7 +180,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
                 throw new MemoryCorruptionException("write after free (found when handing the block out again; it is"
                         + " kept out of use)", address, span.sizeClass, block.byteSize(), damaged);
             }
-            BlockChecks.armCanary(block, usable(span), address);
+            span.requested[index] = size;
+            BlockChecks.armCanary(block, size, address);
         } catch (IllegalStateException e) {
             throw closedOr(e);
         }
@@ -187,15 +190,12 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     private long allocateLarge(long size, long alignment) {
         checkOpen();
-        long pages = SizeClasses.pagesFor(Math.max(size, 1));
+        long pages = SizeClasses.pagesFor(Math.max(size + canaryBytes, 1));
         Span span = pageHeap.allocateAligned(pages, Math.max(1, alignment >>> SizeClasses.PAGE_SHIFT), 0);
         largeBytes.add(span.bytes());
         if (checked) {
-            try {
-                BlockChecks.armCanary(view(span.start(), span.bytes()), usable(span), span.start());
-            } catch (IllegalStateException e) {
-                throw closedOr(e);
-            }
+            span.requested[0] = size;
+            armCanary(span.start(), size);
         }
         return span.start();
     }
@@ -258,7 +258,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         }
         if (validateSizedFrees || size > SizeClasses.MAX_SIZE) {
             Span span = owned(address, "freeSized");
-            long usable = usable(span);
+            long usable = usable(span, address);
             if (size > usable || (span.guardedBlock == 0 && classFor(size) != span.sizeClass)) {
                 throw new IllegalArgumentException("freeSized of 0x" + Long.toHexString(address) + ": size " + size
                         + " does not fit the block (size class " + span.sizeClass + ", " + usable + " usable bytes;"
@@ -319,13 +319,21 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address) + " (size class " + span.sizeClass
                     + ", " + SizeClasses.size(span.sizeClass) + " bytes): block is not allocated (already freed)");
         }
-        long usable = usable(span);
+        long usable = usable(span, address);
         try {
             long damaged = BlockChecks.brokenCanary(view(address, usable + canaryBytes), usable, address);
             if (damaged >= 0) {
                 throw new MemoryCorruptionException(call + " found an overrun past the usable size of " + usable
                         + " bytes (the block stays allocated)", address, span.sizeClass, usable + canaryBytes, damaged);
             }
+        } catch (IllegalStateException e) {
+            throw closedOr(e);
+        }
+    }
+
+    private void armCanary(long address, long size) {
+        try {
+            BlockChecks.armCanary(view(address, size + canaryBytes), size, address);
         } catch (IllegalStateException e) {
             throw closedOr(e);
         }
@@ -349,12 +357,15 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         return SizeClasses.objectIndex(span.sizeClass, address - span.start());
     }
 
-    /** What the caller may use: the block minus the canary in checked mode. */
-    private long usable(Span span) {
+    /** What the caller may use of the block at {@code address}: in checked mode exactly what was asked. */
+    private long usable(Span span, long address) {
         if (span.guardedBlock != 0) {
             return GuardedBlocks.usable(span);
         }
-        return (span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass)) - canaryBytes;
+        if (checked) {
+            return span.requested[span.sizeClass == 0 ? 0 : objectIndex(span, address)];
+        }
+        return span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass);
     }
 
     // ---- realloc, usable size, segments --------------------------------------------------------------
@@ -366,9 +377,13 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         }
         checkSize(newSize);
         Span span = owned(address, "realloc");
-        long usable = usable(span);
+        long usable = usable(span, address);
         // In place only within the class malloc would pick, so freeSized(address, newSize) stays right.
         if (newSize <= usable && classFor(newSize) == span.sizeClass && (span.sizeClass != 0 || newSize >= usable / 2)) {
+            if (checked) { // the block now ends earlier: so does what is checked
+                span.requested[span.sizeClass == 0 ? 0 : objectIndex(span, address)] = newSize;
+                armCanary(address, newSize);
+            }
             return address;
         }
         long fresh = malloc(newSize);
@@ -382,7 +397,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     @Override
     public long usableSize(long address) {
-        return usable(owned(address, "usableSize"));
+        return usable(owned(address, "usableSize"), address);
     }
 
     @Override

@@ -55,6 +55,8 @@ final class Span {
     final long[] liveBits;
     /** Checked mode: one bit per object, set once it was freed (and so poisoned) at least once. */
     final long[] poisonedBits;
+    /** Checked mode: the size asked for each object (for a large span, of its one block); the canary follows it. */
+    final long[] requested;
 
     Span(long startPage, long pages, int sizeClass, int state, boolean tracked) {
         this.startPage = startPage;
@@ -64,6 +66,7 @@ final class Span {
         int objects = sizeClass == 0 ? 1 : SizeClasses.objectsPerSpan(sizeClass);
         this.liveBits = tracked ? new long[(objects + 63) >>> 6] : null;
         this.poisonedBits = tracked ? new long[(objects + 63) >>> 6] : null;
+        this.requested = tracked ? new long[objects] : null;
     }
 
     long start() {

@@ -352,7 +352,7 @@ public abstract class AllocatorContractTest {
         for (long size : new long[] {0, 24, 100, 4000, 300_000}) {
             long p = a.malloc(size);
             long usable = a.usableSize(p);
-            assertTrue(usable >= size, "usable " + usable + " for " + size);
+            assertEquals(size, usable, "checked mode: usable is exactly the size asked");
             MemorySegment tail = at(p + usable, 8);
             long saved = tail.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
             tail.set(ValueLayout.JAVA_BYTE, 0, (byte) (tail.get(ValueLayout.JAVA_BYTE, 0) + 1)); // one byte too far
