@@ -16,8 +16,8 @@ import io.cpuslab.CpuSlab;
  * @param releaseRate      bytes per second the maintenance thread returns to the OS; 0 for none
  * @param idleDrainMillis  a per-CPU cache or transfer cache without a miss for this long is drained; 0 for never
  * @param maintenancePeriodMillis how often the maintenance thread wakes up
- * @param guardSampleRate  checked mode: one in this many small allocations sits right before a
- *                         {@code PROT_NONE} page; 0 for none
+ * @param guardSampleRate  one in this many small {@code malloc}s ends right at a {@code PROT_NONE}
+ *                         page (any mode, where the OS can protect pages); 0 for none
  * @param osMemory where memory comes from; null for {@link OsMemory#forThisPlatform()} (tests inject faults here)
  */
 public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMode, CpuSlab.Index index,
