@@ -83,7 +83,7 @@ final class MmapMemory implements OsMemory {
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
             errno = (int) ERRNO.get(state, 0L);
         } catch (Throwable t) {
-            throw new IllegalStateException("mmap downcall failed", t);
+            throw downcallFailed("mmap", t);
         }
         if (raw == MAP_FAILED) {
             throw new OutOfMemoryError("mmap of " + Bytes.format(span) + " failed: errno " + errno);
@@ -129,8 +129,19 @@ final class MmapMemory implements OsMemory {
                     : (int) handle.invokeExact(state, address, bytes, advice);
             return rc == 0 ? 0 : (int) ERRNO.get(state, 0L);
         } catch (Throwable t) {
-            throw new IllegalStateException("native memory call failed", t);
+            throw downcallFailed("native memory call", t);
         }
+    }
+
+    /**
+     * Errors stay what they are: a StackOverflowError or OutOfMemoryError of the JVM inside the call must
+     * not turn into an IllegalStateException that callers would take for a bug here.
+     */
+    private static RuntimeException downcallFailed(String what, Throwable t) {
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return t instanceof RuntimeException r ? r : new IllegalStateException(what + " downcall failed", t);
     }
 
     private static void check(String what, int errno) {
