@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -292,12 +293,15 @@ public abstract class AllocatorContractTest {
         }
         List<String> options = new ArrayList<>(SMALL_JVM);
         options.add("-Dcpuslab.frontEnd=" + frontEnd());
-        ForkedJvm.Result measured = ForkedJvm.run("", options, AddressSpaceLimitMain.class, "measure");
+        // glibc reserves 64 MiB of address space per malloc arena: keep that out of a tight ulimit -v.
+        Map<String, String> env = Map.of("MALLOC_ARENA_MAX", "2");
+        ForkedJvm.Result measured = ForkedJvm.run(List.of(), env, options, AddressSpaceLimitMain.class, "measure");
         assertEquals(0, measured.exitCode(), measured.output());
         long vmSize = measured.output().lines().filter(l -> l.startsWith("vmsize ")).mapToLong(l -> Long.parseLong(l.substring(7)))
                 .findFirst().orElseThrow();
         long limitKiB = (vmSize + ULIMIT_HEADROOM) >> 10;
-        ForkedJvm.Result run = ForkedJvm.run("ulimit -v " + limitKiB + "; ", options, AddressSpaceLimitMain.class, "exhaust");
+        ForkedJvm.Result run = ForkedJvm.run(ForkedJvm.underShell("ulimit -v " + limitKiB), env, options,
+                AddressSpaceLimitMain.class, "exhaust");
         System.out.println("ulimit -v " + limitKiB + " (JVM " + Bytes.format(vmSize) + " + " + Bytes.format(ULIMIT_HEADROOM)
                 + "), " + frontEnd() + ": " + run.output().lines().filter(l -> l.startsWith("OK") || l.startsWith("FAILED"))
                 .findFirst().orElse(run.output()));
@@ -546,7 +550,7 @@ public abstract class AllocatorContractTest {
         }
         Path dir = Files.createTempDirectory("cpuslab-guard");
         try {
-            ForkedJvm.Result r = ForkedJvm.run("", List.of("-Xmx64m", "--enable-native-access=ALL-UNNAMED",
+            ForkedJvm.Result r = ForkedJvm.run(List.of(), Map.of(), List.of("-Xmx64m", "--enable-native-access=ALL-UNNAMED",
                     "-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=" + dir + "/hs_err_%p.log", "-Dcpuslab.frontEnd=" + frontEnd()),
                     GuardPageMain.class);
             assertTrue(!r.output().contains("NO FAULT") && r.exitCode() != 0, r.output());
@@ -704,7 +708,7 @@ public abstract class AllocatorContractTest {
             System.out.println("RSS burst check skipped: no /proc/self/status or no madvise on this platform");
             return;
         }
-        ForkedJvm.Result r = ForkedJvm.run("", List.of("-Xmx64m", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
+        ForkedJvm.Result r = ForkedJvm.run(List.of(), Map.of(), List.of("-Xmx64m", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
                 "-Dcpuslab.frontEnd=" + frontEnd()), RssBurstMain.class);
         String verdict = r.output().lines().filter(l -> l.startsWith("OK") || l.startsWith("FAILED")).findFirst().orElse(r.output());
         System.out.println("RSS burst (" + frontEnd() + "): " + verdict);

@@ -6,17 +6,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Starts a JVM like this one (same java binary, same class path) through {@code bash -c}, so a test can
- * put shell limits in front of it, and collects its output.
+ * Starts a main class of the test class path in a new JVM (same java binary), optionally behind a
+ * command prefix ({@code taskset -c 0}, or {@code bash -c 'ulimit -v N; exec "$0" "$@"'} for shell
+ * limits), and collects its output.
  *
  * <pre>{@code
- * ForkedJvm.Result r = ForkedJvm.run("ulimit -v 1000000; ", List.of("-Xmx32m"), Main.class, "arg");
+ * ForkedJvm.Result r = ForkedJvm.run(ForkedJvm.underShell("ulimit -v 1000000"), Map.of(), List.of("-Xmx32m"), Main.class, "arg");
  * }</pre>
  */
 public final class ForkedJvm {
+    private static final long TIMEOUT_MINUTES = 5;
+
     private ForkedJvm() {
     }
 
@@ -24,40 +28,33 @@ public final class ForkedJvm {
     public record Result(int exitCode, String output) {
     }
 
-    public static String java() {
-        return ProcessHandle.current().info().command().orElseThrow(() -> new IllegalStateException("no java command"));
+    /** A prefix that runs {@code shellCommands} in bash, then execs the JVM in the same process (keeping its limits). */
+    public static List<String> underShell(String shellCommands) {
+        return List.of("bash", "-c", shellCommands + "; exec \"$0\" \"$@\"");
     }
 
-    /** Runs {@code shellPrefix exec java jvmOptions -cp <this class path> main args} with a 2-minute timeout. */
-    public static Result run(String shellPrefix, List<String> jvmOptions, Class<?> main, String... args)
-            throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(quote(java()));
-        jvmOptions.forEach(o -> command.add(quote(o)));
+    /** Runs {@code prefix java jvmOptions -cp <this class path> main args}; fails after 5 minutes. */
+    public static Result run(List<String> prefix, Map<String, String> environment, List<String> jvmOptions,
+                             Class<?> main, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(prefix);
+        command.add(ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java"));
+        command.addAll(jvmOptions);
         command.add("-cp");
-        command.add(quote(System.getProperty("java.class.path")));
+        command.add(System.getProperty("java.class.path"));
         command.add(main.getName());
-        for (String arg : args) {
-            command.add(quote(arg));
-        }
+        command.addAll(List.of(args));
         Path output = Files.createTempFile("cpuslab-fork", ".out");
         try {
-            ProcessBuilder builder = new ProcessBuilder("bash", "-c", shellPrefix + "exec " + String.join(" ", command))
-                    .redirectErrorStream(true).redirectOutput(output.toFile());
-            // glibc reserves 64 MiB of address space per malloc arena: keep that out of a tight ulimit -v.
-            builder.environment().put("MALLOC_ARENA_MAX", "2");
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+            builder.environment().putAll(environment);
             Process process = builder.start();
-            if (!process.waitFor(2, TimeUnit.MINUTES)) {
+            if (!process.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
                 process.destroyForcibly();
-                throw new IllegalStateException("forked JVM did not finish in 2 minutes: " + command);
+                throw new AssertionError("forked JVM timed out: " + command + "\n" + Files.readString(output));
             }
             return new Result(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
         } finally {
             Files.deleteIfExists(output);
         }
-    }
-
-    private static String quote(String s) {
-        return "'" + s.replace("'", "'\\''") + "'";
     }
 }
