@@ -15,7 +15,10 @@ import java.util.Objects;
  * OffHeapAllocator tuned = CpuSlab.builder()
  *         .frontEnd(CpuSlab.FrontEnd.LOCKED)
  *         .perCpuCacheBytes(512 * 1024)
- *         .memoryLimit(1L << 30)
+ *         .memoryLimit(1L << 30)              // hard: beyond it OutOfMemoryError
+ *         .softMemoryLimit(768L << 20)        // soft: above it free pages go back at once
+ *         .releaseRate(64L << 20)             // background: 64 MiB/s of free pages back to the OS
+ *         .idleDrainMillis(5000)              // background: drain caches idle for 5 s
  *         .checked(true)
  *         .build();
  * long p = CpuSlab.global().malloc(128);                     // the process-wide instance
@@ -25,7 +28,9 @@ import java.util.Objects;
  * properties; a builder's explicit settings win over them:
  * {@code cpuslab.frontEnd=AUTO|RSEQ|LOCKED}, {@code cpuslab.rseqMode=COMPLIANT|OVERLAY},
  * {@code cpuslab.index=CPU|MM_CID}, {@code cpuslab.perCpuCacheBytes=N}, {@code cpuslab.checked=true|false},
- * {@code cpuslab.memoryLimit=N}, {@code cpuslab.releaseRate=N} (bytes/s, 0 = no background release).
+ * {@code cpuslab.memoryLimit=N}, {@code cpuslab.softMemoryLimit=N}, {@code cpuslab.releaseRate=N}
+ * (bytes/s, 0 = no background release), {@code cpuslab.idleDrainMillis=N} (0 = never),
+ * {@code cpuslab.maintenancePeriodMillis=N}, {@code cpuslab.guardSampleRate=N} (0 = no guard pages).
  * Sizes accept a {@code k}, {@code m} or {@code g} suffix ({@code 512m}).
  */
 public final class CpuSlab {
@@ -86,10 +91,15 @@ public final class CpuSlab {
         private FrontEnd frontEnd = property("frontEnd", FrontEnd.AUTO);
         private RseqMode rseqMode = property("rseqMode", RseqMode.COMPLIANT);
         private Index index = property("index", Index.CPU);
-        private long perCpuCacheBytes = sizeProperty("perCpuCacheBytes", DEFAULT_PER_CPU_CACHE_BYTES);
+        private long perCpuCacheBytes = sizeProperty("perCpuCacheBytes", DEFAULT_PER_CPU_CACHE_BYTES, false);
         private boolean checked = Boolean.parseBoolean(checkedProperty());
-        private long memoryLimit = sizeProperty("memoryLimit", Long.MAX_VALUE);
-        private long releaseRate = sizeProperty("releaseRate", 0);
+        private long memoryLimit = sizeProperty("memoryLimit", Long.MAX_VALUE, false);
+        private long softMemoryLimit = sizeProperty("softMemoryLimit", Long.MAX_VALUE, false);
+        private long releaseRate = sizeProperty("releaseRate", 0, true);
+        private long idleDrainMillis = sizeProperty("idleDrainMillis", 0, true);
+        private long maintenancePeriodMillis = sizeProperty("maintenancePeriodMillis",
+                AllocatorConfig.DEFAULT_MAINTENANCE_PERIOD_MILLIS, false);
+        private long guardSampleRate = sizeProperty("guardSampleRate", 0, true);
 
         private Builder() {
         }
@@ -115,24 +125,59 @@ public final class CpuSlab {
             return this;
         }
 
-        /** Checked mode: detects double frees and foreign or interior frees on every call. */
+        /**
+         * Checked mode: detects double frees, foreign and interior frees and wrong sizes on every call,
+         * overruns past the size asked (a canary right after it, verified on free; {@code usableSize} is
+         * then exactly the size asked) and writes after free (freed small blocks are poisoned and verified
+         * when handed out again).
+         */
         public Builder checked(boolean value) {
             checked = value;
             return this;
         }
 
-        /** Most bytes of memory the allocator may keep backed (in use + free, not released). */
+        /**
+         * Hard limit: most bytes of memory the allocator may keep backed (in use + free, not released);
+         * an allocation beyond it throws {@link OutOfMemoryError} with the numbers.
+         */
         public Builder memoryLimit(long bytes) {
             memoryLimit = positive("memoryLimit", bytes);
             return this;
         }
 
+        /**
+         * Soft limit: above this many backed bytes, free pages go back to the OS on every free and the
+         * maintenance thread drains every cache each period; allocations never fail because of it.
+         */
+        public Builder softMemoryLimit(long bytes) {
+            softMemoryLimit = positive("softMemoryLimit", bytes);
+            return this;
+        }
+
         /** Bytes per second a background thread returns to the OS from free pages; 0 turns it off. */
         public Builder releaseRate(long bytesPerSecond) {
-            if (bytesPerSecond < 0) {
-                throw new IllegalArgumentException("releaseRate must be >= 0: " + bytesPerSecond);
-            }
-            releaseRate = bytesPerSecond;
+            releaseRate = notNegative("releaseRate", bytesPerSecond);
+            return this;
+        }
+
+        /** The background thread drains per-CPU and transfer caches that had no miss for this long; 0 = never. */
+        public Builder idleDrainMillis(long millis) {
+            idleDrainMillis = notNegative("idleDrainMillis", millis);
+            return this;
+        }
+
+        /** How often the background thread wakes up (default 1000 ms). */
+        public Builder maintenancePeriodMillis(long millis) {
+            maintenancePeriodMillis = positive("maintenancePeriodMillis", millis);
+            return this;
+        }
+
+        /**
+         * One in {@code n} small allocations is placed right before a {@code PROT_NONE} page, so an
+         * overrun past its end faults at once (TCMalloc's GWP-ASan idea); 0 turns it off. Linux only.
+         */
+        public Builder guardSampleRate(long n) {
+            guardSampleRate = notNegative("guardSampleRate", n);
             return this;
         }
 
@@ -142,12 +187,20 @@ public final class CpuSlab {
         }
 
         AllocatorConfig config() {
-            return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, releaseRate, null);
+            return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
+                    releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, null);
         }
 
         private static long positive(String name, long value) {
             if (value <= 0) {
                 throw new IllegalArgumentException(name + " must be > 0: " + value);
+            }
+            return value;
+        }
+
+        private static long notNegative(String name, long value) {
+            if (value < 0) {
+                throw new IllegalArgumentException(name + " must be >= 0: " + value);
             }
             return value;
         }
@@ -173,14 +226,14 @@ public final class CpuSlab {
             }
         }
 
-        private static long sizeProperty(String name, long fallback) {
+        private static long sizeProperty(String name, long fallback, boolean zeroAllowed) {
             String value = System.getProperty("cpuslab." + name);
             if (value == null) {
                 return fallback;
             }
             long size = parseSize(value);
-            if (size < 0 || (size == 0 && !name.equals("releaseRate"))) {
-                throw new IllegalArgumentException("cpuslab." + name + " must be a positive size: " + value);
+            if (size < 0 || (size == 0 && !zeroAllowed)) {
+                throw new IllegalArgumentException("cpuslab." + name + " must be a size" + (zeroAllowed ? " >= 0" : " > 0") + ": " + value);
             }
             return size;
         }

@@ -54,8 +54,11 @@ public interface OffHeapAllocator extends SegmentAllocator, AutoCloseable {
     void free(long address);
 
     /**
-     * Frees a block whose requested size (or usable size) is known: the fast path, without a page-map
-     * lookup. Passing a wrong size corrupts the caches unless the allocator runs in checked mode.
+     * Frees a block whose size is known: the fast path, without a page-map lookup. {@code size} is the
+     * size last asked for the block ({@code malloc}, {@code mallocZeroed}, {@code realloc}) or its
+     * {@link #usableSize}. Blocks from {@link #mallocAligned} and {@link #allocate} must go back through
+     * {@link #free(long)}: their size class does not follow from their size. A size that maps to another
+     * size class than the block's corrupts the caches; checked mode rejects it.
      */
     void freeSized(long address, long size);
 

@@ -44,5 +44,36 @@ class CpuSlabBuilderTest {
         assertTrue(e.getMessage().contains("perCpuCacheBytes"));
         assertThrows(IllegalArgumentException.class, () -> CpuSlab.builder().releaseRate(-1));
         assertThrows(NullPointerException.class, () -> CpuSlab.builder().frontEnd(null));
+        assertMessage("softMemoryLimit", () -> CpuSlab.builder().softMemoryLimit(0));
+        assertMessage("idleDrainMillis", () -> CpuSlab.builder().idleDrainMillis(-1));
+        assertMessage("maintenancePeriodMillis", () -> CpuSlab.builder().maintenancePeriodMillis(0));
+        assertMessage("guardSampleRate", () -> CpuSlab.builder().guardSampleRate(-1));
+    }
+
+    @Test
+    void reliabilityPropertiesReachTheConfiguration() {
+        String[][] properties = {{"softMemoryLimit", "256m"}, {"idleDrainMillis", "5000"},
+                {"maintenancePeriodMillis", "250"}, {"guardSampleRate", "1000"}};
+        for (String[] p : properties) {
+            System.setProperty("cpuslab." + p[0], p[1]);
+        }
+        try {
+            var config = CpuSlab.builder().config();
+            assertEquals(256L << 20, config.softMemoryLimit());
+            assertEquals(5000, config.idleDrainMillis());
+            assertEquals(250, config.maintenancePeriodMillis());
+            assertEquals(1000, config.guardSampleRate());
+            System.setProperty("cpuslab.maintenancePeriodMillis", "0");
+            assertMessage("cpuslab.maintenancePeriodMillis", CpuSlab::builder);
+        } finally {
+            for (String[] p : properties) {
+                System.clearProperty("cpuslab." + p[0]);
+            }
+        }
+    }
+
+    private static void assertMessage(String part, Runnable call) {
+        var e = assertThrows(IllegalArgumentException.class, call::run);
+        assertTrue(e.getMessage().contains(part), e.getMessage());
     }
 }

@@ -217,6 +217,11 @@ final class CpuCache {
         return overflows.get(slab);
     }
 
+    /** Underflows plus overflows: a slab whose count stands still is idle (or hitting every time). */
+    long misses(int slab) {
+        return underflows.get(slab) + overflows.get(slab);
+    }
+
     long drains(int slab) {
         return drains.get(slab);
     }

@@ -2,6 +2,7 @@ package io.cpuslab.core;
 
 import io.cpuslab.AllocatorStats;
 import io.cpuslab.FrontEndInfo;
+import io.cpuslab.MemoryCorruptionException;
 import io.cpuslab.OffHeapAllocator;
 
 import java.lang.foreign.Arena;
@@ -42,16 +43,24 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private final SlabFrontEnd frontEnd;
     private final CpuCache cpuCache;
     private final boolean checked;
+    /** Checked mode: the canary bytes after each block; 0 otherwise, so unchecked requests pay no branch. */
+    private final long canaryBytes;
+    /** Sampled guard pages; null when off, so malloc pays one predictable branch. */
+    private final GuardedBlocks guards;
+    /** Sized frees look the block up (checked mode, or guarded blocks that a size cannot tell apart). */
+    private final boolean validateSizedFrees;
     private final boolean global;
     private final LongAdder largeBytes = new LongAdder();
-    private final BackgroundRelease release;
+    /** Null unless the configuration asks for background work. */
+    private final BackgroundMaintenance maintenance;
     private volatile boolean closed;
 
     private CpuSlabAllocator(AllocatorConfig config, FrontEndSelection.Choice choice, boolean global) {
         this.os = config.osMemory() != null ? config.osMemory() : OsMemory.forThisPlatform();
         this.checked = config.checked();
+        this.canaryBytes = checked ? BlockChecks.CANARY_BYTES : 0;
         this.global = global;
-        this.pageHeap = new PageHeap(os, pageMap, config.memoryLimit(), checked);
+        this.pageHeap = new PageHeap(os, pageMap, config.memoryLimit(), config.softMemoryLimit(), checked);
         for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
             central[sc] = new CentralFreeList(sc, pageHeap, pageMap);
             transfer[sc] = new TransferCache(sc, central[sc]);
@@ -59,16 +68,31 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         int slabs = choice.provider().slabCount(config);
         this.slabBytes = (long) slabs << SlabLayout.SHIFT;
         this.slabAddress = os.map(slabBytes, SlabLayout.SLAB_BYTES);
+        SlabFrontEnd created = null;
         try {
             this.layout = new SlabLayout(view(slabAddress, slabBytes), slabs);
-            this.frontEnd = choice.provider().create(layout, config, choice.reason());
+            created = choice.provider().create(layout, config, choice.reason());
+            this.frontEnd = created;
+            this.guards = config.guardSampleRate() > 0 && os.canProtect()
+                    ? new GuardedBlocks(pageHeap, os, config.guardSampleRate()) : null;
+            this.validateSizedFrees = checked || guards != null;
+            this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes());
+            this.maintenance = config.maintained() ? new BackgroundMaintenance(new Maintenance(cpuCache, transfer, pageHeap,
+                    config.releaseRate(), config.maintenancePeriodMillis(), config.idleDrainMillis()),
+                    config.maintenancePeriodMillis()) : null;
         } catch (RuntimeException | Error e) {
+            // Whatever was made goes again: a front end holds process-wide state (overlay mode's one slot).
+            if (created != null) {
+                try {
+                    created.close();
+                } catch (RuntimeException | Error suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             os.unmap(slabAddress, slabBytes);
             scope.close();
             throw e;
         }
-        this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes());
-        this.release = config.releaseRate() > 0 ? new BackgroundRelease(pageHeap, config.releaseRate()) : null;
         LOG.log(System.Logger.Level.INFO, "cpuslab: {0}", frontEnd.info());
     }
 
@@ -86,10 +110,27 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     @Override
     public long malloc(long size) {
-        if (size >= 0 && size <= SizeClasses.MAX_SIZE) {
-            return allocateSmall(SizeClasses.classFor(size));
+        if (size >= 0 && size <= SizeClasses.MAX_SIZE - canaryBytes) {
+            if (guards != null && guards.sample()) {
+                long guarded = allocateGuarded(size);
+                if (guarded != 0) {
+                    return guarded;
+                }
+            }
+            return allocateSmall(SizeClasses.classFor(size + canaryBytes), size);
         }
         return allocateLarge(checkSize(size), 1);
+    }
+
+    /** A block ending right at a PROT_NONE page, or 0 when none can be had now. */
+    private long allocateGuarded(long size) {
+        checkOpen();
+        Span span = guards.allocate(size);
+        if (span == null) {
+            return 0;
+        }
+        largeBytes.add(span.bytes());
+        return span.guardedBlock;
     }
 
     @Override
@@ -97,12 +138,12 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
             throw new IllegalArgumentException("alignment must be a power of two: " + alignment);
         }
-        checkSize(size);
-        if (size <= SizeClasses.MAX_SIZE && alignment <= SizeClasses.PAGE_SIZE) {
+        long need = checkSize(size) + canaryBytes;
+        if (need <= SizeClasses.MAX_SIZE && alignment <= SizeClasses.PAGE_SIZE) {
             // Spans start on a page, so objects of a class whose size is a multiple of the alignment are aligned.
-            for (int sc = SizeClasses.classFor(size); sc < SizeClasses.COUNT; sc++) {
+            for (int sc = SizeClasses.classFor(need); sc < SizeClasses.COUNT; sc++) {
                 if (SizeClasses.size(sc) % alignment == 0) {
-                    return allocateSmall(sc);
+                    return allocateSmall(sc, size);
                 }
             }
         }
@@ -116,7 +157,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         return address;
     }
 
-    private long allocateSmall(int sc) {
+    /** A block of class {@code sc}; {@code size} is what was asked (checked mode records it). */
+    private long allocateSmall(int sc, long size) {
         long address;
         try {
             address = frontEnd.pop(sc);
@@ -127,20 +169,44 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         } catch (IllegalStateException e) {
             throw closedOr(e);
         }
-        if (checked) {
-            Span span = pageMap.get(address);
-            if (!span.markLive(objectIndex(span, address))) {
-                throw new IllegalStateException("cpuslab bug: block 0x" + Long.toHexString(address) + " handed out twice");
+        return checked ? handOutChecked(address, size) : address;
+    }
+
+    /**
+     * Checked mode, before a small block reaches the caller: marks it live, verifies the poison of a block
+     * freed before (a write after free is reported, and the block stays out of use for good), records the
+     * size asked and arms the canary right after it.
+     */
+    private long handOutChecked(long address, long size) {
+        Span span = pageMap.get(address);
+        int index = objectIndex(span, address);
+        if (!span.markLive(index)) {
+            throw new IllegalStateException("cpuslab bug: block 0x" + Long.toHexString(address) + " handed out twice");
+        }
+        try {
+            MemorySegment block = view(address, SizeClasses.size(span.sizeClass));
+            long damaged = span.isPoisoned(index) ? BlockChecks.firstUnpoisoned(block) : -1;
+            if (damaged >= 0) {
+                throw new MemoryCorruptionException("write after free (found when handing the block out again; it is"
+                        + " kept out of use)", address, span.sizeClass, block.byteSize(), damaged);
             }
+            span.requested[index] = size;
+            BlockChecks.armCanary(block, size, address);
+        } catch (IllegalStateException e) {
+            throw closedOr(e);
         }
         return address;
     }
 
     private long allocateLarge(long size, long alignment) {
         checkOpen();
-        long pages = SizeClasses.pagesFor(Math.max(size, 1));
+        long pages = SizeClasses.pagesFor(Math.max(size + canaryBytes, 1));
         Span span = pageHeap.allocateAligned(pages, Math.max(1, alignment >>> SizeClasses.PAGE_SHIFT), 0);
         largeBytes.add(span.bytes());
+        if (checked) {
+            span.requested[0] = size;
+            armCanary(span.start(), size);
+        }
         return span.start();
     }
 
@@ -169,14 +235,25 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private void release(Span span, long address) {
         if (span.sizeClass == 0) {
             if (!span.retire()) {
-                throw new IllegalArgumentException("free of 0x" + Long.toHexString(address) + ": double free");
+                throw new IllegalArgumentException("free of 0x" + Long.toHexString(address) + " (size class 0, "
+                        + span.bytes() + " bytes): double free");
+            }
+            if (span.guardedBlock != 0) {
+                guards.release(span);
             }
             largeBytes.add(-span.bytes());
             pageHeap.free(span);
             return;
         }
-        if (checked && !span.markFreed(objectIndex(span, address))) {
-            throw new IllegalArgumentException("free of 0x" + Long.toHexString(address) + ": double free");
+        if (checked) {
+            int index = objectIndex(span, address);
+            if (!span.markFreed(index)) {
+                throw new IllegalArgumentException("free of 0x" + Long.toHexString(address) + " (size class "
+                        + span.sizeClass + ", " + SizeClasses.size(span.sizeClass) + " bytes): double free");
+            }
+            // Poisoned before the block can reach any cache, so whoever takes it next sees the poison.
+            poison(address, span.sizeClass);
+            span.markPoisoned(index);
         }
         deallocateSmall(span.sizeClass, address);
     }
@@ -189,12 +266,13 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         if (size < 0) {
             throw new IllegalArgumentException("size must be >= 0: " + size);
         }
-        if (checked || size > SizeClasses.MAX_SIZE) {
+        if (validateSizedFrees || size > SizeClasses.MAX_SIZE) {
             Span span = owned(address, "freeSized");
-            long usable = usable(span);
-            if (size > usable || (span.sizeClass != 0 && SizeClasses.classFor(size) > span.sizeClass)) {
+            long usable = usable(span, address);
+            if (size > usable || (span.guardedBlock == 0 && classFor(size) != span.sizeClass)) {
                 throw new IllegalArgumentException("freeSized of 0x" + Long.toHexString(address) + ": size " + size
-                        + " does not fit the block (" + usable + " usable bytes)");
+                        + " does not fit the block (size class " + span.sizeClass + ", " + usable + " usable bytes;"
+                        + " blocks from mallocAligned go back through free)");
             }
             release(span, address);
             return;
@@ -231,15 +309,57 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address)
                     + ": not a block this allocator handed out (foreign address, or already freed)");
         }
-        if (span.sizeClass == 0 ? address != span.start() : objectIndex(span, address) < 0) {
-            throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address)
-                    + ": interior pointer into a block of " + (span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass))
-                    + " bytes");
+        if (span.sizeClass == 0 ? address != span.blockStart() : objectIndex(span, address) < 0) {
+            throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address) + ": interior pointer into a block"
+                    + " (size class " + span.sizeClass + ", " + (span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass))
+                    + " bytes)");
         }
-        if (checked && span.sizeClass != 0 && !span.isLive(objectIndex(span, address))) {
-            throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address) + ": block is not allocated (already freed)");
+        if (checked) {
+            verifyChecked(span, address, call);
         }
         return span;
+    }
+
+    /** Checked mode: the block is allocated and its canary intact, or the call is rejected. */
+    private void verifyChecked(Span span, long address, String call) {
+        if (span.guardedBlock != 0) {
+            return; // the guard page catches overruns as they happen
+        }
+        if (span.sizeClass != 0 && !span.isLive(objectIndex(span, address))) {
+            throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address) + " (size class " + span.sizeClass
+                    + ", " + SizeClasses.size(span.sizeClass) + " bytes): block is not allocated (already freed)");
+        }
+        long usable = usable(span, address);
+        try {
+            long damaged = BlockChecks.brokenCanary(view(address, usable + canaryBytes), usable, address);
+            if (damaged >= 0) {
+                throw new MemoryCorruptionException(call + " found an overrun past the usable size of " + usable
+                        + " bytes (the block stays allocated)", address, span.sizeClass, usable + canaryBytes, damaged);
+            }
+        } catch (IllegalStateException e) {
+            throw closedOr(e);
+        }
+    }
+
+    private void armCanary(long address, long size) {
+        try {
+            BlockChecks.armCanary(view(address, size + canaryBytes), size, address);
+        } catch (IllegalStateException e) {
+            throw closedOr(e);
+        }
+    }
+
+    private void poison(long address, int sizeClass) {
+        try {
+            BlockChecks.poison(view(address, SizeClasses.size(sizeClass)));
+        } catch (IllegalStateException e) {
+            throw closedOr(e);
+        }
+    }
+
+    /** The size class malloc picks for {@code size} in this mode; 0 for a large block. */
+    private int classFor(long size) {
+        return size <= SizeClasses.MAX_SIZE - canaryBytes ? SizeClasses.classFor(size + canaryBytes) : 0;
     }
 
     /** Index of the object starting at {@code address} in a small span, or -1 if no object starts there. */
@@ -247,7 +367,14 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         return SizeClasses.objectIndex(span.sizeClass, address - span.start());
     }
 
-    private static long usable(Span span) {
+    /** What the caller may use of the block at {@code address}: in checked mode exactly what was asked. */
+    private long usable(Span span, long address) {
+        if (span.guardedBlock != 0) {
+            return GuardedBlocks.usable(span);
+        }
+        if (checked) {
+            return span.requested[span.sizeClass == 0 ? 0 : objectIndex(span, address)];
+        }
         return span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass);
     }
 
@@ -260,8 +387,13 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         }
         checkSize(newSize);
         Span span = owned(address, "realloc");
-        long usable = usable(span);
-        if (newSize <= usable && newSize >= usable / 2) {
+        long usable = usable(span, address);
+        // In place only within the class malloc would pick, so freeSized(address, newSize) stays right.
+        if (newSize <= usable && classFor(newSize) == span.sizeClass && (span.sizeClass != 0 || newSize >= usable / 2)) {
+            if (checked) { // the block now ends earlier: so does what is checked
+                span.requested[span.sizeClass == 0 ? 0 : objectIndex(span, address)] = newSize;
+                armCanary(address, newSize);
+            }
             return address;
         }
         long fresh = malloc(newSize);
@@ -275,7 +407,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     @Override
     public long usableSize(long address) {
-        return usable(owned(address, "usableSize"));
+        return usable(owned(address, "usableSize"), address);
     }
 
     @Override
@@ -388,8 +520,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
                 return;
             }
             closed = true;
-            if (release != null) {
-                release.stop();
+            if (maintenance != null) {
+                maintenance.stop(); // before anything is unmapped: it drains slabs and releases pages
             }
             frontEnd.close(); // fast paths now miss without touching slab memory and find the allocator closed
             scope.close();
@@ -406,6 +538,6 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     /** After close, accesses to allocator memory fail with the JDK's "Already closed": say it in our words. */
     private RuntimeException closedOr(IllegalStateException e) {
-        return closed ? new IllegalStateException("cpuslab allocator is closed", e) : e;
+        return closed && !(e instanceof MemoryCorruptionException) ? new IllegalStateException("cpuslab allocator is closed", e) : e;
     }
 }

@@ -12,13 +12,14 @@ import java.lang.invoke.VarHandle;
 
 /**
  * Linux memory through FFM downcalls to libc: {@code mmap} of private anonymous regions, {@code munmap},
- * and {@code madvise(MADV_DONTNEED)} to return free pages to the OS.
+ * {@code madvise(MADV_DONTNEED)} to return free pages to the OS, and {@code mprotect} for guard pages.
  *
  * <p>These calls may take long (page-table work for big ranges), so they are ordinary downcalls, not
  * {@code critical} ones: a critical call would hold up safepoints while the kernel works.
  */
 final class MmapMemory implements OsMemory {
     // Linux values, identical on x86-64 and aarch64.
+    private static final int PROT_NONE = 0x0;
     private static final int PROT_READ = 0x1;
     private static final int PROT_WRITE = 0x2;
     private static final int MAP_PRIVATE = 0x02;
@@ -34,10 +35,11 @@ final class MmapMemory implements OsMemory {
     private static final MethodHandle MMAP;
     private static final MethodHandle MUNMAP;
     private static final MethodHandle MADVISE;
+    private static final MethodHandle MPROTECT;
     private static final Throwable UNSUPPORTED;
 
     static {
-        MethodHandle mmap = null, munmap = null, madvise = null;
+        MethodHandle mmap = null, munmap = null, madvise = null, mprotect = null;
         Throwable why = null;
         try {
             if (!System.getProperty("os.name", "").toLowerCase().startsWith("linux")) {
@@ -53,12 +55,15 @@ final class MmapMemory implements OsMemory {
                     ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), errno);
             madvise = linker.downcallHandle(libc.findOrThrow("madvise"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
                     ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), errno);
+            mprotect = linker.downcallHandle(libc.findOrThrow("mprotect"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                    ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), errno);
         } catch (Throwable t) {
             why = t;
         }
         MMAP = mmap;
         MUNMAP = munmap;
         MADVISE = madvise;
+        MPROTECT = mprotect;
         UNSUPPORTED = why;
     }
 
@@ -78,7 +83,7 @@ final class MmapMemory implements OsMemory {
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
             errno = (int) ERRNO.get(state, 0L);
         } catch (Throwable t) {
-            throw new IllegalStateException("mmap downcall failed", t);
+            throw downcallFailed("mmap", t);
         }
         if (raw == MAP_FAILED) {
             throw new OutOfMemoryError("mmap of " + Bytes.format(span) + " failed: errno " + errno);
@@ -104,7 +109,18 @@ final class MmapMemory implements OsMemory {
         check("madvise(MADV_DONTNEED)", call(MADVISE, address, bytes, MADV_DONTNEED));
     }
 
-    /** Runs munmap (advice < 0) or madvise and returns errno, or 0 on success. */
+    /** May fail with ENOMEM when the process reaches its limit of mappings: the caller then does without. */
+    @Override
+    public boolean protect(long address, long bytes, boolean accessible) {
+        return call(MPROTECT, address, bytes, accessible ? PROT_READ | PROT_WRITE : PROT_NONE) == 0;
+    }
+
+    @Override
+    public boolean canProtect() {
+        return true;
+    }
+
+    /** Runs munmap (advice < 0), or madvise or mprotect with {@code advice}, and returns errno, or 0 on success. */
     private static int call(MethodHandle handle, long address, long bytes, int advice) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
@@ -113,8 +129,19 @@ final class MmapMemory implements OsMemory {
                     : (int) handle.invokeExact(state, address, bytes, advice);
             return rc == 0 ? 0 : (int) ERRNO.get(state, 0L);
         } catch (Throwable t) {
-            throw new IllegalStateException("native memory call failed", t);
+            throw downcallFailed("native memory call", t);
         }
+    }
+
+    /**
+     * Errors stay what they are: a StackOverflowError or OutOfMemoryError of the JVM inside the call must
+     * not turn into an IllegalStateException that callers would take for a bug here.
+     */
+    private static RuntimeException downcallFailed(String what, Throwable t) {
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return t instanceof RuntimeException r ? r : new IllegalStateException(what + " downcall failed", t);
     }
 
     private static void check(String what, int errno) {

@@ -35,6 +35,19 @@ public interface OsMemory {
     /** Whether {@link #release} really returns memory, so released pages can be counted as such. */
     boolean canRelease();
 
+    /**
+     * Makes a page-aligned range inaccessible ({@code PROT_NONE}) or readable and writable again, for
+     * guard pages; says whether it did. The default cannot.
+     */
+    default boolean protect(long address, long bytes, boolean accessible) {
+        return false;
+    }
+
+    /** Whether {@link #protect} can work here at all. */
+    default boolean canProtect() {
+        return false;
+    }
+
     /** A few words for reports, e.g. "mmap" or "Arena (no release)". */
     String description();
 

@@ -17,9 +17,11 @@ import java.util.TreeSet;
  * neighbours when it is released itself. Address space is cheap, so a request no single run can serve
  * simply maps a new region.
  *
- * <p>The memory limit bounds backed memory: pages in use plus free backed pages. Reaching it first
+ * <p>The memory limit (hard) bounds backed memory: pages in use plus free backed pages. Reaching it first
  * releases free backed pages; only a request that cannot fit even then fails, with an
- * {@link OutOfMemoryError} that names the size and the limit, and leaves the heap unchanged.
+ * {@link OutOfMemoryError} that names the size and the limit, and leaves the heap unchanged. The soft
+ * limit never fails a request: above it, every free and every allocation releases free backed runs
+ * until backed memory is under it again (or nothing free is left to release).
  *
  * <p>One lock guards everything here: spans are carved rarely (a span feeds a whole batch of objects)
  * and large allocations pay for a system call anyway.
@@ -38,6 +40,8 @@ final class PageHeap {
     private final OsMemory os;
     private final PageMap pageMap;
     private final long limitPages;
+    /** The lower of the two limits: backed memory above it is released eagerly. */
+    private final long backedLimitPages;
     private final boolean trackObjects;
     private final TreeSet<Span> backed = new TreeSet<>(BEST_FIT);
     private final TreeSet<Span> released = new TreeSet<>(BEST_FIT);
@@ -55,10 +59,20 @@ final class PageHeap {
      * @param trackObjects  checked mode: spans carry a live bit per object
      */
     PageHeap(OsMemory os, PageMap pageMap, long memoryLimit, boolean trackObjects) {
+        this(os, pageMap, memoryLimit, Long.MAX_VALUE, trackObjects);
+    }
+
+    /** @param softMemoryLimit backed bytes above which free pages are released at once, Long.MAX_VALUE for none */
+    PageHeap(OsMemory os, PageMap pageMap, long memoryLimit, long softMemoryLimit, boolean trackObjects) {
         this.os = os;
         this.pageMap = pageMap;
-        this.limitPages = memoryLimit == Long.MAX_VALUE ? Long.MAX_VALUE : memoryLimit >>> SizeClasses.PAGE_SHIFT;
+        this.limitPages = pages(memoryLimit);
+        this.backedLimitPages = Math.min(limitPages, pages(softMemoryLimit));
         this.trackObjects = trackObjects;
+    }
+
+    private static long pages(long limit) {
+        return limit == Long.MAX_VALUE ? Long.MAX_VALUE : limit >>> SizeClasses.PAGE_SHIFT;
     }
 
     /** A new in-use span of {@code pages} pages for size class {@code sizeClass} (0 = large allocation). */
@@ -114,11 +128,11 @@ final class PageHeap {
     }
 
     /**
-     * Taking {@code pages} from a released run backs them: releases free backed runs while the limit
-     * needs it, and says whether it released any.
+     * Taking {@code pages} from a released run backs them: releases free backed runs while the limits
+     * need it, and says whether it released any.
      */
     private boolean makeRoomUnderLimit(long pages) {
-        long over = limitPages == Long.MAX_VALUE ? 0 : inUsePages + backedFreePages + pages - limitPages;
+        long over = backedLimitPages == Long.MAX_VALUE ? 0 : inUsePages + backedFreePages + pages - backedLimitPages;
         boolean any = false;
         while (over > 0 && !backed.isEmpty() && os.canRelease()) {
             over -= releaseRun(backed.last());
@@ -147,6 +161,12 @@ final class PageHeap {
         inUsePages -= span.pages;
         Span run = new Span(span.startPage, span.pages, 0, Span.FREE_BACKED, false);
         insertFree(coalesce(run));
+        makeRoomUnderLimit(0);
+    }
+
+    /** Whether backed memory (in use + free backed) is above the soft limit (or the hard one). */
+    synchronized boolean overSoftLimit() {
+        return backedLimitPages != Long.MAX_VALUE && inUsePages + backedFreePages > backedLimitPages;
     }
 
     /** Merges {@code run} (not yet in a free set) with free neighbours in its state; returns the merged run. */

@@ -24,7 +24,7 @@ final class Span {
     static final int MERGED = 5;
 
     private static final VarHandle STATE;
-    private static final VarHandle LIVE_BITS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
 
     static {
         try {
@@ -38,6 +38,11 @@ final class Span {
     long pages;
     /** 0 for large allocations and free runs. */
     final int sizeClass;
+    /**
+     * A large span holding a guarded block: the block's address (it ends right at the span's last page,
+     * which is {@code PROT_NONE}); 0 otherwise. Set before the block is handed out.
+     */
+    long guardedBlock;
     private volatile int state;
 
     // Small spans only, guarded by the CentralFreeList lock.
@@ -48,6 +53,10 @@ final class Span {
     Span next;
     /** Checked mode: one bit per object, set while the application owns it. */
     final long[] liveBits;
+    /** Checked mode: one bit per object, set once it was freed (and so poisoned) at least once. */
+    final long[] poisonedBits;
+    /** Checked mode: the size asked for each object (for a large span, of its one block); the canary follows it. */
+    final long[] requested;
 
     Span(long startPage, long pages, int sizeClass, int state, boolean tracked) {
         this.startPage = startPage;
@@ -56,6 +65,8 @@ final class Span {
         this.state = state;
         int objects = sizeClass == 0 ? 1 : SizeClasses.objectsPerSpan(sizeClass);
         this.liveBits = tracked ? new long[(objects + 63) >>> 6] : null;
+        this.poisonedBits = tracked ? new long[(objects + 63) >>> 6] : null;
+        this.requested = tracked ? new long[objects] : null;
     }
 
     long start() {
@@ -64,6 +75,11 @@ final class Span {
 
     long bytes() {
         return pages << SizeClasses.PAGE_SHIFT;
+    }
+
+    /** Where the block of an in-use large span starts. */
+    long blockStart() {
+        return guardedBlock != 0 ? guardedBlock : start();
     }
 
     long endPage() {
@@ -86,17 +102,26 @@ final class Span {
     /** Checked mode: marks object {@code index} as owned by the application; false if it already was. */
     boolean markLive(int index) {
         long bit = 1L << index;
-        return ((long) LIVE_BITS.getAndBitwiseOr(liveBits, index >>> 6, bit) & bit) == 0;
+        return ((long) BITS.getAndBitwiseOr(liveBits, index >>> 6, bit) & bit) == 0;
     }
 
     /** Checked mode: marks object {@code index} as given back; false if it was not owned (a double free). */
     boolean markFreed(int index) {
         long bit = 1L << index;
-        return ((long) LIVE_BITS.getAndBitwiseAnd(liveBits, index >>> 6, ~bit) & bit) != 0;
+        return ((long) BITS.getAndBitwiseAnd(liveBits, index >>> 6, ~bit) & bit) != 0;
     }
 
     boolean isLive(int index) {
-        return ((long) LIVE_BITS.getOpaque(liveBits, index >>> 6) & (1L << index)) != 0;
+        return ((long) BITS.getOpaque(liveBits, index >>> 6) & (1L << index)) != 0;
+    }
+
+    /** Checked mode: object {@code index} now holds poison; published with the free that follows. */
+    void markPoisoned(int index) {
+        BITS.getAndBitwiseOr(poisonedBits, index >>> 6, 1L << index);
+    }
+
+    boolean isPoisoned(int index) {
+        return ((long) BITS.getOpaque(poisonedBits, index >>> 6) & (1L << index)) != 0;
     }
 
     @Override

@@ -43,9 +43,31 @@ public abstract class AllocatorConcurrencyTest {
 
     @Test
     void randomMixedWorkFromManyThreadsNeverOverlapsOrCorrupts() throws InterruptedException {
+        mixedWork(config());
+    }
+
+    /**
+     * The same work while the maintenance thread wakes up every millisecond and, the soft limit being
+     * tiny, drains every per-CPU and transfer cache each time: a drain racing a push or pop must neither
+     * lose an object (bytes in use would not return to 0) nor duplicate one (handed out while live).
+     */
+    @Test
+    void randomMixedWorkRacingBackgroundDrainsLosesAndDuplicatesNothing() throws InterruptedException {
+        long drainsDuringWork = mixedWork(config().withSoftMemoryLimit(1 << 20).withMaintenance(64L << 20, 1, 1));
+        assertTrue(drainsDuringWork > 0, "the background thread drained caches while the work ran");
+    }
+
+    /** Checked mode's canaries and poison under the same work: nothing a correct program does trips them. */
+    @Test
+    void randomMixedWorkInCheckedModeTripsNoCheck() throws InterruptedException {
+        mixedWork(config().withChecked(true));
+    }
+
+    /** Runs the mixed work and checks everything; returns the drains counted when the workers finished. */
+    private long mixedWork(AllocatorConfig config) throws InterruptedException {
         int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
         int operations = 40_000;
-        try (OffHeapAllocator a = CpuSlabAllocator.create(config())) {
+        try (OffHeapAllocator a = CpuSlabAllocator.create(config)) {
             ConcurrentHashMap<Long, Long> live = new ConcurrentHashMap<>();
             ConcurrentLinkedQueue<Block> handoff = new ConcurrentLinkedQueue<>();
             AtomicReference<String> failure = new AtomicReference<>();
@@ -90,25 +112,31 @@ public abstract class AllocatorConcurrencyTest {
                 });
             }
             done.await();
+            long drains = a.stats().slabs().stream().mapToLong(AllocatorStats.SlabStats::drains).sum();
             for (Block b; (b = handoff.poll()) != null; ) {
                 release(a, b, live, failure, new SplittableRandom(0));
             }
             assertNull(failure.get());
             assertTrue(crossThreadFrees.get() > 1000, "cross-thread frees happened: " + crossThreadFrees);
             AllocatorStats s = a.stats();
+            // Stats are exact only while nothing moves: a maintenance thread still draining caches moves
+            // objects between the snapshots. Its soft limit drains every cache each period, so wait for that.
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (config.maintained() && (s.cpuCacheBytes() > 0 || s.transferCacheBytes() > 0) && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+                s = a.stats();
+            }
             assertEquals(0, s.applicationBytes(), "bytes in use back to 0");
             assertEquals(s.mappedBytes(), s.applicationBytes() + s.cpuCacheBytes() + s.transferCacheBytes()
                     + s.centralCacheBytes() + s.spanOverheadBytes() + s.pageHeapFreeBytes() + s.releasedBytes()
                     + s.metadataBytes());
+            return drains;
         }
     }
 
     private static void release(OffHeapAllocator a, Block b, ConcurrentHashMap<Long, Long> live,
                                 AtomicReference<String> failure, SplittableRandom random) {
-        String broken = BlockPattern.check(b.address(), b.size());
-        if (broken != null) {
-            failure.compareAndSet(null, broken);
-        }
+        check(b, failure);
         live.remove(b.address());
         if (random.nextBoolean()) {
             a.free(b.address());
@@ -150,6 +178,79 @@ public abstract class AllocatorConcurrencyTest {
             assertEquals(0, s.applicationBytes());
             long bound = (long) s.slabs().size() * CpuSlab.DEFAULT_PER_CPU_CACHE_BYTES;
             assertTrue(s.cpuCacheBytes() <= bound, "per-CPU caches bounded by slabs, not threads: " + s.cpuCacheBytes());
+        }
+    }
+
+    /**
+     * Interrupts land at random points of every operation (malloc, free, realloc, releaseMemory): the
+     * allocator never waits interruptibly, so nothing may be lost, duplicated or corrupted, and the
+     * interrupt status must reach the caller untouched.
+     */
+    @Test
+    void interruptsMidOperationLoseNothing() throws InterruptedException {
+        try (OffHeapAllocator a = CpuSlabAllocator.create(config())) {
+            int threads = 4;
+            AtomicReference<String> failure = new AtomicReference<>();
+            AtomicLong interruptsSeen = new AtomicLong();
+            List<Thread> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                long seed = t;
+                workers.add(Thread.ofPlatform().name("interrupted-" + t).start(() -> {
+                    SplittableRandom random = new SplittableRandom(seed);
+                    List<Block> mine = new ArrayList<>();
+                    try {
+                        for (int i = 0; i < 30_000 && failure.get() == null; i++) {
+                            int op = random.nextInt(100);
+                            if (op < 50 || mine.isEmpty()) {
+                                long size = size(random);
+                                long p = a.malloc(size);
+                                BlockPattern.fill(p, size);
+                                mine.add(new Block(p, size));
+                            } else if (op < 95) {
+                                Block b = mine.remove(random.nextInt(mine.size()));
+                                check(b, failure);
+                                a.free(b.address());
+                            } else if (op < 99) {
+                                Block b = mine.remove(random.nextInt(mine.size()));
+                                check(b, failure);
+                                long size = size(random);
+                                long p = a.realloc(b.address(), size);
+                                BlockPattern.fill(p, size);
+                                mine.add(new Block(p, size));
+                            } else {
+                                a.releaseMemory();
+                            }
+                            if (Thread.interrupted()) {
+                                interruptsSeen.incrementAndGet();
+                            }
+                        }
+                        for (Block b : mine) {
+                            check(b, failure);
+                            a.free(b.address());
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e.toString());
+                    }
+                }));
+            }
+            SplittableRandom random = new SplittableRandom(99);
+            while (workers.stream().anyMatch(Thread::isAlive)) {
+                workers.get(random.nextInt(threads)).interrupt();
+                Thread.onSpinWait();
+            }
+            for (Thread w : workers) {
+                w.join();
+            }
+            assertNull(failure.get());
+            assertTrue(interruptsSeen.get() > 100, "interrupts reached the workers: " + interruptsSeen);
+            assertEquals(0, a.stats().applicationBytes(), "nothing lost");
+        }
+    }
+
+    private static void check(Block b, AtomicReference<String> failure) {
+        String broken = BlockPattern.check(b.address(), b.size());
+        if (broken != null) {
+            failure.compareAndSet(null, broken);
         }
     }
 

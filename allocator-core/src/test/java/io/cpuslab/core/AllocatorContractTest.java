@@ -2,6 +2,7 @@ package io.cpuslab.core;
 
 import io.cpuslab.AllocatorStats;
 import io.cpuslab.CpuSlab;
+import io.cpuslab.MemoryCorruptionException;
 import io.cpuslab.OffHeapAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -9,15 +10,22 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -138,6 +146,34 @@ public abstract class AllocatorContractTest {
     }
 
     @Test
+    void sizedFreeWithTheSizeLastAskedIsRightAfterAnInPlaceRealloc() {
+        OffHeapAllocator a = allocator();
+        long p = a.malloc(100);
+        long q = a.realloc(p, 60); // another class would serve 60 bytes: must move, or freeSized(q, 60) misfiles it
+        a.freeSized(q, 60);
+        Set<Long> seen = new HashSet<>();
+        for (int i = 0; i < 1000; i++) {
+            long r = a.malloc(60);
+            assertTrue(seen.add(r), "no block twice");
+            assertEquals(64, a.usableSize(r), "every 60-byte block is of the 64-byte class");
+        }
+        seen.forEach(a::free);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void checkedModeRejectsASizedFreeThatWouldMisfileTheBlock() {
+        OffHeapAllocator a = allocator(config().withChecked(true));
+        long aligned = a.mallocAligned(100, 2048); // a 2 KiB block: the size 100 names another class
+        assertMessage(IllegalArgumentException.class, "mallocAligned", () -> a.freeSized(aligned, 100));
+        long p = a.malloc(1000);
+        assertMessage(IllegalArgumentException.class, "does not fit", () -> a.freeSized(p, 10));
+        a.freeSized(p, a.usableSize(p));
+        a.free(aligned);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
     void segmentsAndArenasComeFromTheAllocator() throws Exception {
         OffHeapAllocator a = allocator();
         MemorySegment s = a.allocate(100, 64);
@@ -231,6 +267,48 @@ public abstract class AllocatorContractTest {
         assertEquals(0, a.stats().applicationBytes());
     }
 
+    /**
+     * JVM options that keep a forked JVM's own address space small enough for a tight {@code ulimit -v}.
+     * By default a JDK 25 JVM on this 24 GiB machine reserves about 8.5 GiB of address space (a quarter
+     * of RAM for the heap, 1 GiB of compressed class space, 240 MiB of code cache); with these options
+     * it is about 1 GiB, most of it thread stacks, metaspace and the CDS archive.
+     */
+    private static final List<String> SMALL_JVM = List.of("-Xmx32m", "-Xms8m", "-Xss512k", "-XX:ReservedCodeCacheSize=16m",
+            "-XX:CompressedClassSpaceSize=16m", "-XX:MaxMetaspaceSize=48m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            "-XX:CICompilerCount=1", "--enable-native-access=ALL-UNNAMED");
+    /** Address space the child may map beyond what it has once an allocator works: a few 64 MiB regions. */
+    private static final long ULIMIT_HEADROOM = 256L << 20;
+
+    /**
+     * The OS refusing memory for real: a forked JVM measures its own virtual size with an allocator
+     * working, then a second one runs under {@code ulimit -v} (that size + {@link #ULIMIT_HEADROOM}) and
+     * allocates until {@code mmap} fails; it must get an {@link OutOfMemoryError} naming mmap, keep
+     * serving small blocks, and serve the large ones again after freeing them.
+     */
+    @Test
+    void addressSpaceLimitGivesOutOfMemoryAndTheAllocatorRecoversInAForkedJvm() throws Exception {
+        if (!MmapMemory.isSupported() || !ProcessMemory.available()) {
+            System.out.println("ulimit -v check skipped: needs Linux mmap and /proc");
+            return;
+        }
+        List<String> options = new ArrayList<>(SMALL_JVM);
+        options.add("-Dcpuslab.frontEnd=" + frontEnd());
+        // glibc reserves 64 MiB of address space per malloc arena: keep that out of a tight ulimit -v.
+        Map<String, String> env = Map.of("MALLOC_ARENA_MAX", "2");
+        ForkedJvm.Result measured = ForkedJvm.run(List.of(), env, options, AddressSpaceLimitMain.class, "measure");
+        assertEquals(0, measured.exitCode(), measured.output());
+        long vmSize = measured.output().lines().filter(l -> l.startsWith("vmsize ")).mapToLong(l -> Long.parseLong(l.substring(7)))
+                .findFirst().orElseThrow();
+        long limitKiB = (vmSize + ULIMIT_HEADROOM) >> 10;
+        ForkedJvm.Result run = ForkedJvm.run(ForkedJvm.underShell("ulimit -v " + limitKiB), env, options,
+                AddressSpaceLimitMain.class, "exhaust");
+        System.out.println("ulimit -v " + limitKiB + " (JVM " + Bytes.format(vmSize) + " + " + Bytes.format(ULIMIT_HEADROOM)
+                + "), " + frontEnd() + ": " + run.output().lines().filter(l -> l.startsWith("OK") || l.startsWith("FAILED"))
+                .findFirst().orElse(run.output()));
+        assertEquals(0, run.exitCode(), run.output());
+        assertTrue(run.output().contains("OK ") && run.output().contains("errno 12"), run.output());
+    }
+
     @Test
     void foreignAndInteriorFreesAreRejectedAndChangeNothing() {
         OffHeapAllocator a = allocator();
@@ -270,6 +348,234 @@ public abstract class AllocatorContractTest {
         assertMessage(IllegalArgumentException.class, "does not fit", () -> a.freeSized(keep, 500));
         a.freeSized(keep, 48);
         assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void checkedModeCatchesAnOverrunPastTheUsableSizeAndTheFreeChangesNothing() {
+        OffHeapAllocator a = allocator(config().withChecked(true));
+        for (long size : new long[] {0, 24, 100, 4000, 300_000}) {
+            long p = a.malloc(size);
+            long usable = a.usableSize(p);
+            assertEquals(size, usable, "checked mode: usable is exactly the size asked");
+            MemorySegment tail = at(p + usable, 8);
+            long saved = tail.get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+            tail.set(ValueLayout.JAVA_BYTE, 0, (byte) (tail.get(ValueLayout.JAVA_BYTE, 0) + 1)); // one byte too far
+            long inUse = a.stats().applicationBytes();
+            MemoryCorruptionException e = assertThrows(MemoryCorruptionException.class, () -> a.free(p));
+            assertEquals(p, e.address());
+            assertEquals(usable, e.offset(), "the first byte past the usable size");
+            assertTrue(e.getMessage().contains("0x" + Long.toHexString(p)) && e.getMessage().contains("size class " + e.sizeClass())
+                    && e.getMessage().contains("overrun"), e.getMessage());
+            assertTrue(Arrays.stream(e.getStackTrace())
+                    .anyMatch(f -> f.getMethodName().startsWith("lambda$checkedModeCatchesAnOverrun")), "the offending call's stack");
+            assertThrows(MemoryCorruptionException.class, () -> a.freeSized(p, size));
+            assertThrows(MemoryCorruptionException.class, () -> a.realloc(p, size * 4 + 8));
+            assertEquals(inUse, a.stats().applicationBytes(), "the rejected calls changed nothing");
+            tail.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, saved); // repaired: the block is still allocated and frees
+            a.free(p);
+        }
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void checkedModeCatchesAWriteAfterFreeWhenTheBlockIsHandedOutAgain() {
+        OffHeapAllocator a = allocator(config().withChecked(true));
+        long keep = a.malloc(48);
+        long p = a.malloc(48);
+        a.free(p);
+        at(p, 48).set(ValueLayout.JAVA_BYTE, 20, (byte) 1); // the application writes after free
+        MemoryCorruptionException e = null;
+        List<Long> taken = new ArrayList<>();
+        for (int i = 0; i < 10_000 && e == null; i++) { // LIFO caches hand p out next; search on in case of migration
+            try {
+                taken.add(a.malloc(48));
+            } catch (MemoryCorruptionException found) {
+                e = found;
+            }
+        }
+        assertTrue(e != null, "the damaged block was found");
+        assertEquals(p, e.address());
+        assertEquals(20, e.offset());
+        assertTrue(e.getMessage().contains("write after free") && e.getMessage().contains("0x" + Long.toHexString(p)), e.getMessage());
+        for (int i = 0; i < 10_000; i++) {
+            long q = a.malloc(48);
+            assertNotEquals(p, q, "a damaged block is never handed out again");
+            taken.add(q);
+        }
+        taken.forEach(a::free);
+        a.free(keep);
+        long fresh = a.malloc(48);
+        assertEquals(BlockChecks.POISON, at(fresh, 1).get(ValueLayout.JAVA_BYTE, 0), "reused blocks carry the poison until written");
+        a.free(fresh);
+    }
+
+    @Test
+    void uncheckedModeGivesTheWholeBlockAndWritesNothingIntoIt() {
+        OffHeapAllocator a = allocator();
+        long p = a.malloc(24);
+        assertEquals(32, a.usableSize(p));
+        at(p, 32).fill((byte) 7);
+        a.free(p);
+        long q = a.malloc(24);
+        assertEquals(p, q, "LIFO: the same block again");
+        assertEquals(7, at(q, 32).get(ValueLayout.JAVA_BYTE, 31), "no poison, no canary without checked mode");
+        a.free(q);
+    }
+
+    /** One row of DESIGN.md's bad-input table: the allocator it needs, the call (set up on it), what it gets. */
+    private record BadInput(String row, UnaryOperator<AllocatorConfig> config, Function<OffHeapAllocator, Runnable> call,
+                            Class<? extends Throwable> expected, String messagePart) {
+    }
+
+    @Test
+    void everyRowOfTheBadInputTableGetsItsExceptionAndChangesNothing() {
+        FaultyMemory failingOs = new FaultyMemory();
+        List<BadInput> table = List.of(
+                new BadInput("size < 0", c -> c, a -> () -> a.malloc(-12), IllegalArgumentException.class, "-12"),
+                new BadInput("alignment not a power of two", c -> c, a -> () -> a.mallocAligned(64, 48),
+                        IllegalArgumentException.class, "48"),
+                new BadInput("size beyond the memory limit", c -> c.withMemoryLimit(64L << 20), a -> () -> a.malloc(65L << 20),
+                        OutOfMemoryError.class, "memory limit 64 MiB"),
+                new BadInput("mmap fails", c -> c.withOsMemory(failingOs), a -> {
+                    failingOs.failing(true);
+                    return () -> a.malloc(100L << 20);
+                }, OutOfMemoryError.class, "errno 12"),
+                new BadInput("free of an address never handed out", c -> c, a -> {
+                    long foreign = Arena.global().allocate(64).address();
+                    return () -> a.free(foreign);
+                }, IllegalArgumentException.class, "not a block this allocator handed out"),
+                new BadInput("double free (large)", c -> c, a -> {
+                    long p = a.malloc(1 << 20);
+                    a.free(p);
+                    return () -> a.free(p);
+                }, IllegalArgumentException.class, "already freed"),
+                new BadInput("double free (small, checked mode)", c -> c.withChecked(true), a -> {
+                    long p = a.malloc(64);
+                    a.malloc(64); // keeps the span in use: only checked mode can tell
+                    a.free(p);
+                    return () -> a.free(p);
+                }, IllegalArgumentException.class, "already freed"),
+                new BadInput("free of an interior pointer", c -> c, a -> {
+                    long p = a.malloc(1000);
+                    return () -> a.free(p + 64);
+                }, IllegalArgumentException.class, "interior"),
+                new BadInput("overrun past the usable size (checked mode)", c -> c.withChecked(true), a -> {
+                    long p = a.malloc(100);
+                    at(p, a.usableSize(p) + 1).set(ValueLayout.JAVA_BYTE, a.usableSize(p), (byte) 0x42);
+                    return () -> a.free(p);
+                }, MemoryCorruptionException.class, "overrun"),
+                new BadInput("use after close()", c -> c, a -> {
+                    a.close();
+                    return () -> a.malloc(64);
+                }, IllegalStateException.class, "closed"));
+        for (BadInput row : table) {
+            OffHeapAllocator a = allocator(row.config().apply(config()));
+            Runnable call = row.call().apply(a);
+            long before = row.expected() == IllegalStateException.class ? 0 : a.stats().applicationBytes();
+            Throwable t = assertThrows(Throwable.class, call::run, row.row());
+            assertTrue(row.expected().isInstance(t) && t.getMessage().contains(row.messagePart()),
+                    row.row() + ": expected " + row.expected().getSimpleName() + " naming '" + row.messagePart() + "', got " + t);
+            if (row.expected() != IllegalStateException.class) {
+                failingOs.failing(false);
+                assertEquals(before, a.stats().applicationBytes(), row.row() + ": the rejected call changed nothing");
+                a.free(a.malloc(100)); // and the allocator keeps working
+                a.free(a.malloc(1 << 20));
+            }
+            a.close(); // one allocator at a time: a front end may allow only one per process (overlay mode)
+        }
+    }
+
+    @Test
+    void fuzzedCallSequencesGetTheirExceptionsAndGoodCallsKeepWorking() {
+        long limit = 512L << 20;
+        for (boolean checked : new boolean[] {false, true}) {
+            OffHeapAllocator a = allocator(config().withChecked(checked).withMemoryLimit(limit));
+            try (Arena foreign = Arena.ofConfined()) {
+                for (long seed = 1; seed <= 3; seed++) {
+                    BadInputFuzz fuzz = new BadInputFuzz(a, limit, checked, seed, foreign);
+                    String failure = fuzz.run(20_000);
+                    assertNull(failure, "checked=" + checked + " seed=" + seed + ": " + failure);
+                    assertTrue(fuzz.badCalls() > 2000 && fuzz.goodCalls() > 2000, fuzz.badCalls() + " bad, " + fuzz.goodCalls() + " good");
+                }
+            }
+            AllocatorStats s = a.stats();
+            assertEquals(0, s.applicationBytes(), "checked=" + checked + ": everything freed");
+            assertEquals(s.mappedBytes(), s.applicationBytes() + s.cpuCacheBytes() + s.transferCacheBytes()
+                    + s.centralCacheBytes() + s.spanOverheadBytes() + s.pageHeapFreeBytes() + s.releasedBytes()
+                    + s.metadataBytes(), s.toString());
+            a.close(); // one allocator at a time: a front end may allow only one per process (overlay mode)
+        }
+    }
+
+    @Test
+    void guardSampledBlocksEndRightAtAnInaccessiblePage() {
+        if (!OsMemory.forThisPlatform().canProtect() || !ProcessMemory.available()) {
+            System.out.println("guard page check skipped: no mprotect or /proc on this platform");
+            return;
+        }
+        OffHeapAllocator a = allocator(config().withGuardSampleRate(1));
+        long p = a.malloc(100);
+        long usable = a.usableSize(p);
+        assertEquals(112, usable, "rounded up to 16 bytes");
+        assertEquals(0, (p + usable) % SizeClasses.PAGE_SIZE, "the block ends at a page boundary");
+        assertEquals("---p", ProcessMemory.protection(p + usable), "the next page is PROT_NONE");
+        assertEquals("rw-p", ProcessMemory.protection(p));
+        at(p, usable).fill((byte) 1); // the whole usable size is the caller's
+        assertMessage(IllegalArgumentException.class, "interior", () -> a.free(p + 16));
+        a.freeSized(p, 100); // sized frees look guarded blocks up
+        assertEquals("rw-p", ProcessMemory.protection(p + usable), "the guard page is accessible again after free");
+
+        List<Long> blocks = new ArrayList<>();
+        int guarded = 0;
+        for (int i = 0; i < GuardedBlocks.MAX_LIVE + 100; i++) {
+            long q = a.malloc(100);
+            guarded += (q + a.usableSize(q)) % SizeClasses.PAGE_SIZE == 0 ? 1 : 0;
+            blocks.add(q);
+        }
+        assertEquals(GuardedBlocks.MAX_LIVE, guarded, "at most MAX_LIVE guarded blocks at once; the rest are ordinary");
+        blocks.forEach(a::free);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    /**
+     * What a user sees when code overruns a guarded block: on JDK 25 a {@link MemorySegment} write into a
+     * PROT_NONE page is a SIGSEGV that the JVM does not turn into an exception (it does so only for
+     * SIGBUS on truncated mapped files). The JVM dies at once (exit 1 without a core dump, SIGABRT's 134
+     * with one) and its hs_err file names
+     * SEGV_ACCERR at the guard page's address and the Java frames of the offending write.
+     */
+    @Test
+    void anOverrunIntoAGuardPageStopsTheJvmAtTheFaultingWriteInAForkedJvm() throws Exception {
+        if (!OsMemory.forThisPlatform().canProtect()) {
+            System.out.println("guard page fault check skipped: no mprotect on this platform");
+            return;
+        }
+        Path dir = Files.createTempDirectory("cpuslab-guard");
+        try {
+            ForkedJvm.Result r = ForkedJvm.run(List.of(), Map.of(), List.of("-Xmx64m", "--enable-native-access=ALL-UNNAMED",
+                    "-XX:-CreateCoredumpOnCrash", "-XX:ErrorFile=" + dir + "/hs_err_%p.log", "-Dcpuslab.frontEnd=" + frontEnd()),
+                    GuardPageMain.class);
+            assertTrue(!r.output().contains("NO FAULT") && r.exitCode() != 0, r.output());
+            String guard = r.output().lines().filter(l -> l.startsWith("guard page 0x")).findFirst().orElseThrow().substring(13);
+            List<Path> reports;
+            try (var files = Files.list(dir)) {
+                reports = files.toList();
+            }
+            assertEquals(1, reports.size(), "one hs_err report: " + r.output());
+            String report = Files.readString(reports.getFirst());
+            assertTrue(report.contains("SIGSEGV") && report.contains("SEGV_ACCERR"), report);
+            assertTrue(report.contains("si_addr: 0x" + "0".repeat(16 - guard.length()) + guard), "fault at the guard page 0x" + guard);
+            assertTrue(report.contains("io.cpuslab.core.GuardPageMain.main"), "the offending Java frame is named");
+            System.out.println("guard page overrun (" + frontEnd() + "): exit " + r.exitCode() + ", SIGSEGV (SEGV_ACCERR) at 0x"
+                    + guard + " in " + report.lines().filter(l -> l.contains("GuardPageMain.main")).findFirst().orElse("?").strip());
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(dir);
+        }
     }
 
     @Test
@@ -347,6 +653,69 @@ public abstract class AllocatorContractTest {
             assertTrue(s.releasedTotalBytes() > 0);
         }
         a.free(a.malloc(100)); // still works
+    }
+
+    @Test
+    void softLimitReleasesFreePagesAtOnceAndNeverFailsAnAllocation() {
+        long soft = 32L << 20;
+        FaultyMemory os = new FaultyMemory();
+        OffHeapAllocator a = allocator(config().withOsMemory(os).withSoftMemoryLimit(soft));
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            long p = a.malloc(16L << 20); // 96 MiB in all: the soft limit never refuses
+            at(p, 16L << 20).fill((byte) 1);
+            blocks.add(p);
+        }
+        blocks.forEach(a::free);
+        AllocatorStats s = a.stats();
+        if (!os.canRelease()) {
+            System.out.println("soft limit check skipped: " + os.description() + " cannot return memory");
+            return;
+        }
+        assertTrue(s.pageHeapFreeBytes() <= soft, "free backed pages above the soft limit went back at once: " + s);
+        assertTrue(s.releasedTotalBytes() >= (96L << 20) - soft, s.toString());
+        a.free(a.malloc(16L << 20));
+    }
+
+    @Test
+    void idleCachesAreDrainedByTheMaintenanceThread() throws InterruptedException {
+        OffHeapAllocator a = allocator(config().withMaintenance(0, 20, 10));
+        List<Long> blocks = new ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            blocks.add(a.malloc(i % 3000));
+        }
+        blocks.forEach(a::free);
+        assertTrue(a.stats().cpuCacheBytes() > 0, "the frees filled the per-CPU caches");
+        long deadline = System.nanoTime() + 30_000_000_000L; // generous: a shared 2-core box may starve the thread
+        AllocatorStats s = a.stats();
+        while ((s.cpuCacheBytes() > 0 || s.transferCacheBytes() > 0) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            s = a.stats();
+        }
+        assertEquals(0, s.cpuCacheBytes(), "idle per-CPU caches drained: " + s);
+        assertEquals(0, s.transferCacheBytes(), "idle transfer caches flushed: " + s);
+        assertEquals(0, s.centralCacheBytes(), "spans whose objects all came back went to the page heap: " + s);
+        a.free(a.malloc(100)); // a drained cache refills on its next miss
+    }
+
+    /**
+     * Memory back to the OS after a burst, measured where nothing else disturbs the RSS: a forked JVM with
+     * a 64 MiB heap runs {@link RssBurstMain} (1 GiB of blocks written, freed, background maintenance at
+     * 1 GiB/s with caches drained after 100 ms idle) and fails unless its RSS comes back to within
+     * {@link RssBurstMain#RSS_SLACK} of its baseline within the configured time plus slack.
+     */
+    @Test
+    void rssReturnsNearTheBaselineAfterAGigabyteBurstIsFreedInAForkedJvm() throws Exception {
+        if (!ProcessMemory.available() || !OsMemory.forThisPlatform().canRelease()) {
+            System.out.println("RSS burst check skipped: no /proc/self/status or no madvise on this platform");
+            return;
+        }
+        ForkedJvm.Result r = ForkedJvm.run(List.of(), Map.of(), List.of("-Xmx64m", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
+                "-Dcpuslab.frontEnd=" + frontEnd()), RssBurstMain.class);
+        String verdict = r.output().lines().filter(l -> l.startsWith("OK") || l.startsWith("FAILED")).findFirst().orElse(r.output());
+        System.out.println("RSS burst (" + frontEnd() + "): " + verdict);
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(verdict.startsWith("OK"), r.output());
     }
 
     @Test

@@ -34,6 +34,16 @@ public final class FaultyMemory implements OsMemory {
     }
 
     @Override
+    public boolean protect(long address, long bytes, boolean accessible) {
+        return real.protect(address, bytes, accessible);
+    }
+
+    @Override
+    public boolean canProtect() {
+        return real.canProtect();
+    }
+
+    @Override
     public boolean canRelease() {
         return real.canRelease();
     }

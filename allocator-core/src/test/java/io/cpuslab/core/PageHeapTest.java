@@ -138,6 +138,24 @@ class PageHeapTest {
     }
 
     @Test
+    void softLimitReleasesOnFreeAndNeverRefuses() {
+        heap.close();
+        heap = new PageHeap(os, map, Long.MAX_VALUE, 100 * SizeClasses.PAGE_SIZE, false);
+        Span a = heap.allocate(90, 0);
+        Span b = heap.allocate(90, 0); // 180 pages in use: above the soft limit, and still served
+        assertTrue(heap.overSoftLimit());
+        a.retire();
+        heap.free(a); // 90 in use + 90 free backed: the free ones go back at once
+        PageHeap.Snapshot s = heap.snapshot();
+        assertEquals(0, s.freeBytes(), s.toString());
+        assertEquals(90 * SizeClasses.PAGE_SIZE, s.releasedTotalBytes());
+        assertTrue(!heap.overSoftLimit());
+        b.retire();
+        heap.free(b); // 90 free backed pages are under the limit: they stay for reuse
+        assertEquals(90 * SizeClasses.PAGE_SIZE, heap.snapshot().freeBytes());
+    }
+
+    @Test
     void failedMapGivesOutOfMemoryAndChangesNothing() {
         Span a = heap.allocate(1, 0);
         PageHeap.Snapshot before = heap.snapshot();

@@ -206,7 +206,14 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
         }
     }
 
+    /**
+     * A downcall declares {@code Throwable}; what can really come out is the caller's own trouble
+     * ({@link StackOverflowError}, {@link OutOfMemoryError}), which passes through as it is, or a bug.
+     */
     static IllegalStateException unexpected(Throwable t) {
+        if (t instanceof Error e) {
+            throw e;
+        }
         return new IllegalStateException("cpuslab: native rseq call failed", t);
     }
 }

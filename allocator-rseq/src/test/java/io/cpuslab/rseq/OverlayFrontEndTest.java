@@ -163,7 +163,7 @@ class OverlayFrontEndTest {
     void aMissedInvalidationLetsAPushIntoAStoppedSlabAndItIsDetected() throws Exception {
         assumeTrue(ForkedJvm.onPath("taskset"), "taskset is not installed: pinned check skipped");
         assumeTrue(Runtime.getRuntime().availableProcessors() > 1, "one online CPU: membarrier sends no IPI to check");
-        ForkedJvm.Result r = ForkedJvm.run(List.of("taskset", "-c", "0"), OwnRegistration.ENVIRONMENT, List.of(),
+        var r = ForkedJvm.run(List.of("taskset", "-c", "0"), OwnRegistration.ENVIRONMENT, List.of(),
                 MissedInvalidationCheck.class);
         System.out.println(r.output());
         assertEquals(0, r.exitCode(), r.output());
@@ -182,7 +182,7 @@ class OverlayFrontEndTest {
         assumeTrue(Runtime.getRuntime().availableProcessors() > 1, "one CPU: the drainer never runs beside a worker");
         TokenTorture.Options options = new TokenTorture.Options(2, CpuSlab.Index.CPU, false, false,
                 CpuSlab.RseqMode.OVERLAY, true);
-        ForkedJvm.Result r = ForkedJvm.run(List.of(), OwnRegistration.ENVIRONMENT, List.of(), TokenTorture.class, options.args());
+        var r = ForkedJvm.run(List.of(), OwnRegistration.ENVIRONMENT, List.of(), TokenTorture.class, options.args());
         System.out.println(r.output());
         assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().matches("(?s).*MISSED INVALIDATION CAUGHT in round \\d+: token \\d+ (seen twice|lost).*"), r.output());

@@ -43,7 +43,7 @@ class OverlayTortureTest {
     @Test
     void pinnedToOneCpuWithSignalStorm() throws Exception {
         assumeTrue(ForkedJvm.onPath("taskset"), "taskset is not installed: pinned run skipped");
-        ForkedJvm.Result result = ForkedJvm.run(List.of("taskset", "-c", "0"), OwnRegistration.ENVIRONMENT, List.of(),
+        var result = ForkedJvm.run(List.of("taskset", "-c", "0"), OwnRegistration.ENVIRONMENT, List.of(),
                 TokenTorture.class, new TokenTorture.Options(SECONDS, CpuSlab.Index.CPU, false, true).overlay().args());
         System.out.println(result.output());
         assertEquals(0, result.exitCode(), result.output());

@@ -90,7 +90,7 @@ class RseqFrontEndTest {
     @Test
     void slowPathCallsActOnlyOnTheSlabTheCallerIsOn() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(slabs > 1 && ForkedJvm.onPath("taskset"), "needs 2 CPUs and taskset");
-        ForkedJvm.Result r = ForkedJvm.run(List.of("taskset", "-c", "0"), Map.of(), List.of(), ExpectedSlabCheck.class);
+        var r = ForkedJvm.run(List.of("taskset", "-c", "0"), Map.of(), List.of(), ExpectedSlabCheck.class);
         assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("EXPECTED SLAB OK"), r.output());
     }
@@ -142,7 +142,7 @@ class RseqFrontEndTest {
 
     @Test
     void missingLibraryGivesTheLockedFrontEndWithTheReason() throws Exception {
-        ForkedJvm.Result r = fork(Map.of(), "-Dcpuslab.rseq.library=/nonexistent/libcpuslab_rseq.so");
+        var r = fork(Map.of(), "-Dcpuslab.rseq.library=/nonexistent/libcpuslab_rseq.so");
         assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("FRONT END: locked front end"), r.output());
         assertTrue(r.output().contains("no readable library at cpuslab.rseq.library=/nonexistent"), r.output());
@@ -151,21 +151,21 @@ class RseqFrontEndTest {
     @Test
     void unusableLibraryGivesTheLockedFrontEndWithTheReason() throws Exception {
         Path helper = Path.of(getClass().getResource("/META-INF/native/linux-x86_64/libcpuslab_rseq_test.so").toURI());
-        ForkedJvm.Result r = fork(Map.of(), "-Dcpuslab.rseq.library=" + helper);
+        var r = fork(Map.of(), "-Dcpuslab.rseq.library=" + helper);
         assertTrue(r.output().contains("FRONT END: locked front end"), r.output());
         assertTrue(r.output().contains("cannot load the native library") && r.output().contains("cpuslab_rseq_pop"), r.output());
     }
 
     @Test
     void explicitRseqThatCannotRunFailsAndSaysWhy() throws Exception {
-        ForkedJvm.Result r = fork(Map.of(), "-Dcpuslab.rseq.library=/nonexistent/x.so", "-Dcpuslab.frontEnd=RSEQ");
+        var r = fork(Map.of(), "-Dcpuslab.rseq.library=/nonexistent/x.so", "-Dcpuslab.frontEnd=RSEQ");
         assertNotEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("no front end can run with frontEnd=RSEQ: rseq unavailable: cannot load"), r.output());
     }
 
     @Test
     void ownRegistrationIsUsedAndReportedWhenGlibcsIsOff() throws Exception {
-        ForkedJvm.Result r = fork(Map.of("GLIBC_TUNABLES", "glibc.pthread.rseq=0"));
+        var r = fork(Map.of("GLIBC_TUNABLES", "glibc.pthread.rseq=0"));
         assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("FRONT END: rseq compliant front end") && r.output().contains("own 32-byte rseq registration"),
                 r.output());
@@ -173,13 +173,13 @@ class RseqFrontEndTest {
 
     @Test
     void aThreadSomeoneElseRegisteredStillAllocatesThroughTheSlowPath() throws Exception {
-        ForkedJvm.Result r = ForkedJvm.run(List.of(), Map.of("GLIBC_TUNABLES", "glibc.pthread.rseq=0"), List.of(),
+        var r = ForkedJvm.run(List.of(), Map.of("GLIBC_TUNABLES", "glibc.pthread.rseq=0"), List.of(),
                 ForeignRegistrationCheck.class);
         assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("FOREIGN REGISTRATION OK: 0 bytes in use"), r.output());
     }
 
-    private static ForkedJvm.Result fork(Map<String, String> env, String... options) throws Exception {
+    private static io.cpuslab.core.ForkedJvm.Result fork(Map<String, String> env, String... options) throws Exception {
         return ForkedJvm.run(List.of(), env, List.of(options), PrintFrontEnd.class);
     }
 }

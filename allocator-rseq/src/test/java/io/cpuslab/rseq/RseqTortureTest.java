@@ -54,7 +54,7 @@ class RseqTortureTest {
         if (!prefix.isEmpty()) {
             assumeTrue(ForkedJvm.onPath(prefix.getFirst()), prefix.getFirst() + " is not installed: pinned run skipped");
         }
-        ForkedJvm.Result result = ForkedJvm.run(prefix, env, List.of(), TokenTorture.class,
+        var result = ForkedJvm.run(prefix, env, List.of(), TokenTorture.class,
                 new TokenTorture.Options(SECONDS, index, false, true).args());
         System.out.println(result.output());
         assertEquals(0, result.exitCode(), result.output());
