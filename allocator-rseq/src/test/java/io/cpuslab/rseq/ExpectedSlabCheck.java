@@ -5,6 +5,8 @@ import io.cpuslab.core.SlabLayout;
 
 import java.lang.foreign.Arena;
 
+import static io.cpuslab.rseq.TestSlabs.check;
+
 /**
  * For a JVM pinned to CPU 0 ({@code taskset -c 0}): every slow-path call naming slab 1 must miss and
  * change nothing, every call naming slab 0 must act. Exits 1 with the first violation.
@@ -16,9 +18,8 @@ final class ExpectedSlabCheck {
     }
 
     public static void main(String[] args) {
-        int slabs = RseqFrontEndProvider.possibleCpus();
         try (Arena arena = Arena.ofShared()) {
-            SlabLayout layout = new SlabLayout(arena.allocate((long) slabs << SlabLayout.SHIFT, SlabLayout.SLAB_BYTES), slabs);
+            SlabLayout layout = TestSlabs.onEveryCpu(arena);
             RseqFrontEnd frontEnd = new RseqFrontEnd(layout, CpuSlab.Index.CPU, "check");
             long[] items = {16, 32, 48};
             for (int i = 0; i < 10_000; i++) {
@@ -34,12 +35,5 @@ final class ExpectedSlabCheck {
             frontEnd.close();
         }
         System.out.println("EXPECTED SLAB OK");
-    }
-
-    private static void check(boolean ok, String what) {
-        if (!ok) {
-            System.out.println("FAILED: " + what);
-            System.exit(1);
-        }
     }
 }

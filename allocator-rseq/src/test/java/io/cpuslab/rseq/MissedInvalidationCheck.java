@@ -5,6 +5,8 @@ import io.cpuslab.core.SlabLayout;
 
 import java.lang.foreign.Arena;
 
+import static io.cpuslab.rseq.TestSlabs.check;
+
 /**
  * For a JVM pinned to CPU 0 with its own rseq registration, on a machine with more than one online CPU
  * (with one, membarrier sends no IPI at all): proves that a fence of this CPU invalidates this thread's
@@ -20,9 +22,8 @@ final class MissedInvalidationCheck {
     }
 
     public static void main(String[] args) {
-        int slabs = RseqFrontEndProvider.possibleCpus();
         try (Arena arena = Arena.ofShared()) {
-            SlabLayout layout = new SlabLayout(arena.allocate((long) slabs << SlabLayout.SHIFT, SlabLayout.SLAB_BYTES), slabs);
+            SlabLayout layout = TestSlabs.onEveryCpu(arena);
             OverlayFrontEnd frontEnd = new OverlayFrontEnd(layout, CpuSlab.Index.CPU, "6.19 simulation");
             SelfCheckHooks.slabWord(); // loads the hooks now: class loading blocks, and blocking invalidates
             int slab = frontEnd.currentSlab();
@@ -55,13 +56,6 @@ final class MissedInvalidationCheck {
             System.out.println("MISSED INVALIDATION DETECTED: a push committed into stopped slab " + slab
                     + " (attempt " + attempt + ", capacity " + cached + ")");
             frontEnd.close();
-        }
-    }
-
-    private static void check(boolean ok, String what) {
-        if (!ok) {
-            System.out.println("FAILED: " + what);
-            System.exit(1);
         }
     }
 }

@@ -96,9 +96,8 @@ class OverlayFrontEndTest {
     @Test
     void theStoppingThreadCannotReachTheSlabItStopped() {
         for (CpuSlab.Index index : CpuSlab.Index.values()) {
-            int slabs = RseqFrontEndProvider.possibleCpus();
             try (Arena arena = Arena.ofShared()) {
-                SlabLayout layout = new SlabLayout(arena.allocate((long) slabs << SlabLayout.SHIFT, SlabLayout.SLAB_BYTES), slabs);
+                SlabLayout layout = TestSlabs.onEveryCpu(arena);
                 OverlayFrontEnd frontEnd = new OverlayFrontEnd(layout, index, "test");
                 for (int i = 0; i < 2000; i++) {
                     int slab = frontEnd.currentSlab();

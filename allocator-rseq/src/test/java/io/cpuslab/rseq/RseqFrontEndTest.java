@@ -21,8 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RseqFrontEndTest {
     private static final int SC = 4;
     private final Arena arena = Arena.ofShared();
-    private final int slabs = RseqFrontEndProvider.possibleCpus();
-    private final SlabLayout layout = new SlabLayout(arena.allocate((long) slabs << SlabLayout.SHIFT, SlabLayout.SLAB_BYTES), slabs);
+    private final SlabLayout layout = TestSlabs.onEveryCpu(arena);
+    private final int slabs = layout.slabCount();
     private final RseqFrontEnd frontEnd = new RseqFrontEnd(layout, CpuSlab.Index.CPU, "test");
 
     @AfterEach

@@ -62,11 +62,11 @@ final class TokenTorture {
         if (RseqLibrary.UNAVAILABLE != null) {
             throw new AssertionError("rseq unavailable: " + RseqLibrary.UNAVAILABLE);
         }
-        int slabs = RseqFrontEndProvider.possibleCpus();
         int threads = 8 * Runtime.getRuntime().availableProcessors();
         int tokens = threads * TOKENS_PER_THREAD;
         try (Arena arena = Arena.ofShared()) {
-            SlabLayout layout = new SlabLayout(arena.allocate((long) slabs << SlabLayout.SHIFT, SlabLayout.SLAB_BYTES), slabs);
+            SlabLayout layout = TestSlabs.onEveryCpu(arena);
+            int slabs = layout.slabCount();
             RseqFrontEnd frontEnd = options.mode() == CpuSlab.RseqMode.OVERLAY
                     ? new OverlayFrontEnd(layout, options.index(), "torture") : new RseqFrontEnd(layout, options.index(), "torture");
             long deadline = System.nanoTime() + options.seconds() * 1_000_000_000L;

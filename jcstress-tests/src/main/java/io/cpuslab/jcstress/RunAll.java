@@ -1,13 +1,13 @@
 package io.cpuslab.jcstress;
 
 import io.cpuslab.CpuSlab;
-import io.cpuslab.OffHeapAllocator;
 import org.openjdk.jcstress.infra.runners.TestList;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Runs every cpuslab JCStress test once per front end and fails unless every test ran and none had a
@@ -37,21 +37,18 @@ public final class RunAll {
     /** A child's exit code when its variant cannot run here (the reason is printed): not a failure. */
     private static final int SKIPPED = 3;
 
-    /** A front-end configuration: its report directory name and the JVM options that select it. */
-    private record Variant(String name, String properties, boolean ownRegistration) {
-        OffHeapAllocator probe() {
-            return switch (name) {
-                case "locked" -> CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.LOCKED).build();
-                case "rseq" -> CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ).build();
-                default -> CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ).rseqMode(CpuSlab.RseqMode.OVERLAY).build();
-            };
-        }
+    /**
+     * A front-end configuration: its report directory name, the JVM options that select it, whether its
+     * JVMs need cpuslab's own rseq registration, and the builder that proves it can run here.
+     */
+    private record Variant(String name, String properties, boolean ownRegistration, Supplier<CpuSlab.Builder> probe) {
     }
 
     private static final List<Variant> VARIANTS = List.of(
-            new Variant("locked", "-Dcpuslab.frontEnd=LOCKED", false),
-            new Variant("rseq", "-Dcpuslab.frontEnd=RSEQ", false),
-            new Variant("overlay", "-Dcpuslab.frontEnd=AUTO -Dcpuslab.rseqMode=OVERLAY", true));
+            new Variant("locked", "-Dcpuslab.frontEnd=LOCKED", false, () -> CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.LOCKED)),
+            new Variant("rseq", "-Dcpuslab.frontEnd=RSEQ", false, () -> CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ)),
+            new Variant("overlay", "-Dcpuslab.frontEnd=AUTO -Dcpuslab.rseqMode=OVERLAY", true,
+                    () -> CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ).rseqMode(CpuSlab.RseqMode.OVERLAY)));
 
     private RunAll() {
     }
@@ -134,7 +131,7 @@ public final class RunAll {
 
     private static String unavailable(Variant variant) {
         try {
-            variant.probe().close();
+            variant.probe().get().build().close();
             return null;
         } catch (IllegalStateException e) {
             return e.getMessage();
