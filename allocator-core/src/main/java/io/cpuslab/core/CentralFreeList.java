@@ -76,8 +76,12 @@ final class CentralFreeList {
                 throw new IllegalStateException("cpuslab: 0x" + Long.toHexString(address) + " is not an object of class "
                         + sizeClass + " (" + objectSize + " B); was it freed with a wrong size?");
             }
+            short index = (short) SizeClasses.objectIndex(sizeClass, address - span.start());
             unlink(span);
-            span.freeIndexes[span.freeCount++] = (short) SizeClasses.objectIndex(sizeClass, address - span.start());
+            // Slot first, count second, and no call in between: a StackOverflowError thrown by a call here
+            // must not leave the count covering a slot that still names an object handed out earlier.
+            span.freeIndexes[span.freeCount] = index;
+            span.freeCount++;
             if (span.freeCount == objectsPerSpan) {
                 freeObjects -= objectsPerSpan - 1;
                 spans--;
