@@ -145,7 +145,7 @@ final class CpuCache {
      */
     private long steal(int slab, int forClass, long bytes) {
         long freed = 0;
-        frontEnd.stop(slab);
+        SlabLock lock = frontEnd.stop(slab);
         try {
             int start = stealCursor.get(slab);
             for (int i = 0; i < SizeClasses.COUNT - 1 && freed < bytes; i++) {
@@ -160,7 +160,11 @@ final class CpuCache {
                 stealCursor.set(slab, victim % (SizeClasses.COUNT - 1));
             }
         } finally {
-            frontEnd.start(slab);
+            try {
+                frontEnd.start(slab);
+            } finally {
+                lock.held = 0; // a store, not a call: it cannot overflow (SlabLock)
+            }
         }
         capacityBytes.addAndGet(slab, -freed);
         return freed;
@@ -172,7 +176,7 @@ final class CpuCache {
      */
     void drain(int slab) {
         long[] buffer = new long[SlabLayout.maxCapacity(1)];
-        frontEnd.stop(slab);
+        SlabLock lock = frontEnd.stop(slab);
         try {
             long capacity = 0;
             for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
@@ -189,7 +193,11 @@ final class CpuCache {
             }
             drains.incrementAndGet(slab);
         } finally {
-            frontEnd.start(slab);
+            try {
+                frontEnd.start(slab);
+            } finally {
+                lock.held = 0;
+            }
         }
     }
 

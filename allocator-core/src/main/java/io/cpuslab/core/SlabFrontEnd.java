@@ -12,7 +12,8 @@ import io.cpuslab.FrontEndInfo;
  * {@link #currentSlab()}; they do nothing and return 0 when the caller is no longer on it (rseq: the
  * thread migrated) or cannot have it right now (locked: the shard is busy). None of them ever parks.
  * {@link #stop}/{@link #start} give core exclusive access to any slab for remote work (drain, steal,
- * close): for rseq that is the stop word plus a membarrier fence, for locked the shard lock.
+ * close): for rseq that is the slab's lock plus the stop word and a membarrier fence, for locked the
+ * shard lock, a {@link SlabLock}.
  *
  * <pre>{@code
  * long p = frontEnd.pop(sc);           // 0: miss, take the slow path
@@ -41,10 +42,33 @@ public interface SlabFrontEnd {
     /** Pops up to {@code max} objects into {@code items[from..)}; returns how many. */
     int popBatch(int slab, int sizeClass, long[] items, int from, int max);
 
-    /** Waits until core owns {@code slab} exclusively: no fast-path operation is in flight on it or can start. */
-    void stop(int slab);
+    /**
+     * Waits until core owns {@code slab} exclusively: no fast-path operation is in flight on it or can
+     * start. The caller ends it with {@link #start} and then releases the returned lock with a field
+     * store in its own {@code finally} (see {@link SlabLock}), so an overflow in {@code start} cannot
+     * leave the slab owned for good:
+     * <pre>{@code
+     * SlabLock lock = frontEnd.stop(slab);
+     * try {
+     *     ... // remote work
+     * } finally {
+     *     try {
+     *         frontEnd.start(slab);
+     *     } finally {
+     *         lock.held = 0;
+     *     }
+     * }
+     * }</pre>
+     * If {@code stop} throws, the slab is neither stopped nor owned.
+     */
+    SlabLock stop(int slab);
 
-    /** Ends {@link #stop}; core's writes to the slab are visible to every later operation on it. */
+    /**
+     * Lets the fast path use the slab again; core's writes to it are visible to every later operation
+     * on it. A {@code start} that did not happen (the caller died in it) leaves an rseq slab's stop word
+     * set with nobody owning it: its sections then miss until the next owner starts it (the rseq front
+     * end does so when a miss there asks for {@link #currentSlab()}).
+     */
     void start(int slab);
 
     /**

@@ -10,7 +10,7 @@ import java.lang.invoke.VarHandle;
  *
  * <pre>
  * region(slab) = base + (slab << SHIFT)
- * +0                 int   stop word: non-zero while the slab is stopped (remote work) or locked
+ * +0                 int   stop word: non-zero while rseq sections must not commit (remote work)
  * +4                 int   reserved (zero)
  * +8 + 4 * sc        int   header of size class sc: bits 0..15 current, bits 16..31 end
  * +8 * begin(sc) ... long  object addresses of class sc, LIFO: slots [begin, current) are filled,
@@ -25,9 +25,13 @@ import java.lang.invoke.VarHandle;
  * demand within the per-slab byte budget, up to {@link #maxCapacity(int)}.
  *
  * <p>All operations here except the racy readers ({@link #length}, {@link #capacity}) require the
- * caller to own the slab exclusively: the locked front end holds the stop word as its lock; remote
- * work sets the stop word and fences (rseq). Ownership is taken with a volatile CAS and given up with a
- * release store, which orders the plain header and slot accesses in between.
+ * caller to own the slab exclusively: the locked front end holds the slab's {@link SlabLock}; remote
+ * work holds it too and, for rseq, sets the stop word and fences. The lock is taken with a volatile CAS
+ * and given up with a volatile store, which order the plain header and slot accesses in between.
+ *
+ * <p>Every operation changes a class by one final write of its header, after whatever it wrote into
+ * slots: a thread that dies in between (a {@link StackOverflowError} can be thrown at any call) leaves
+ * the slab as it was, never half changed.
  */
 public final class SlabLayout {
     /** Bytes per slab region: 256 KiB, TCMalloc's largest per-CPU shift. */
@@ -63,6 +67,7 @@ public final class SlabLayout {
 
     private final MemorySegment memory;
     private final int slabCount;
+    private final SlabLock[] locks;
 
     /**
      * @param memory the slab regions, {@code slabCount << SHIFT} bytes, zero-filled, aligned to
@@ -74,6 +79,10 @@ public final class SlabLayout {
         }
         this.memory = memory;
         this.slabCount = slabCount;
+        this.locks = new SlabLock[slabCount];
+        for (int slab = 0; slab < slabCount; slab++) {
+            locks[slab] = new SlabLock();
+        }
     }
 
     public int slabCount() {
@@ -103,26 +112,28 @@ public final class SlabLayout {
         return region(slab) + HEADER_OFFSET + 4L * sc;
     }
 
-    // ---- stop word -------------------------------------------------------------------------------
+    // ---- ownership and the stop word ------------------------------------------------------------
 
-    /** Takes exclusive ownership of {@code slab} if nobody holds it. */
-    public boolean tryStop(int slab) {
-        return INT.compareAndSet(memory, region(slab) + STOP_OFFSET, 0, 1);
+    /** The lock of {@code slab} if it was free and is now the caller's, else null. */
+    public SlabLock tryLock(int slab) {
+        SlabLock lock = locks[slab];
+        return lock.tryAcquire() ? lock : null;
     }
 
-    /** Takes exclusive ownership of {@code slab}, spinning (never parking) while someone holds it. */
-    public void stop(int slab) {
-        for (int spins = 0; !tryStop(slab); spins++) {
-            if (spins < 64) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield(); // the holder's thread may be descheduled; let it run
-            }
-        }
+    /** The lock of {@code slab}, taken: spins and yields (never parks) while someone holds it. */
+    public SlabLock lock(int slab) {
+        SlabLock lock = locks[slab];
+        lock.acquire();
+        return lock;
     }
 
-    /** Gives up ownership; everything written before is visible to the next owner. */
-    public void start(int slab) {
+    /** Sets the stop word (owner only): from now on no rseq section on the slab commits. */
+    public void stopFastPath(int slab) {
+        INT.setVolatile(memory, region(slab) + STOP_OFFSET, 1);
+    }
+
+    /** Clears the stop word (owner only); the owner's writes before are visible to the sections after. */
+    public void startFastPath(int slab) {
         INT.setRelease(memory, region(slab) + STOP_OFFSET, 0);
     }
 
@@ -217,8 +228,14 @@ public final class SlabLayout {
      * unpopulates the class (capacity 0); returns how many objects there were.
      */
     public int drain(int slab, int sc, long[] out) {
-        int n = popBatch(slab, sc, out, 0, MAX_CAPACITY[sc]);
-        memory.set(ValueLayout.JAVA_INT, header(slab, sc), 0);
+        long header = header(slab, sc);
+        int current = memory.get(ValueLayout.JAVA_SHORT, header) & 0xFFFF;
+        int n = Math.max(0, current - BEGIN[sc]);
+        long slots = region(slab);
+        for (int i = 0; i < n; i++) {
+            out[i] = memory.get(ValueLayout.JAVA_LONG, slots + 8L * --current);
+        }
+        memory.set(ValueLayout.JAVA_INT, header, 0);
         return n;
     }
 

@@ -26,6 +26,10 @@ public final class ForkedJvm {
 
     /** Exit code and everything the JVM wrote (stdout and stderr together). */
     public record Result(int exitCode, String output) {
+        /** The first line starting with OK or FAILED (how the forked checks report), else all the output. */
+        public String verdict() {
+            return output.lines().filter(l -> l.startsWith("OK") || l.startsWith("FAILED")).findFirst().orElse(output);
+        }
     }
 
     /** A prefix that runs {@code shellCommands} in bash, then execs the JVM in the same process (keeping its limits). */

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SlabLayoutTest {
@@ -98,7 +99,7 @@ class SlabLayoutTest {
     }
 
     @Test
-    void stopWordGivesExclusiveOwnership() throws InterruptedException {
+    void slabLockGivesExclusiveOwnership() throws InterruptedException {
         layout.grow(0, SC, SlabLayout.maxCapacity(SC));
         int threads = 4, rounds = 20_000;
         AtomicLong lost = new AtomicLong();
@@ -107,14 +108,14 @@ class SlabLayoutTest {
             long token = (t + 1L) << 32;
             Thread.ofPlatform().start(() -> {
                 for (int i = 0; i < rounds; i++) {
-                    layout.stop(0);
+                    SlabLock lock = layout.lock(0);
                     try {
                         // Without exclusion, a concurrent pop would take our item or push over it.
                         if (!layout.push(0, SC, token | i) || layout.pop(0, SC) != (token | i)) {
                             lost.incrementAndGet();
                         }
                     } finally {
-                        layout.start(0);
+                        lock.held = 0;
                     }
                 }
                 done.countDown();
@@ -122,6 +123,6 @@ class SlabLayoutTest {
         }
         done.await();
         assertEquals(0, lost.get());
-        assertFalse(layout.isStopped(0));
+        assertNotNull(layout.tryLock(0), "the lock was left held");
     }
 }

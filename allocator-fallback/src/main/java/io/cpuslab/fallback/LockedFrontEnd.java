@@ -3,10 +3,12 @@ package io.cpuslab.fallback;
 import io.cpuslab.FrontEndInfo;
 import io.cpuslab.core.SlabFrontEnd;
 import io.cpuslab.core.SlabLayout;
+import io.cpuslab.core.SlabLock;
 
 /**
  * The lock-based front end: per-CPU caches become shards, each a slab of the shared {@link SlabLayout}
- * guarded by its own stop word used as a spin lock. Works on every OS.
+ * guarded by its own {@link SlabLock}, a spin lock whose release cannot be lost to a
+ * {@link StackOverflowError}. Works on every OS.
  *
  * <p>A thread's home shard comes from a hash of its thread id, not from thread-local state, so
  * virtual threads cost nothing extra and the cache memory stays bounded by the shard count (twice the
@@ -63,11 +65,12 @@ public final class LockedFrontEnd implements SlabFrontEnd {
         int home = currentSlab();
         for (int i = 0; i < FAST_PROBES; i++) {
             int shard = (home + i) & mask;
-            if (layout.tryStop(shard)) {
+            SlabLock lock = layout.tryLock(shard);
+            if (lock != null) {
                 try {
                     return layout.pop(shard, sizeClass);
                 } finally {
-                    layout.start(shard);
+                    lock.held = 0; // a store, not a call: it cannot overflow (SlabLock)
                 }
             }
         }
@@ -79,11 +82,12 @@ public final class LockedFrontEnd implements SlabFrontEnd {
         int home = currentSlab();
         for (int i = 0; i < FAST_PROBES; i++) {
             int shard = (home + i) & mask;
-            if (layout.tryStop(shard)) {
+            SlabLock lock = layout.tryLock(shard);
+            if (lock != null) {
                 try {
                     return layout.push(shard, sizeClass, address);
                 } finally {
-                    layout.start(shard);
+                    lock.held = 0; // a store, not a call: it cannot overflow (SlabLock)
                 }
             }
         }
@@ -92,66 +96,71 @@ public final class LockedFrontEnd implements SlabFrontEnd {
 
     @Override
     public int grow(int slab, int sizeClass, int by) {
-        if (!acquire(slab)) {
+        SlabLock lock = acquire(slab);
+        if (lock == null) {
             return 0;
         }
         try {
             return layout.grow(slab, sizeClass, by);
         } finally {
-            layout.start(slab);
+            lock.held = 0;
         }
     }
 
     @Override
     public int pushBatch(int slab, int sizeClass, long[] items, int from, int count) {
-        if (!acquire(slab)) {
+        SlabLock lock = acquire(slab);
+        if (lock == null) {
             return 0;
         }
         try {
             return layout.pushBatch(slab, sizeClass, items, from, count);
         } finally {
-            layout.start(slab);
+            lock.held = 0;
         }
     }
 
     @Override
     public int popBatch(int slab, int sizeClass, long[] items, int from, int max) {
-        if (!acquire(slab)) {
+        SlabLock lock = acquire(slab);
+        if (lock == null) {
             return 0;
         }
         try {
             return layout.popBatch(slab, sizeClass, items, from, max);
         } finally {
-            layout.start(slab);
+            lock.held = 0;
         }
     }
 
     /** Try-locks {@code slab}, spinning a little: its holder keeps it for a handful of instructions. */
-    private boolean acquire(int slab) {
+    private SlabLock acquire(int slab) {
         for (int spins = 0; spins < SLOW_SPINS; spins++) {
-            if (layout.tryStop(slab)) {
-                return true;
+            SlabLock lock = layout.tryLock(slab);
+            if (lock != null) {
+                return lock;
             }
             Thread.onSpinWait();
         }
-        return false;
+        return null;
     }
 
+    /** The shard lock is all a remote owner needs: every operation here takes it. */
     @Override
-    public void stop(int slab) {
-        layout.stop(slab);
+    public SlabLock stop(int slab) {
+        return layout.lock(slab);
     }
 
+    /** Nothing beyond the lock, which the caller releases. */
     @Override
     public void start(int slab) {
-        layout.start(slab);
     }
 
     /** Holds every shard for good: the fast path's try-locks fail from now on. */
     @Override
     public void close() {
         for (int slab = 0; slab <= mask; slab++) {
-            layout.stop(slab);
+            layout.lock(slab);
         }
     }
 }

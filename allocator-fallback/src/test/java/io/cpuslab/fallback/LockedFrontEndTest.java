@@ -4,6 +4,7 @@ import io.cpuslab.CpuSlab;
 import io.cpuslab.FrontEndInfo;
 import io.cpuslab.OffHeapAllocator;
 import io.cpuslab.core.SlabLayout;
+import io.cpuslab.core.SlabLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -30,16 +31,17 @@ class LockedFrontEndTest {
 
     @Test
     void fastPathNeverWaitsForABusyShard() throws Exception {
+        SlabLock[] held = new SlabLock[4];
         for (int slab = 0; slab < 4; slab++) {
             layout.grow(slab, SC, 10);
-            layout.stop(slab); // every shard held by someone else
+            held[slab] = layout.lock(slab); // every shard held by someone else
         }
         // Another thread, so its home shard is unknown: every probe must fail at once, not wait.
         CompletableFuture<String> result = CompletableFuture.supplyAsync(
                 () -> frontEnd.pop(SC) + " " + frontEnd.push(SC, 0x100) + " " + frontEnd.grow(0, SC, 1));
         assertEquals("0 false 0", result.get(10, TimeUnit.SECONDS));
         for (int slab = 0; slab < 4; slab++) {
-            layout.start(slab);
+            held[slab].held = 0;
         }
     }
 

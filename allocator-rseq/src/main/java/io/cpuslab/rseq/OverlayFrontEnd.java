@@ -129,13 +129,12 @@ final class OverlayFrontEnd extends RseqFrontEnd {
     }
 
     /**
-     * The compliant stop (stop word, fence), then this thread's own word: the fence skips the caller
-     * when it covers every CPU (mm_cid index) or when only one CPU is online, so the stopping thread
-     * could otherwise still reach the slab it stopped.
+     * After the compliant stop (lock, stop word, fence), this thread's own word: the fence skips the
+     * caller when it covers every CPU (mm_cid index) or when only one CPU is online, so the stopping
+     * thread could otherwise still reach the slab it stopped.
      */
     @Override
-    public void stop(int slab) {
-        super.stop(slab);
+    void stopped() {
         uncache();
     }
 

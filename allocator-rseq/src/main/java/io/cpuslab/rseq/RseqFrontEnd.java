@@ -5,6 +5,7 @@ import io.cpuslab.FrontEndInfo;
 import io.cpuslab.core.SizeClasses;
 import io.cpuslab.core.SlabFrontEnd;
 import io.cpuslab.core.SlabLayout;
+import io.cpuslab.core.SlabLock;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -109,19 +110,43 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
     /**
      * The CPU (or mm_cid) the caller runs on now; registers the thread first in own-registration mode.
      * A thread that cannot register (someone else registered a different rseq area for it) stays
-     * unregistered: its sections all miss and it is served by the slow path, correctly if slower.
+     * unregistered: its sections all miss and it is served by the slow path, correctly if slower. The
+     * slow path asks this on every miss, so it is also where a slab stopped by an owner that died before
+     * starting it again gets started.
      */
     @Override
     public int currentSlab() {
+        int slab;
         try {
-            int slab = (int) RseqLibrary.CURRENT.invokeExact(indexField);
+            slab = (int) RseqLibrary.CURRENT.invokeExact(indexField);
             if (slab < 0 && (int) RseqLibrary.REGISTER.invokeExact() == 0) {
                 slab = (int) RseqLibrary.CURRENT.invokeExact(indexField);
             }
             // Unregistered, or CPUs appeared after start: every slab-naming call then just misses.
-            return Math.clamp(slab, 0, layout.slabCount() - 1);
+            slab = Math.clamp(slab, 0, layout.slabCount() - 1);
         } catch (Throwable t) {
             throw unexpected(t);
+        }
+        if (layout.isStopped(slab)) {
+            restartIfAbandoned(slab);
+        }
+        return slab;
+    }
+
+    /**
+     * Starts {@code slab} if it is stopped while nobody owns it: its last owner died (a
+     * {@link StackOverflowError}) between its work and {@link #start}, after releasing the lock.
+     */
+    private void restartIfAbandoned(int slab) {
+        SlabLock lock = layout.tryLock(slab);
+        if (lock != null) {
+            try {
+                if (layout.isStopped(slab)) {
+                    start(slab);
+                }
+            } finally {
+                lock.held = 0;
+            }
         }
     }
 
@@ -155,24 +180,35 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
     }
 
     /**
-     * Stop word, then fence: afterwards no section on that slab can commit until {@link #start}. If the
-     * fence fails the stop word is cleared again before the error leaves: a slab stopped for good would
-     * make every later stop of it spin forever.
+     * The slab's lock (one remote owner at a time), the stop word, then the fence: afterwards no section
+     * on that slab can commit until {@link #start}. If anything fails the stop word is cleared and the
+     * lock released before the error leaves, the release a field store that cannot fail (see SlabLock).
      */
     @Override
-    public void stop(int slab) {
-        layout.stop(slab);
+    public SlabLock stop(int slab) {
+        SlabLock lock = layout.lock(slab);
         try {
+            layout.stopFastPath(slab);
             fence(slab);
+            stopped();
         } catch (RuntimeException | Error e) {
-            layout.start(slab);
+            try {
+                layout.startFastPath(slab);
+            } finally {
+                lock.held = 0;
+            }
             throw e;
         }
+        return lock;
+    }
+
+    /** What a mode adds once the fence has aborted every section on the stopped slab. */
+    void stopped() {
     }
 
     @Override
     public void start(int slab) {
-        layout.start(slab);
+        layout.startFastPath(slab);
     }
 
     /** Both bounds go to 0 (compliant sections check the slab count, overlay's the byte range), then every CPU is fenced. */

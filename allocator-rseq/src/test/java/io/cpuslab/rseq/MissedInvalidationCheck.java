@@ -2,6 +2,7 @@ package io.cpuslab.rseq;
 
 import io.cpuslab.CpuSlab;
 import io.cpuslab.core.SlabLayout;
+import io.cpuslab.core.SlabLock;
 
 import java.lang.foreign.Arena;
 
@@ -38,7 +39,8 @@ final class MissedInvalidationCheck {
 
             // Core's stop, taken apart: the stop word, then the fence (frontEnd.stop would also drop this
             // thread's word itself, and the point here is that the kernel's rewrite does).
-            layout.stop(slab);
+            SlabLock lock = layout.lock(slab);
+            layout.stopFastPath(slab);
             frontEnd.fence(slab);
             boolean invalidated = (SelfCheckHooks.slabWord() & SelfCheckHooks.OVERLAY_TAG) == 0;
             System.out.println("fence invalidated the cached slab: " + (invalidated ? "yes" : "NO"));
@@ -51,7 +53,8 @@ final class MissedInvalidationCheck {
                 pushed = SelfCheckHooks.restoreSlabWord(frontEnd, word) && frontEnd.push(SC, 48);
             }
             int cached = layout.capacity(slab, SC);
-            layout.start(slab);
+            layout.startFastPath(slab);
+            lock.held = 0;
             check(pushed, "no push into the stopped slab in " + ATTEMPTS + " attempts");
             System.out.println("MISSED INVALIDATION DETECTED: a push committed into stopped slab " + slab
                     + " (attempt " + attempt + ", capacity " + cached + ")");

@@ -8,6 +8,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The contract suite on the rseq front end in overlay mode. */
@@ -26,6 +28,11 @@ class OverlayAllocatorContractTest extends AllocatorContractTest {
     @Override
     protected AllocatorConfig config() {
         return super.config().withRseqMode(CpuSlab.RseqMode.OVERLAY);
+    }
+
+    @Override
+    protected List<String> forkedSelection() {
+        return List.of("-Dcpuslab.frontEnd=RSEQ", "-Dcpuslab.rseqMode=OVERLAY");
     }
 
     @Test

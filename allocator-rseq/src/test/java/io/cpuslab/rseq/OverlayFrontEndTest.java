@@ -4,6 +4,7 @@ import io.cpuslab.CpuSlab;
 import io.cpuslab.FrontEndInfo;
 import io.cpuslab.OffHeapAllocator;
 import io.cpuslab.core.SlabLayout;
+import io.cpuslab.core.SlabLock;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -102,10 +103,11 @@ class OverlayFrontEndTest {
                 for (int i = 0; i < 2000; i++) {
                     int slab = frontEnd.currentSlab();
                     layout.grow(slab, SC, 1);
-                    frontEnd.stop(slab);
+                    SlabLock lock = frontEnd.stop(slab);
                     boolean pushed = frontEnd.push(SC, 16L * (i + 1));
                     int length = layout.length(slab, SC);
                     frontEnd.start(slab);
+                    lock.held = 0;
                     assertFalse(pushed, index + ": a push reached stopped slab " + slab + " (length " + length + ")");
                 }
                 frontEnd.close();

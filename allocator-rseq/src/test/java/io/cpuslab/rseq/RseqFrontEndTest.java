@@ -4,6 +4,7 @@ import io.cpuslab.CpuSlab;
 import io.cpuslab.FrontEndInfo;
 import io.cpuslab.OffHeapAllocator;
 import io.cpuslab.core.SlabLayout;
+import io.cpuslab.core.SlabLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -98,14 +99,16 @@ class RseqFrontEndTest {
     @Test
     void stoppedSlabsMissUntilStarted() {
         growEverySlab();
+        SlabLock[] locks = new SlabLock[slabs];
         for (int slab = 0; slab < slabs; slab++) {
-            frontEnd.stop(slab);
+            locks[slab] = frontEnd.stop(slab);
         }
         assertFalse(frontEnd.push(SC, 0x100));
         assertEquals(0, frontEnd.pop(SC));
         assertEquals(0, frontEnd.grow(frontEnd.currentSlab(), SC, 1));
         for (int slab = 0; slab < slabs; slab++) {
             frontEnd.start(slab);
+            locks[slab].held = 0;
         }
         assertTrue(frontEnd.push(SC, 0x100));
         long popped = frontEnd.pop(SC); // 0 only if the thread moved to another CPU in between
@@ -114,6 +117,30 @@ class RseqFrontEndTest {
             found = layout.pop(slab, SC);
         }
         assertEquals(0x100, found);
+    }
+
+    /**
+     * An owner that died between its work and {@code start} (a StackOverflowError) released the lock but
+     * left the stop word set: the slow path's {@code currentSlab()} starts such a slab again.
+     */
+    @Test
+    void aSlabLeftStoppedWithoutOwnerIsStartedByTheNextMiss() {
+        growEverySlab();
+        for (int slab = 0; slab < slabs; slab++) {
+            SlabLock lock = frontEnd.stop(slab);
+            lock.held = 0; // released, never started
+        }
+        assertFalse(frontEnd.push(SC, 0x100), "stopped slabs miss");
+        int slab = frontEnd.currentSlab();
+        assertFalse(layout.isStopped(slab), "the slab the miss named was started");
+        SlabLock held = frontEnd.stop(slab); // an owner at work: the restart must leave its slab alone
+        try {
+            frontEnd.currentSlab();
+            assertTrue(layout.isStopped(slab), "an owned slab is not started behind its owner's back");
+        } finally {
+            frontEnd.start(slab);
+            held.held = 0;
+        }
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.cpuslab.rseq;
 
 import io.cpuslab.CpuSlab;
 import io.cpuslab.core.SlabLayout;
+import io.cpuslab.core.SlabLock;
 
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -193,7 +194,7 @@ final class TokenTorture {
         try {
             while (System.nanoTime() < deadline) {
                 int slab = random.nextInt(slabs);
-                frontEnd.stop(slab);
+                SlabLock lock = frontEnd.stop(slab);
                 try {
                     for (int sc = 1; sc <= CLASSES; sc++) {
                         if (random.nextBoolean()) {
@@ -206,6 +207,7 @@ final class TokenTorture {
                     }
                 } finally {
                     frontEnd.start(slab);
+                    lock.held = 0;
                 }
                 LockSupport.parkNanos(100_000);
             }
