@@ -70,6 +70,16 @@ public record Workload(String key, String label, String include, Map<String, Str
                 spec -> spec.freesAnyThread() ? null : "cannot free a block on another thread");
     }
 
+    /**
+     * A Netty echo over loopback TCP with {@code depth} messages in flight; one operation is one message
+     * echoed. Only Netty allocators can be set on Netty's channels.
+     */
+    public static Workload echo(int depth) {
+        return new Workload("echo-" + depth, "echo, " + depth + " in flight", method(EchoBenchmark.class, "echo"),
+                Map.of("depth", Integer.toString(depth)), 1, false, false, null, true,
+                spec -> spec.kind() == Peers.Kind.NETTY ? null : "only a Netty ByteBufAllocator can serve Netty's channels");
+    }
+
     private static String method(Class<?> benchmark, String name) {
         return "^" + Pattern.quote(benchmark.getName() + "." + name) + "$";
     }
