@@ -16,6 +16,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -78,11 +79,13 @@ public final class BenchRunner {
                 progress(++done, total, start, w, Results.FLOOR_PEER, row.get(Results.FLOOR_PEER), null);
                 continue;
             }
-            for (Peers.Spec spec : peers) {
+            // The ratio's peer first, so every later progress line can show its ratio.
+            List<Peers.Spec> order = peers.stream().sorted(Comparator.comparing(spec -> !spec.name().equals(w.ratioTo()))).toList();
+            for (Peers.Spec spec : order) {
                 String excluded = w.excluded().apply(spec);
                 Outcome o = excluded == null ? measure(w, spec) : Outcome.notRun("not applicable: " + excluded);
                 row.put(spec.name(), o);
-                progress(++done, total, start, w, spec.name(), o, row.get(Peers.BASELINE));
+                progress(++done, total, start, w, spec.name(), o, row.get(w.ratioTo()));
             }
         }
         Map<String, Footprint.Report> footprints = new LinkedHashMap<>();

@@ -40,6 +40,11 @@ public final class NettyPeer implements Peer {
         this.memory = memory;
     }
 
+    /** The allocator itself, for benchmarks that hand it to Netty's channels. */
+    ByteBufAllocator allocator() {
+        return allocator;
+    }
+
     @Override
     public Slots slots(int capacity) {
         return new HandleSlots<ByteBuf>(capacity, allocator::directBuffer, ByteBuf::release);

@@ -1,5 +1,6 @@
 package io.cpuslab.bench;
 
+import io.netty.buffer.ByteBufAllocator;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -42,6 +43,14 @@ public class PeerState {
         if (!Peers.spec(peer).freesAnyThread()) {
             throw new PeerUnavailableException(peer + " cannot free a block on another thread");
         }
+    }
+
+    /** The peer's Netty allocator, for benchmarks that run Netty channels; fails for any other peer. */
+    ByteBufAllocator nettyAllocator() {
+        if (!(opened instanceof NettyPeer netty)) {
+            throw new PeerUnavailableException(peer + " is not a Netty ByteBufAllocator");
+        }
+        return netty.allocator();
     }
 
     /** Slots on the peer; give them back with {@link #release}. */

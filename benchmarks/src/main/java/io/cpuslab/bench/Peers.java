@@ -48,6 +48,11 @@ public final class Peers {
         }
     }
 
+    /** The peer every ratio is taken against, unless a workload names another ({@link Workload#ratioTo}). */
+    public static final String BASELINE = "cpuslab-rseq";
+    /** cpuslab's Netty adapter: the ratio baseline of workloads only Netty allocators take part in. */
+    public static final String CPUSLAB_NETTY = "cpuslab-netty";
+
     /** Overlay mode needs cpuslab's own rseq registration: JVMs started with glibc's turned off. */
     private static final ChildEnvironment OWN_RSEQ_REGISTRATION = new ChildEnvironment("GLIBC_TUNABLES",
             "glibc.pthread.rseq=0", Peers::overlayUnavailable);
@@ -67,13 +72,10 @@ public final class Peers {
             Spec.of("netty-pooled", Kind.NETTY, () -> new NettyPeer(pooledWithThreadCaches())),
             Spec.of("netty-adaptive", Kind.NETTY, () -> new NettyPeer(new AdaptiveByteBufAllocator(true, true))),
             Spec.of("netty-unpooled", Kind.NETTY, () -> new NettyPeer(new UnpooledByteBufAllocator(true))),
-            Spec.of("cpuslab-netty", Kind.NETTY, Peers::cpuslabNetty),
+            Spec.of(CPUSLAB_NETTY, Kind.NETTY, Peers::cpuslabNetty),
             new Spec("arena-confined", Kind.JDK, () -> new ArenaPeer(Arena::ofConfined), null, false),
             Spec.of("arena-shared", Kind.JDK, () -> new ArenaPeer(Arena::ofShared)),
             Spec.of("direct-bytebuffer", Kind.JDK, DirectBufferPeer::new));
-
-    /** The peer every ratio is taken against. */
-    public static final String BASELINE = "cpuslab-rseq";
 
     private Peers() {
     }

@@ -3,6 +3,7 @@ package io.cpuslab.bench;
 import io.cpuslab.core.Bytes;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -75,6 +76,11 @@ public final class ResultTable {
         sb.append("ns per operation, lower is better; (ratio to ").append(Peers.BASELINE)
                 .append("), above 1.00x = slower than it. Threads and pairs: ns per operation of the whole run.\n");
         List<Workload> columns = r.workloads().stream().filter(Workload::perPeer).toList();
+        for (Workload w : columns) {
+            if (!w.ratioTo().equals(Peers.BASELINE)) {
+                sb.append(w.label()).append(": ratio to ").append(w.ratioTo()).append('\n');
+            }
+        }
         sb.append(pad("peer", PEER_WIDTH));
         for (Workload w : columns) {
             sb.append(pad(w.label(), CELL_WIDTH));
@@ -83,7 +89,7 @@ public final class ResultTable {
         for (String peer : r.peers()) {
             sb.append(pad(peer, PEER_WIDTH));
             for (Workload w : columns) {
-                Outcome baseline = r.outcome(w, Peers.BASELINE);
+                Outcome baseline = r.outcome(w, w.ratioTo());
                 sb.append(pad(shortCell(r.outcome(w, peer), baseline), CELL_WIDTH));
             }
             sb.append('\n');
@@ -136,11 +142,14 @@ public final class ResultTable {
             notes.add("skipped " + e.getKey() + ": " + e.getValue());
         }
         for (Workload w : r.workloads()) {
+            // Peers without a number for the same reason share one line (an echo leaves out all but Netty's).
+            Map<String, List<String>> peersByNote = new LinkedHashMap<>();
             for (Map.Entry<String, Outcome> e : r.cells().getOrDefault(w.key(), Map.of()).entrySet()) {
                 if (!e.getValue().hasNumber()) {
-                    notes.add(w.label() + ", " + e.getKey() + ": " + e.getValue().note());
+                    peersByNote.computeIfAbsent(e.getValue().note(), k -> new ArrayList<>()).add(e.getKey());
                 }
             }
+            peersByNote.forEach((note, peers) -> notes.add(w.label() + " (" + String.join(", ", peers) + "): " + note));
         }
         if (!notes.isEmpty()) {
             sb.append('\n');

@@ -1,6 +1,7 @@
 package io.cpuslab.bench;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -14,13 +15,18 @@ public final class Suite {
     private static final int[] SIZES = {16, 64, 256, 1024, 4096, 32768};
     private static final int[] MORE_THREADS = {2, 4, 16, 64};
     private static final int[] VIRTUAL_THREADS = {1, 2, 4, 16, 64};
+    /** Echo depths: request/response, and a pipelining client. */
+    private static final int[] ECHO_DEPTHS = {1, 16};
 
     private Suite() {
     }
 
     /** The key workloads, for {@code bench --quick}. */
     public static List<Workload> quick() {
-        return List.of(Workload.floor(), Workload.pair(64), Workload.randomReplacement(), Workload.handoff(1));
+        List<Workload> quick = new ArrayList<>(List.of(Workload.floor(), Workload.pair(64), Workload.randomReplacement(),
+                Workload.handoff(1)));
+        quick.addAll(echoes());
+        return List.copyOf(quick);
     }
 
     /** Everything, for {@code bench --full}. */
@@ -41,12 +47,17 @@ public final class Suite {
         for (int threads : VIRTUAL_THREADS) {
             all.add(Workload.pairThreads(threads, true));
         }
+        all.addAll(echoes());
         return List.copyOf(all);
+    }
+
+    private static List<Workload> echoes() {
+        return Arrays.stream(ECHO_DEPTHS).mapToObj(Workload::echo).toList();
     }
 
     /** Every benchmark method and every kind of thread layout once: what the test runs. */
     public static List<Workload> smoke() {
         return List.of(Workload.floor(), Workload.pair(64), Workload.batch("RANDOM"), Workload.randomReplacement(),
-                Workload.handoff(2), Workload.pairThreads(4, true));
+                Workload.handoff(2), Workload.pairThreads(4, true), Workload.echo(16));
     }
 }

@@ -26,48 +26,64 @@ import java.util.regex.Pattern;
  * @param secondary the secondary result scored (a {@code @Group} member), or null for the primary
  * @param perPeer   false for the floor, which involves no peer
  * @param excluded  why a peer does not take part, or null when it does
+ * @param ratioTo   the peer every other peer's ratio is taken against: {@link Peers#BASELINE}, or cpuslab's
+ *                  own entry where the baseline cannot take part
  */
 public record Workload(String key, String label, String include, Map<String, String> params, int threads, boolean producerConsumer,
-                       boolean virtual, String secondary, boolean perPeer, Function<Peers.Spec, String> excluded) {
+                       boolean virtual, String secondary, boolean perPeer, Function<Peers.Spec, String> excluded,
+                       String ratioTo) {
 
     private static final Function<Peers.Spec, String> EVERY_PEER = spec -> null;
     private static final String PAIR_SIZE = "64";
 
     public static Workload floor() {
         return new Workload("floor", "2 empty downcalls", method(PairBenchmark.class, "emptyDowncallPair"), Map.of(),
-                1, false, false, null, false, EVERY_PEER);
+                1, false, false, null, false, EVERY_PEER, Peers.BASELINE);
     }
 
     /** Same-thread malloc+free of {@code size} bytes. */
     public static Workload pair(int size) {
         return new Workload("pair-" + size, "pair " + size + " B", method(PairBenchmark.class, "pair"),
-                Map.of("size", Integer.toString(size)), 1, false, false, null, true, EVERY_PEER);
+                Map.of("size", Integer.toString(size)), 1, false, false, null, true, EVERY_PEER, Peers.BASELINE);
     }
 
     /** Same-thread 64-byte pairs on {@code threads} threads at once, platform or virtual. */
     public static Workload pairThreads(int threads, boolean virtual) {
         String kind = virtual ? "virtual" : "platform";
         return new Workload("pair-64-" + kind + "-" + threads, "pair 64 B, " + threads + " " + kind,
-                method(PairBenchmark.class, "pair"), Map.of("size", PAIR_SIZE), threads, false, virtual, null, true, EVERY_PEER);
+                method(PairBenchmark.class, "pair"), Map.of("size", PAIR_SIZE), threads, false, virtual, null, true, EVERY_PEER,
+                Peers.BASELINE);
     }
 
     /** 1,000 live, then all freed in {@code order} (LIFO or RANDOM). */
     public static Workload batch(String order) {
         return new Workload("batch-" + order.toLowerCase(Locale.ROOT), "batch 1000 " + order,
-                method(BatchBenchmark.class, "batch"), Map.of("order", order), 1, false, false, null, true, EVERY_PEER);
+                method(BatchBenchmark.class, "batch"), Map.of("order", order), 1, false, false, null, true, EVERY_PEER,
+                Peers.BASELINE);
     }
 
     /** Netty's pattern: a random one of 8,192 live blocks replaced per operation. */
     public static Workload randomReplacement() {
         return new Workload("random-replacement", "random replace 8192", method(RandomReplacementBenchmark.class, "replace"),
-                Map.of(), 1, false, false, null, true, EVERY_PEER);
+                Map.of(), 1, false, false, null, true, EVERY_PEER, Peers.BASELINE);
     }
 
     /** One thread allocates, another frees; {@code pairs} such pairs on one allocator. */
     public static Workload handoff(int pairs) {
         return new Workload("handoff-" + pairs, "handoff, " + pairs + (pairs == 1 ? " pair" : " pairs"),
                 method(ProducerConsumerBenchmark.class, "handoff"), Map.of(), 2 * pairs, true, false, "consume", true,
-                spec -> spec.freesAnyThread() ? null : "cannot free a block on another thread");
+                spec -> spec.freesAnyThread() ? null : "cannot free a block on another thread", Peers.BASELINE);
+    }
+
+    /**
+     * A Netty echo over loopback TCP with {@code depth} messages in flight; one operation is one message
+     * echoed. Only Netty allocators can be set on Netty's channels, so ratios are to cpuslab's Netty adapter.
+     */
+    public static Workload echo(int depth) {
+        return new Workload("echo-" + depth, "echo, " + depth + " in flight", method(EchoBenchmark.class, "echo"),
+                Map.of("depth", Integer.toString(depth)), 1, false, false, null, true,
+                spec -> spec.kind() == Peers.Kind.NETTY ? null : "only a Netty ByteBufAllocator can serve Netty's channels",
+                Peers.CPUSLAB_NETTY);
     }
 
     private static String method(Class<?> benchmark, String name) {

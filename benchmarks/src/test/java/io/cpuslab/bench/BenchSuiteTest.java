@@ -88,7 +88,9 @@ class BenchSuiteTest {
         }
         List<String> csv = Files.readAllLines(dir.resolve("smoke.csv"));
         assertTrue(csv.size() > cells, "every number in the CSV: " + csv.size() + " lines");
-        assertTrue(Files.readString(dir.resolve("smoke.txt")).contains(Peers.BASELINE));
+        String table = Files.readString(dir.resolve("smoke.txt"));
+        assertTrue(table.contains(Peers.BASELINE));
+        assertTrue(table.contains(Workload.echo(16).label() + ": ratio to " + Peers.CPUSLAB_NETTY), "the echo's own ratio baseline is named");
     }
 
     private static void assertMeasured(Outcome o, String what) {
