@@ -19,7 +19,8 @@ import java.util.function.Supplier;
  * Modes: {@code ci} (the build's: JCStress's quick preset in one JVM configuration, no split
  * compilation), or any JCStress preset ({@code sanity}, {@code quick}, {@code default}, {@code tough},
  * {@code stress}) in every JVM configuration it detects. A third argument names the variants to run
- * (default: all).
+ * (default: all); any further arguments go to JCStress as they are, e.g. {@code -sc false} to leave out
+ * the split-compilation configurations (each actor interpreted, C1 or C2: 9 per test instead of 1).
  *
  * Variants: {@code locked}, {@code rseq} (compliant) and {@code overlay}, each in JVMs started with its
  * system properties and checked mode on, so a block handed out twice or freed twice throws inside the
@@ -57,6 +58,7 @@ public final class RunAll {
         String mode = args.length > 0 ? args[0] : CI_MODE;
         Path reports = Path.of(args.length > 1 ? args[1] : "jcstress-report");
         List<String> wanted = args.length > 2 ? List.of(args[2].split(",")) : VARIANTS.stream().map(Variant::name).toList();
+        List<String> extra = args.length > 3 ? List.of(args).subList(3, args.length) : List.of();
         List<String> tests = TestList.tests().stream().filter(t -> t.startsWith(TESTS)).sorted().toList();
         List<String> failures = new ArrayList<>();
         if (tests.isEmpty()) {
@@ -68,7 +70,7 @@ public final class RunAll {
                 continue;
             }
             if (variant.ownRegistration() && !OWN_REGISTRATION.equals(System.getenv(TUNABLE))) {
-                int exit = child(mode, reports, variant);
+                int exit = child(mode, reports, variant, extra);
                 if (exit != 0 && exit != SKIPPED) {
                     failures.add(variant.name() + ": the child run failed (exit " + exit + ")");
                 }
@@ -95,6 +97,7 @@ public final class RunAll {
                 if (ci) {
                     options.addAll(List.of("-sc", "false")); // no per-actor compilation mixes: 2 runs per test, not 9
                 }
+                options.addAll(extra);
                 org.openjdk.jcstress.Main.main(options.toArray(String[]::new));
             } catch (AssertionError e) {
                 failures.add(variant.name() + ": " + e.getMessage());
@@ -120,11 +123,12 @@ public final class RunAll {
     }
 
     /** Runs {@code variant} in a child RunAll whose environment gives cpuslab its own rseq registration. */
-    private static int child(String mode, Path reports, Variant variant) throws Exception {
+    private static int child(String mode, Path reports, Variant variant, List<String> extra) throws Exception {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        ProcessBuilder builder = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path"), RunAll.class.getName(), mode, reports.toString(), variant.name())
-                .inheritIO();
+        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), RunAll.class.getName(), mode, reports.toString(), variant.name()));
+        command.addAll(extra);
+        ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
         builder.environment().put(TUNABLE, OWN_REGISTRATION);
         return builder.start().waitFor();
     }
