@@ -85,7 +85,7 @@ class CentralFreeListCutTest {
             for (long object : held) {
                 claims.claim(object, object + SIZE, "object 0x" + Long.toHexString(object));
             }
-            List<Span> pages = exhaustPages(heap, claims);
+            List<Span> pages = claims.exhaust(heap);
             held.addAll(exhaustObjects(list, claims));
             giveBack(1).apply(list, held);
             for (Span span : pages) {
@@ -94,7 +94,7 @@ class CentralFreeListCutTest {
             }
             claims = new Claims(cuts.toString());
             long objects = exhaustObjects(list, claims).size();
-            exhaustPages(heap, claims);
+            claims.exhaust(heap);
             if (at < 0) {
                 long spanBytes = SizeClasses.pages(SC) << SizeClasses.PAGE_SHIFT;
                 assertEquals(heap.snapshot().mappedBytes() / spanBytes, objects / SizeClasses.objectsPerSpan(SC),
@@ -124,24 +124,5 @@ class CentralFreeListCutTest {
                 taken.add(out[i]);
             }
         }
-    }
-
-    /** Allocates until the heap has nothing left (maps fail), claiming every span. */
-    private static List<Span> exhaustPages(PageHeap heap, Claims claims) {
-        List<Span> spans = new ArrayList<>();
-        for (long size : new long[] {1024, 64, 8, 1}) {
-            while (true) {
-                Span span;
-                try {
-                    span = heap.allocate(size, 0);
-                } catch (OutOfMemoryError e) {
-                    assertTrue(e.getMessage().contains("simulated"), e.getMessage());
-                    break;
-                }
-                claims.claim(span);
-                spans.add(span);
-            }
-        }
-        return spans;
     }
 }

@@ -1,5 +1,7 @@
 package io.cpuslab.core;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -30,5 +32,29 @@ final class Claims {
 
     void claim(Span span) {
         claim(span.start(), span.start() + span.bytes(), span);
+    }
+
+    /**
+     * Allocates from {@code heap} until it has nothing left, claiming every span; its maps must fail
+     * ({@link Cuts#failMaps()}), or it grows instead.
+     */
+    List<Span> exhaust(PageHeap heap) {
+        List<Span> spans = new ArrayList<>();
+        for (long size : new long[] {1024, 64, 8, 1}) {
+            while (true) {
+                Span span;
+                try {
+                    span = heap.allocate(size, 0);
+                } catch (OutOfMemoryError e) {
+                    if (!e.getMessage().contains("simulated")) {
+                        throw e;
+                    }
+                    break;
+                }
+                claim(span);
+                spans.add(span);
+            }
+        }
+        return spans;
     }
 }

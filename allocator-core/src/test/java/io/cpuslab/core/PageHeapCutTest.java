@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Timeout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.reflect.Field;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 
@@ -103,8 +102,7 @@ class PageHeapCutTest {
                     claims.claim(span);
                 }
             }
-            List<Span> out = new ArrayList<>();
-            exhaust(heap, claims, out);
+            List<Span> out = claims.exhaust(heap);
             for (int slot = 1; slot < SLOTS; slot += 2) {
                 free(slot).apply(heap, held);
             }
@@ -113,7 +111,7 @@ class PageHeapCutTest {
                 heap.free(span);
             }
             heap.release(Long.MAX_VALUE);
-            long pages = exhaust(heap, new Claims(cuts.toString()), new ArrayList<>());
+            long pages = new Claims(cuts.toString()).exhaust(heap).stream().mapToLong(span -> span.pages).sum();
             if (at < 0) {
                 assertEquals(heap.snapshot().mappedBytes(), pages << SizeClasses.PAGE_SHIFT, "uncut, every page comes back");
             }
@@ -122,26 +120,6 @@ class PageHeapCutTest {
             heap.close();
             cuts.unmapLeft();
         }
-    }
-
-    /** Allocates until the heap has nothing left (maps fail), claiming every span; returns the pages. */
-    private static long exhaust(PageHeap heap, Claims claims, List<Span> out) {
-        long pages = 0;
-        for (long size : new long[] {1024, 64, 8, 1}) {
-            while (true) {
-                Span span;
-                try {
-                    span = heap.allocate(size, 0);
-                } catch (OutOfMemoryError e) {
-                    assertTrue(e.getMessage().contains("simulated"), e.getMessage());
-                    break;
-                }
-                claims.claim(span);
-                out.add(span);
-                pages += size;
-            }
-        }
-        return pages;
     }
 
     /**
