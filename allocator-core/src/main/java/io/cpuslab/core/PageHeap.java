@@ -114,9 +114,9 @@ final class PageHeap {
             run = bestFit(need); // releasing may have merged into the chosen run
         }
         // Cut the aligned piece out of the run; head and tail stay free in the run's state. All three spans
-        // first, then the run retired, then the pieces filed: before, a cut between filing the head and
-        // retiring the run left the run findable at its ends, and a neighbour's free merged it again,
-        // head pages and all, so they sat in two free runs.
+        // first, then the run retired, then the pieces filed: a piece filed while the run is still free and
+        // findable at its page map ends would be merged back with the run by a neighbour's free if a cut
+        // came in between, its pages then in two runs.
         int state = run.state();
         long alignedStart = (run.startPage + slack) & -alignPages;
         long tailPages = run.endPage() - (alignedStart + pages);
