@@ -152,8 +152,9 @@ final class PageHeap {
     }
 
     /**
-     * The largest free backed run, or null. Not {@code isEmpty()} and {@code last()}: a cut inside
-     * TreeMap's put or remove can leave its size count wrong, and {@code last()} of an empty tree throws.
+     * The largest free backed run, or null. Not {@code isEmpty()} and {@code last()}: {@code isEmpty()} reads
+     * a size count that a cut inside TreeMap's put or remove can leave wrong, and {@code last()} of an empty
+     * tree throws.
      */
     private Span largestBacked() {
         Span run;
