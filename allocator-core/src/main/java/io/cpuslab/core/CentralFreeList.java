@@ -96,11 +96,12 @@ final class CentralFreeList {
     }
 
     private Span newSpan() {
-        Span span = pageHeap.allocate(pagesPerSpan, sizeClass);
+        // The index stack before the span: an OutOfMemoryError for it must not strand a span in use.
         short[] indexes = new short[objectsPerSpan];
         for (int i = 0; i < objectsPerSpan; i++) {
             indexes[i] = (short) (objectsPerSpan - 1 - i); // popped in address order
         }
+        Span span = pageHeap.allocate(pagesPerSpan, sizeClass);
         span.freeIndexes = indexes;
         span.freeCount = objectsPerSpan;
         spans++;

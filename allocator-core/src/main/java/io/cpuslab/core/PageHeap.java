@@ -25,6 +25,14 @@ import java.util.TreeSet;
  *
  * <p>One lock guards everything here: spans are carved rarely (a span feeds a whole batch of objects)
  * and large allocations pay for a system call anyway.
+ *
+ * <p>A thread can die at any call in here: a {@link StackOverflowError} is thrown at the entry of any
+ * method near the stack limit, an {@link OutOfMemoryError} at any Java heap allocation. So every change
+ * is ordered to be safe when cut short at any call: it may leak pages or leave a count off, but never
+ * puts a page in two free runs, or in a free run and a span in use. The rules: spans and runs are made
+ * before anything changes; a free run is retired ({@link Span#MERGED}) before it leaves its set, so
+ * neither its page map ends nor an entry left in the set lead to it again; pieces of it are filed only
+ * after that.
  */
 final class PageHeap {
     /** Regions are reserved at least this big; address space is cheap, pages are touched on use. */
@@ -36,6 +44,8 @@ final class PageHeap {
 
     private static final Comparator<Span> BEST_FIT =
             Comparator.comparingLong((Span s) -> s.pages).thenComparingLong(s -> s.startPage);
+    /** Orders after every run: {@code floor(LARGEST)} is the largest run of a set. */
+    private static final Span LARGEST = new Span(Long.MAX_VALUE, Long.MAX_VALUE, 0, Span.MERGED, false);
 
     private final OsMemory os;
     private final PageMap pageMap;
@@ -103,18 +113,23 @@ final class PageHeap {
         if (run.state() == Span.FREE_RELEASED && makeRoomUnderLimit(pages)) {
             run = bestFit(need); // releasing may have merged into the chosen run
         }
-        // Cut the aligned piece out of the run; head and tail stay free in the run's state.
+        // Cut the aligned piece out of the run; head and tail stay free in the run's state. All three spans
+        // first, then the run retired, then the pieces filed: a piece filed while the run is still free and
+        // findable at its page map ends would be merged back with the run by a neighbour's free if a cut
+        // came in between, its pages then in two runs.
+        int state = run.state();
         long alignedStart = (run.startPage + slack) & -alignPages;
-        removeFree(run);
-        if (alignedStart > run.startPage) {
-            insertFree(new Span(run.startPage, alignedStart - run.startPage, 0, run.state(), false));
-        }
-        long tail = run.endPage() - (alignedStart + pages);
-        if (tail > 0) {
-            insertFree(new Span(alignedStart + pages, tail, 0, run.state(), false));
-        }
-        run.state(Span.MERGED);
+        long tailPages = run.endPage() - (alignedStart + pages);
+        Span head = alignedStart > run.startPage ? new Span(run.startPage, alignedStart - run.startPage, 0, state, false) : null;
+        Span tail = tailPages > 0 ? new Span(alignedStart + pages, tailPages, 0, state, false) : null;
         Span span = new Span(alignedStart, pages, sizeClass, Span.IN_USE, trackObjects);
+        removeFree(run);
+        if (head != null) {
+            insertFree(head);
+        }
+        if (tail != null) {
+            insertFree(tail);
+        }
         pageMap.set(span.startPage, pages, span);
         inUsePages += pages;
         return span;
@@ -123,8 +138,30 @@ final class PageHeap {
     /** Smallest free run of at least {@code pages}, backed runs first. */
     private Span bestFit(long pages) {
         Span probe = new Span(0, pages, 0, Span.MERGED, false);
-        Span run = backed.ceiling(probe);
-        return run != null ? run : released.ceiling(probe);
+        Span run = fit(backed, probe, Span.FREE_BACKED);
+        return run != null ? run : fit(released, probe, Span.FREE_RELEASED);
+    }
+
+    /** The smallest run of {@code set} not smaller than {@code probe}, dropping left-behind entries on the way. */
+    private static Span fit(TreeSet<Span> set, Span probe, int state) {
+        Span run;
+        while ((run = set.ceiling(probe)) != null && run.state() != state) {
+            set.remove(run); // retired, but a cut inside TreeMap's remove left its entry (see removeFree)
+        }
+        return run;
+    }
+
+    /**
+     * The largest free backed run, or null. Not {@code isEmpty()} and {@code last()}: {@code isEmpty()} reads
+     * a size count that a cut inside TreeMap's put or remove can leave wrong, and {@code last()} of an empty
+     * tree throws.
+     */
+    private Span largestBacked() {
+        Span run;
+        while ((run = backed.floor(LARGEST)) != null && run.state() != Span.FREE_BACKED) {
+            backed.remove(run); // as in fit
+        }
+        return run;
     }
 
     /**
@@ -134,8 +171,12 @@ final class PageHeap {
     private boolean makeRoomUnderLimit(long pages) {
         long over = backedLimitPages == Long.MAX_VALUE ? 0 : inUsePages + backedFreePages + pages - backedLimitPages;
         boolean any = false;
-        while (over > 0 && !backed.isEmpty() && os.canRelease()) {
-            over -= releaseRun(backed.last());
+        while (over > 0 && os.canRelease()) {
+            Span run = largestBacked();
+            if (run == null) {
+                break;
+            }
+            over -= releaseRun(run);
             any = true;
         }
         return any;
@@ -150,17 +191,15 @@ final class PageHeap {
         }
         regions.add(new long[] {base, bytes});
         mappedBytes += bytes;
-        Span run = new Span(base >>> SizeClasses.PAGE_SHIFT, bytes >>> SizeClasses.PAGE_SHIFT, 0,
-                os.canRelease() ? Span.FREE_RELEASED : Span.FREE_BACKED, false);
-        insertFree(coalesce(run));
+        insertFree(coalesce(base >>> SizeClasses.PAGE_SHIFT, bytes >>> SizeClasses.PAGE_SHIFT,
+                os.canRelease() ? Span.FREE_RELEASED : Span.FREE_BACKED));
     }
 
     /** Gives an in-use span back. The caller has already {@link Span#retire() retired} it. */
     synchronized void free(Span span) {
         checkOpen();
         inUsePages -= span.pages;
-        Span run = new Span(span.startPage, span.pages, 0, Span.FREE_BACKED, false);
-        insertFree(coalesce(run));
+        insertFree(coalesce(span.startPage, span.pages, Span.FREE_BACKED));
         makeRoomUnderLimit(0);
     }
 
@@ -169,46 +208,53 @@ final class PageHeap {
         return backedLimitPages != Long.MAX_VALUE && inUsePages + backedFreePages > backedLimitPages;
     }
 
-    /** Merges {@code run} (not yet in a free set) with free neighbours in its state; returns the merged run. */
-    private Span coalesce(Span run) {
-        Span before = pageMap.get((run.startPage - 1) << SizeClasses.PAGE_SHIFT);
-        if (before != null && before.state() == run.state() && before.endPage() == run.startPage) {
+    /**
+     * A new free run in {@code state} over {@code pages} pages from {@code startPage} and the free neighbours
+     * in that state, which it retires; the caller files it.
+     */
+    private Span coalesce(long startPage, long pages, int state) {
+        long endPage = startPage + pages;
+        Span before = pageMap.get((startPage - 1) << SizeClasses.PAGE_SHIFT);
+        boolean withBefore = before != null && before.state() == state && before.endPage() == startPage;
+        Span after = pageMap.get(endPage << SizeClasses.PAGE_SHIFT);
+        boolean withAfter = after != null && after.state() == state && after.startPage == endPage;
+        long first = withBefore ? before.startPage : startPage;
+        // Made before a neighbour is retired: an OutOfMemoryError here changes nothing.
+        Span run = new Span(first, (withAfter ? after.endPage() : endPage) - first, 0, state, false);
+        if (withBefore) {
             removeFree(before);
-            run = merge(before, run);
         }
-        Span after = pageMap.get(run.endPage() << SizeClasses.PAGE_SHIFT);
-        if (after != null && after.state() == run.state() && after.startPage == run.endPage()) {
+        if (withAfter) {
             removeFree(after);
-            run = merge(run, after);
         }
         return run;
     }
 
-    /** One run covering two adjacent runs of the same state; both become {@link Span#MERGED}. */
-    private static Span merge(Span low, Span high) {
-        Span merged = new Span(low.startPage, low.pages + high.pages, 0, low.state(), false);
-        low.state(Span.MERGED);
-        high.state(Span.MERGED);
-        return merged;
-    }
-
+    /** Files a free run in its set, then makes it findable by its neighbours. */
     private void insertFree(Span run) {
         if (run.state() == Span.FREE_BACKED) {
-            backed.add(run);
-            backedFreePages += run.pages;
-        } else {
-            released.add(run);
+            if (backed.add(run)) {
+                backedFreePages += run.pages;
+            }
+        } else if (released.add(run)) {
             releasedFreePages += run.pages;
         }
         pageMap.setEnds(run);
     }
 
+    /**
+     * Takes a free run out for good. It is retired first: cut anywhere after that store, neither a neighbour
+     * (through its page map ends) nor bestFit (through an entry a cut inside TreeMap's remove left behind)
+     * takes it again. The counts follow what the set really gave up.
+     */
     private void removeFree(Span run) {
-        if (run.state() == Span.FREE_BACKED) {
-            backed.remove(run);
-            backedFreePages -= run.pages;
-        } else {
-            released.remove(run);
+        int state = run.state();
+        run.state(Span.MERGED);
+        if (state == Span.FREE_BACKED) {
+            if (backed.remove(run)) {
+                backedFreePages -= run.pages;
+            }
+        } else if (released.remove(run)) {
             releasedFreePages -= run.pages;
         }
     }
@@ -222,22 +268,26 @@ final class PageHeap {
             return 0;
         }
         long done = 0;
-        while (done < bytes && !backed.isEmpty()) {
-            done += releaseRun(backed.last()) << SizeClasses.PAGE_SHIFT;
+        while (done < bytes) {
+            Span run = largestBacked();
+            if (run == null) {
+                break;
+            }
+            done += releaseRun(run) << SizeClasses.PAGE_SHIFT;
         }
         return done;
     }
 
     /** Releases one free backed run and files it (merged) with the released runs; returns its pages. */
     private long releaseRun(Span run) {
-        long pages = run.pages;
+        // The released run is made (and its released neighbours retired) before the backed one is retired,
+        // and that before its pages join the released run: no prefix leaves them in both.
+        Span merged = coalesce(run.startPage, run.pages, Span.FREE_RELEASED);
         removeFree(run);
         os.release(run.start(), run.bytes());
         releasedTotalBytes += run.bytes();
-        Span copy = new Span(run.startPage, run.pages, 0, Span.FREE_RELEASED, false);
-        run.state(Span.MERGED);
-        insertFree(coalesce(copy));
-        return pages;
+        insertFree(merged);
+        return run.pages;
     }
 
     /** Unmaps every region. Spans handed out before are invalid afterwards. */

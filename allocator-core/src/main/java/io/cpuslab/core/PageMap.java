@@ -11,8 +11,10 @@ import java.lang.invoke.VarHandle;
  * leaf of 2^18 spans (2 GiB of address space). Writers hold the page heap lock; readers take no lock.
  * Entries are published with release stores and read with acquire loads, so a reader that sees a span
  * also sees its fields, whichever thread carved it.
+ *
+ * <p>Not final: tests stand in a double that fails at a chosen call, to cut page heap changes short.
  */
-final class PageMap {
+class PageMap {
     private static final int ADDRESS_BITS = 48;
     private static final int PAGE_NUMBER_BITS = ADDRESS_BITS - SizeClasses.PAGE_SHIFT;
     private static final int LEAF_BITS = 18;

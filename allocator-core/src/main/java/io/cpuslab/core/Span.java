@@ -9,10 +9,11 @@ import java.lang.invoke.VarHandle;
  *
  * <p>In-use spans are created fresh for every allocation from the page heap and never become in use
  * again once freed, so a stale page-map entry can only ever point to a span whose state says it is not
- * in use. Free runs are mutable (start and length change as they are split and merged) and are only
- * touched under the page heap's lock. The object bookkeeping of small spans ({@link #freeIndexes},
- * bucket links) is guarded by the owning {@link CentralFreeList}'s lock. Nothing is ever written into
- * the user's memory.
+ * in use. Free runs likewise: a split or merge makes new runs and retires the old ones as {@link #MERGED}
+ * for good, so a stale reference to a run (in the page map, or an entry a cut left in a free set) never
+ * leads to pages that are now part of another run. Free runs are only touched under the page heap's
+ * lock. The object bookkeeping of small spans ({@link #freeIndexes}, bucket links) is guarded by the
+ * owning {@link CentralFreeList}'s lock. Nothing is ever written into the user's memory.
  */
 final class Span {
     static final int IN_USE = 1;
@@ -20,7 +21,7 @@ final class Span {
     static final int RETIRED = 2;
     static final int FREE_BACKED = 3;
     static final int FREE_RELEASED = 4;
-    /** A free run absorbed by a neighbour; terminal. */
+    /** A free run that is one no more: merged into a neighbour, carved up or released; terminal. */
     static final int MERGED = 5;
 
     private static final VarHandle STATE;

@@ -38,8 +38,9 @@ final class TransferCache {
         int got;
         synchronized (this) {
             got = Math.min(count, used);
+            // Copy, then lower the count with no call in between: a cut in the copy loses nothing.
+            System.arraycopy(slots, used - got, out, 0, got);
             used -= got;
-            System.arraycopy(slots, used, out, 0, got);
             if (got == count) {
                 removeHits++;
             } else {

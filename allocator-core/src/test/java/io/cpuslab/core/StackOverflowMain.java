@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
  * of the overflow at some point inside. Then, back at a normal depth, it checks what a user relies on:
  *
  * <ul>
- *   <li>no call handed out a block that was still live (kept blocks are compared as they come);</li>
+ *   <li>no call handed out a block overlapping one still live (kept blocks are compared as they come);</li>
  *   <li>another thread's work, {@code releaseMemory()} and {@code close()} all finish (a lock left held
  *       would hang them);</li>
  *   <li>four threads of checked work (patterns written and verified) run clean afterwards;</li>
@@ -23,7 +23,9 @@ import java.util.SplittableRandom;
  *       cannot know whether those were freed, so they are not freed again) and objects a dying slow path
  *       had in hand; printed with the bytes of the abandoned blocks as a figure, not checked.</li>
  * </ul>
- * Prints {@code OK ...} and exits 0, or prints {@code FAILED ...} and exits 1.
+ * Prints {@code OK ...} and exits 0, or prints {@code FAILED ...} and exits 1. With the argument
+ * {@code large}, three in four allocations are large blocks (256 KiB to 2.3 MiB, half of them aligned to
+ * 64 KiB to 1 MiB), so most overflows land in the page heap.
  */
 public final class StackOverflowMain {
     private static final int ROUNDS = 3000;
@@ -34,14 +36,18 @@ public final class StackOverflowMain {
     private static OffHeapAllocator allocator;
     private static final long[] kept = new long[SLOTS];
     private static final long[] keptSizes = new long[SLOTS];
+    /** Where each kept block ends, at least one byte past its start (a malloc(0) block is a block too). */
+    private static final long[] keptEnds = new long[SLOTS];
     private static final SplittableRandom random = new SplittableRandom(1);
     private static int framesAboveLimit;
+    private static boolean largeHeavy;
     private static long calls, overflows, duplicates, abandoned, abandonedBytes;
 
     private StackOverflowMain() {
     }
 
     public static void main(String[] args) throws Exception {
+        largeHeavy = args.length > 0 && args[0].equals("large");
         allocator = CpuSlab.builder().build();
         FrontEndInfo.Kind frontEnd = allocator.frontEnd().kind();
         for (int i = 0; i < 200_000; i++) {
@@ -58,7 +64,7 @@ public final class StackOverflowMain {
                 kept[k] = 0;
             }
         }
-        String failure = duplicates > 0 ? duplicates + " block(s) handed out while still live" : null;
+        String failure = duplicates > 0 ? duplicates + " block(s) handed out overlapping a live one" : null;
         if (failure == null) {
             failure = within("another thread's work", () -> checkedWork(1, 100_000));
         }
@@ -110,13 +116,17 @@ public final class StackOverflowMain {
                 kept[k] = 0;
                 allocator.free(block);
             } else {
-                long size = random.nextInt(3) == 0 ? 300_000 : random.nextInt(4096);
-                long p = allocator.malloc(size);
-                for (long other : kept) {
-                    duplicates += other == p ? 1 : 0;
+                boolean large = largeHeavy ? random.nextInt(4) != 0 : random.nextInt(3) == 0;
+                long size = !large ? random.nextInt(4096) : largeHeavy ? SizeClasses.MAX_SIZE + 1 + random.nextInt(2 << 20) : 300_000;
+                long alignment = largeHeavy && large && random.nextBoolean() ? 65536L << random.nextInt(5) : 0;
+                long extent = size == 0 ? 1 : size;
+                long p = alignment == 0 ? allocator.malloc(size) : allocator.mallocAligned(size, alignment);
+                for (int j = 0; j < SLOTS; j++) {
+                    duplicates += kept[j] != 0 && kept[j] < p + extent && p < keptEnds[j] ? 1 : 0;
                 }
                 kept[k] = p;
                 keptSizes[k] = size;
+                keptEnds[k] = p + extent;
             }
         } catch (StackOverflowError e) {
             overflows++;

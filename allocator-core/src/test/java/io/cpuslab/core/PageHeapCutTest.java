@@ -1,0 +1,164 @@
+package io.cpuslab.core;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.reflect.Field;
+import java.util.List;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Page heap work cut short at a call, as a {@link StackOverflowError} there would: it may leak pages, but
+ * no page may ever be reachable twice (two free runs, or a free run and a span in use), and the heap must
+ * keep working.
+ */
+class PageHeapCutTest {
+    private static final long REGION_PAGES = PageHeap.REGION_BYTES >>> SizeClasses.PAGE_SHIFT;
+    /** Low enough that frees and allocations from released runs release backed runs as they go. */
+    private static final long SOFT_LIMIT = 24 * SizeClasses.PAGE_SIZE;
+    private static final int SLOTS = 8;
+
+    /** One step of the scenario, on the heap and the spans held in slots. */
+    private interface Step {
+        void apply(PageHeap heap, Span[] held);
+    }
+
+    private static Step allocate(int slot, long pages, long alignPages) {
+        return (heap, held) -> held[slot] = heap.allocateAligned(pages, alignPages, 0);
+    }
+
+    private static Step free(int slot) {
+        return (heap, held) -> {
+            Span span = held[slot];
+            held[slot] = null; // a free that dies is not tried again: its caller cannot know how far it got
+            if (span != null && span.retire()) {
+                heap.free(span);
+            }
+        };
+    }
+
+    private static Step release(long pages) {
+        return (heap, held) -> heap.release(pages << SizeClasses.PAGE_SHIFT);
+    }
+
+    /**
+     * Carving (with head and tail pieces), freeing next to free runs in both states, releasing, taking
+     * from a released run over the soft limit, and growing by a second region.
+     */
+    private static final List<Step> SCENARIO = List.of(
+            allocate(0, 3, 1), allocate(1, 5, 1), allocate(2, 4, 8), allocate(3, 2, 1), allocate(4, 6, 1),
+            free(1), free(3),
+            allocate(5, 2, 4),
+            release(4),
+            free(0), free(2),
+            allocate(6, 7, 1),
+            allocate(7, REGION_PAGES + 1, 1),
+            free(4), allocate(0, 3, 2), free(5), free(6), free(7),
+            release(Long.MAX_VALUE >>> SizeClasses.PAGE_SHIFT));
+
+    @Test
+    @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aStackOverflowAtAnyPageMapOrOsCallLeavesNoPageInTwoRunsOrFreeAndInUse() {
+        int calls = run(-1);
+        assertTrue(calls > 100, calls + " calls");
+        for (int at = 0; at < calls; at++) {
+            run(at);
+        }
+    }
+
+    /** Runs the scenario, cut at call {@code at} (-1: not at all), then checks the heap; returns the calls made. */
+    private static int run(int at) {
+        Cuts cuts = new Cuts(at, StackOverflowError::new);
+        PageHeap heap = new PageHeap(cuts.os, cuts.pageMap, Long.MAX_VALUE, SOFT_LIMIT, false);
+        try {
+            Span[] held = new Span[SLOTS];
+            for (Step step : SCENARIO) {
+                try {
+                    step.apply(heap, held);
+                } catch (StackOverflowError e) {
+                    // the thread died in this step; the others go on
+                }
+            }
+            int calls = cuts.calls();
+            if (at < 0) {
+                PageHeap.Snapshot s = heap.snapshot();
+                assertTrue(s.regions() == 2 && s.releasedTotalBytes() > 0, "the scenario grows and releases: " + s);
+            }
+            cuts.stop();
+            cuts.failMaps();
+            // Frees next to what the cut left behind: a run it left findable would be merged in now.
+            for (int slot = 0; slot < SLOTS; slot += 2) {
+                free(slot).apply(heap, held);
+            }
+            heap.release(Long.MAX_VALUE);
+            Claims claims = new Claims(cuts.toString());
+            for (Span span : held) {
+                if (span != null) {
+                    claims.claim(span);
+                }
+            }
+            List<Span> out = claims.exhaust(heap);
+            for (int slot = 1; slot < SLOTS; slot += 2) {
+                free(slot).apply(heap, held);
+            }
+            for (Span span : out) {
+                span.retire();
+                heap.free(span);
+            }
+            heap.release(Long.MAX_VALUE);
+            long pages = new Claims(cuts.toString()).exhaust(heap).stream().mapToLong(span -> span.pages).sum();
+            if (at < 0) {
+                assertEquals(heap.snapshot().mappedBytes(), pages << SizeClasses.PAGE_SHIFT, "uncut, every page comes back");
+            }
+            return calls;
+        } finally {
+            heap.close();
+            cuts.unmapLeft();
+        }
+    }
+
+    /**
+     * What a cut inside TreeMap's own remove can leave (it counts the entry gone, then dies rebalancing
+     * before unlinking it): the entry of a run already retired and carved. Its pages, now in use, are
+     * neither released under their user nor handed out again.
+     */
+    @Test
+    @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void anEntryACutLeftInAFreeSetIsNeverReleasedOrHandedOut() throws ReflectiveOperationException {
+        PageHeap heap = new PageHeap(new FaultyMemory(), new PageMap(), Long.MAX_VALUE, false);
+        try {
+            heap.allocate(1, 0);
+            Span first = heap.allocate(4, 0);
+            heap.allocate(1, 0); // keeps the freed span apart from the rest of the region
+            first.retire();
+            heap.free(first);
+            TreeSet<Span> backed = freeSet(heap, "backed");
+            Span run = backed.first();
+            Span inUse = heap.allocate(4, 0);
+            assertEquals(Span.MERGED, run.state());
+            assertEquals(run.startPage, inUse.startPage);
+            backed.add(run);
+            MemorySegment block = MemorySegment.ofAddress(inUse.start()).reinterpret(inUse.bytes());
+            block.fill((byte) 7);
+            heap.release(Long.MAX_VALUE);
+            assertEquals(7, block.get(ValueLayout.JAVA_BYTE, 0), "pages in use were released");
+            backed.add(run);
+            Span next = heap.allocate(4, 0);
+            assertTrue(next.endPage() <= inUse.startPage || inUse.endPage() <= next.startPage, next + " overlaps " + inUse);
+        } finally {
+            heap.close();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static TreeSet<Span> freeSet(PageHeap heap, String name) throws ReflectiveOperationException {
+        Field field = PageHeap.class.getDeclaredField(name);
+        field.setAccessible(true);
+        return (TreeSet<Span>) field.get(heap);
+    }
+}
