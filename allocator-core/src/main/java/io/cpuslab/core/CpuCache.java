@@ -118,6 +118,9 @@ final class CpuCache {
         if (granted < by && kind == UNDERFLOW && steal(slab, sc, (long) (by - granted) * size) > 0) {
             granted += reserve(slab, by - granted, size);
         }
+        if (granted == 0 && recount(slab)) {
+            granted = reserve(slab, by, size);
+        }
         if (granted == 0) {
             return capacity;
         }
@@ -137,6 +140,22 @@ final class CpuCache {
                 return n;
             }
         }
+    }
+
+    /**
+     * When the budget looks spent: charges the slab with the capacity it really has if that is less, and
+     * says whether it did. More is charged than the slab has when a thread died between charging and
+     * growing (a {@link StackOverflowError} can come at any call), and without this the slab would miss on
+     * every operation for good. A grower between its charge and its grow right now is undercounted by it,
+     * so the budget can be overshot by that one grant; the opposite error would starve the slab.
+     */
+    private boolean recount(int slab) {
+        long charged = capacityBytes.get(slab);
+        long real = 0;
+        for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
+            real += (long) layout.capacity(slab, sc) * SizeClasses.size(sc);
+        }
+        return real < charged && capacityBytes.compareAndSet(slab, charged, real);
     }
 
     /**
