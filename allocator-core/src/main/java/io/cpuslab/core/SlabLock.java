@@ -58,10 +58,6 @@ public final class SlabLock extends SlabLockValue {
             }
         }
     }
-
-    public boolean isHeld() {
-        return held != 0;
-    }
 }
 
 /** Cache-line padding in front of the lock word (superclass fields are laid out first). */
