@@ -3,16 +3,21 @@ package io.cpuslab.jcstress;
 import io.cpuslab.CpuSlab;
 import org.openjdk.jcstress.infra.runners.TestList;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * Runs every cpuslab JCStress test once per front end and fails unless every test ran and none had a
  * FORBIDDEN outcome or an error. JCStress itself exits 0 when no test matched or no JVM could run
- * them, so this checks that each test wrote its report page.
+ * them, so this reads the results files back and prints each test's results, samples and failures
+ * (also written to {@code summary.txt} in each front end's report directory).
  *
  * <pre>java --enable-native-access=ALL-UNNAMED -cp jcstress-tests/target/jcstress.jar io.cpuslab.jcstress.RunAll tough report-dir</pre>
  *
@@ -21,6 +26,10 @@ import java.util.function.Supplier;
  * {@code stress}) in every JVM configuration it detects. A third argument names the variants to run
  * (default: all); any further arguments go to JCStress as they are, e.g. {@code -sc false} to leave out
  * the split-compilation configurations (each actor interpreted, C1 or C2: 9 per test instead of 1).
+ *
+ * <p>Full runs take hours, so they run one test at a time, each into {@code <report>/<front end>/<test>},
+ * and resume: the same command into the same directory skips tests that already have results and runs
+ * the rest. {@link RunRecord} keeps a directory to one build, mode and set of arguments.
  *
  * Variants: {@code locked}, {@code rseq} (compliant) and {@code overlay}, each in JVMs started with its
  * system properties and checked mode on, so a block handed out twice or freed twice throws inside the
@@ -37,6 +46,11 @@ public final class RunAll {
     private static final String OWN_REGISTRATION = "glibc.pthread.rseq=0";
     /** A child's exit code when its variant cannot run here (the reason is printed): not a failure. */
     private static final int SKIPPED = 3;
+    /** JCStress's exit code when a test failed: the AssertionError it throws ends its JVM with 1. */
+    private static final int JCSTRESS_FAILED = 1;
+    /** A test's line in the summary: name, results (JVM configurations x forks), samples, failed results. */
+    private static final String NAME = "%-60s";
+    private static final String SUMMARY_LINE = NAME + " %5d results %,18d samples %3d failed";
 
     /**
      * A front-end configuration: its report directory name, the JVM options that select it, whether its
@@ -64,6 +78,11 @@ public final class RunAll {
         if (tests.isEmpty()) {
             failures.add("the jar contains no cpuslab tests (annotation processor not run?)");
         }
+        String mismatch = mode.equals(CI_MODE) ? null : RunRecord.claim(reports, mode, extra);
+        if (mismatch != null) {
+            System.out.println("cpuslab JCStress: " + mismatch);
+            System.exit(1);
+        }
         int runs = 0;
         for (Variant variant : VARIANTS) {
             if (!wanted.contains(variant.name())) {
@@ -87,26 +106,13 @@ public final class RunAll {
             }
             Path report = reports.resolve(variant.name());
             System.out.printf("cpuslab JCStress: %d tests, mode %s, front end %s, report %s%n", tests.size(), mode, variant.name(), report);
-            try {
-                String jvm = "--enable-native-access=ALL-UNNAMED " + variant.properties() + " -Dcpuslab.checked=true";
-                // ci: quick iterations in one JVM configuration without split compilation. Other modes: every
-                // configuration JCStress detects (interpreter/C1/C2 per actor, C2 stress), our flags prepended.
-                boolean ci = mode.equals(CI_MODE);
-                List<String> options = new ArrayList<>(List.of("-m", ci ? "quick" : mode, "-t", TESTS.replace(".", "\\.") + ".*",
-                        "-r", report.toString(), ci ? "-jvmArgs" : "-jvmArgsPrepend", jvm));
-                if (ci) {
-                    options.addAll(List.of("-sc", "false")); // no per-actor compilation mixes: 2 runs per test, not 9
-                }
-                options.addAll(extra);
-                org.openjdk.jcstress.Main.main(options.toArray(String[]::new));
-            } catch (AssertionError e) {
-                failures.add(variant.name() + ": " + e.getMessage());
+            String jvm = "--enable-native-access=ALL-UNNAMED " + variant.properties() + " -Dcpuslab.checked=true";
+            if (mode.equals(CI_MODE)) {
+                runAtOnce(report, jvm, extra);
+            } else {
+                runEach(mode, report, variant.name(), tests, jvm, extra);
             }
-            for (String test : tests) {
-                if (!Files.exists(report.resolve(test + ".html"))) {
-                    failures.add(variant.name() + ": " + test + " did not run");
-                }
-            }
+            failures.addAll(summarize(report, variant.name() + ", " + mode, tests));
             runs++;
         }
         if (runs == 0) {
@@ -122,15 +128,101 @@ public final class RunAll {
         System.exit(1);
     }
 
+    /** The build's short run: quick iterations in one JVM configuration, no split compilation, all tests in one JCStress run. */
+    private static void runAtOnce(Path report, String jvm, List<String> extra) throws Exception {
+        RunResults.delete(report);
+        jcstress(report, List.of("-m", "quick", "-t", TESTS.replace(".", "\\.") + ".*", "-jvmArgs", jvm, "-sc", "false"), extra);
+    }
+
+    /**
+     * A full run: every JVM configuration JCStress detects, our flags prepended, one JCStress run per test
+     * into its own report directory, so a run stopped part way goes on from the first test without
+     * results when started again.
+     */
+    private static void runEach(String mode, Path report, String variant, List<String> tests, String jvm, List<String> extra)
+            throws Exception {
+        for (int i = 0; i < tests.size(); i++) {
+            String test = tests.get(i);
+            Path dir = report.resolve(test);
+            String progress = String.format("cpuslab JCStress [%s %d/%d] %s", variant, i + 1, tests.size(), test);
+            if (Files.exists(dir.resolve(RunResults.FILE))) {
+                System.out.println(progress + ": done before, results kept");
+                continue;
+            }
+            System.out.println(progress);
+            long start = System.nanoTime();
+            jcstress(dir, List.of("-m", mode, "-t", "^" + Pattern.quote(test) + "$", "-jvmArgsPrepend", jvm), extra);
+            System.out.printf("%s: finished in %d min%n", progress, TimeUnit.NANOSECONDS.toMinutes(System.nanoTime() - start));
+        }
+    }
+
+    /**
+     * Prints each test's totals as its results files under {@code report} give them, writes them to
+     * {@code summary.txt} there, and returns what failed: a test without results, or with a failed one.
+     */
+    private static List<String> summarize(Path report, String run, List<String> tests) throws IOException {
+        Map<String, RunResults.Totals> totals = RunResults.read(report);
+        List<String> failures = new ArrayList<>();
+        List<String> lines = new ArrayList<>();
+        RunResults.Totals all = RunResults.Totals.NONE;
+        for (String test : tests) {
+            RunResults.Totals t = totals.get(test);
+            if (t == null) {
+                failures.add(run + ": " + test + " did not run");
+                lines.add(String.format(NAME + " did not run", test));
+                continue;
+            }
+            if (t.failed() > 0) {
+                failures.add(String.format("%s: %s: %d of %d results failed (report %s)", run, test, t.failed(), t.results(), report));
+            }
+            lines.add(String.format(SUMMARY_LINE, test, t.results(), t.samples(), t.failed()));
+            all = all.plus(t);
+        }
+        lines.add(String.format(SUMMARY_LINE, "all (" + run + ")", all.results(), all.samples(), all.failed()));
+        lines.forEach(System.out::println);
+        Files.createDirectories(report);
+        Files.write(report.resolve("summary.txt"), lines);
+        return failures;
+    }
+
+    /**
+     * Runs JCStress with {@code options} and the user's {@code extra} ones in a JVM of its own, working in
+     * and reporting into {@code report}, and keeps the results file it writes there as
+     * {@link RunResults#FILE} once it has ended. Its own JVM because JCStress keeps state between runs in
+     * one JVM: the second run there repeats every JVM configuration twice, the third three times. Its exit
+     * code is not a verdict (a failing test makes it 1, nothing run leaves it 0): the results are read
+     * back instead. Any other exit (the JVM crashed or was killed) keeps nothing, so the test counts as not
+     * run and a resumed run does it again.
+     */
+    private static void jcstress(Path report, List<String> options, List<String> extra) throws Exception {
+        Files.createDirectories(report);
+        RunResults.deleteUnfinished(report);
+        List<String> command = jvm("org.openjdk.jcstress.Main");
+        command.addAll(options);
+        command.addAll(List.of("-r", report.toAbsolutePath().toString()));
+        command.addAll(extra);
+        int exit = new ProcessBuilder(command).directory(report.toFile()).inheritIO().start().waitFor();
+        if (exit == 0 || exit == JCSTRESS_FAILED) {
+            RunResults.keep(report);
+        } else {
+            System.out.println("cpuslab JCStress: JCStress ended with exit code " + exit + "; its results in " + report + " are not kept");
+        }
+    }
+
     /** Runs {@code variant} in a child RunAll whose environment gives cpuslab its own rseq registration. */
     private static int child(String mode, Path reports, Variant variant, List<String> extra) throws Exception {
-        String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path"), RunAll.class.getName(), mode, reports.toString(), variant.name()));
+        List<String> command = jvm(RunAll.class.getName());
+        command.addAll(List.of(mode, reports.toString(), variant.name()));
         command.addAll(extra);
         ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
         builder.environment().put(TUNABLE, OWN_REGISTRATION);
         return builder.start().waitFor();
+    }
+
+    /** The command line starting {@code mainClass} in a JVM like this one: same java, class path and native access. */
+    private static List<String> jvm(String mainClass) {
+        String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
+        return new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), mainClass));
     }
 
     private static String unavailable(Variant variant) {
