@@ -3,15 +3,18 @@ package io.cpuslab.jcstress;
 import io.cpuslab.CpuSlab;
 import org.openjdk.jcstress.infra.runners.TestList;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Runs every cpuslab JCStress test once per front end and fails unless every test ran and none had a
@@ -219,10 +222,15 @@ public final class RunAll {
         return builder.start().waitFor();
     }
 
-    /** The command line starting {@code mainClass} in a JVM like this one: same java, class path and native access. */
+    /**
+     * The command line starting {@code mainClass} in a JVM like this one: same java, class path and native
+     * access. The class path is made absolute: JCStress's JVMs work in their report directories.
+     */
     private static List<String> jvm(String mainClass) {
         String java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
-        return new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), mainClass));
+        String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .map(entry -> Path.of(entry).toAbsolutePath().toString()).collect(Collectors.joining(File.pathSeparator));
+        return new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", classPath, mainClass));
     }
 
     private static String unavailable(Variant variant) {

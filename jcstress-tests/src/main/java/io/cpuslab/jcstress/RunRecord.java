@@ -1,5 +1,6 @@
 package io.cpuslab.jcstress;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -49,7 +50,7 @@ final class RunRecord {
         lines.add("mode " + mode);
         lines.add("arguments " + String.join(" ", extra));
         lines.add("java " + Runtime.version());
-        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             Path path = Path.of(entry);
             lines.add(Files.isRegularFile(path) ? "jar " + path.getFileName() + " sha256 " + sha256(path) : "classes " + path.toAbsolutePath());
         }
