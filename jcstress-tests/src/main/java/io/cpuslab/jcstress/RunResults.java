@@ -28,7 +28,7 @@ import java.util.stream.Stream;
 final class RunResults {
     /** The name RunAll gives a results file it moved into a report directory. */
     static final String FILE = "results.bin.gz";
-    /** The name JCStress gives the results file it writes into the working directory. */
+    /** The name JCStress gives the results file it writes into its working directory (RunAll's report directory). */
     private static final String JCSTRESS_FILE = "jcstress-results-.*\\.bin\\.gz";
 
     /** One test's totals. */
@@ -64,7 +64,7 @@ final class RunResults {
      * marks the run there as finished. Does nothing if the run wrote none.
      */
     static void keep(Path directory) throws IOException {
-        List<Path> written = unfinished(directory);
+        List<Path> written = written(directory);
         if (!written.isEmpty()) {
             Files.move(written.getLast(), directory.resolve(FILE), StandardCopyOption.REPLACE_EXISTING);
         }
@@ -72,12 +72,13 @@ final class RunResults {
 
     /** Deletes the results files of a run in {@code directory} that was stopped before it ended. */
     static void deleteUnfinished(Path directory) throws IOException {
-        for (Path file : unfinished(directory)) {
+        for (Path file : written(directory)) {
             Files.delete(file);
         }
     }
 
-    private static List<Path> unfinished(Path directory) throws IOException {
+    /** The results files JCStress wrote into {@code directory}, oldest first. */
+    private static List<Path> written(Path directory) throws IOException {
         try (Stream<Path> list = Files.list(directory)) {
             return list.filter(p -> p.getFileName().toString().matches(JCSTRESS_FILE)).sorted(Comparator.comparingLong(RunResults::modified)).toList();
         }
