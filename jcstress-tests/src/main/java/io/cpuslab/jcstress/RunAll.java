@@ -163,7 +163,7 @@ public final class RunAll {
      * Prints each test's totals as its results files under {@code report} give them, writes them to
      * {@code summary.txt} there, and returns what failed: a test without results, or with a failed one.
      */
-    private static List<String> summarize(Path report, String run, List<String> tests) throws IOException {
+    static List<String> summarize(Path report, String run, List<String> tests) throws IOException {
         Map<String, RunResults.Totals> totals = RunResults.read(report);
         List<String> failures = new ArrayList<>();
         List<String> lines = new ArrayList<>();
