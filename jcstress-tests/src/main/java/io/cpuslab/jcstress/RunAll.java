@@ -7,6 +7,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -54,6 +55,14 @@ public final class RunAll {
     /** A test's line in the summary: name, results (JVM configurations x forks), samples, failed results. */
     private static final String NAME = "%-60s";
     private static final String SUMMARY_LINE = NAME + " %5d results %,18d samples %3d failed";
+    /**
+     * How long one JCStress run may take before it counts as hung ({@link Watchdog}): the build's run of
+     * every test takes about 40 s on a 2-core machine; one test of a full run, 16 to 24 min in {@code tough}
+     * there, about 65 min with split compilation. {@code -Dcpuslab.jcstress.limitMinutes=N} changes both.
+     */
+    private static final Duration CI_LIMIT = Duration.ofMinutes(10);
+    private static final Duration TEST_LIMIT = Duration.ofHours(4);
+    private static final String LIMIT_PROPERTY = "cpuslab.jcstress.limitMinutes";
 
     /**
      * A front-end configuration: its report directory name, the JVM options that select it, whether its
@@ -134,7 +143,7 @@ public final class RunAll {
     /** The build's short run: quick iterations in one JVM configuration, no split compilation, all tests in one JCStress run. */
     private static void runAtOnce(Path report, String jvm, List<String> extra) throws Exception {
         RunResults.delete(report);
-        jcstress(report, List.of("-m", "quick", "-t", TESTS.replace(".", "\\.") + ".*", "-jvmArgs", jvm, "-sc", "false"), extra);
+        jcstress(report, limit(CI_LIMIT), List.of("-m", "quick", "-t", TESTS.replace(".", "\\.") + ".*", "-jvmArgs", jvm, "-sc", "false"), extra);
     }
 
     /**
@@ -154,7 +163,7 @@ public final class RunAll {
             }
             System.out.println(progress);
             long start = System.nanoTime();
-            jcstress(dir, List.of("-m", mode, "-t", "^" + Pattern.quote(test) + "$", "-jvmArgsPrepend", jvm), extra);
+            jcstress(dir, limit(TEST_LIMIT), List.of("-m", mode, "-t", "^" + Pattern.quote(test) + "$", "-jvmArgsPrepend", jvm), extra);
             System.out.printf("%s: finished in %d min%n", progress, TimeUnit.NANOSECONDS.toMinutes(System.nanoTime() - start));
         }
     }
@@ -194,27 +203,37 @@ public final class RunAll {
      * {@link RunResults#FILE} once it has ended. Its own JVM because JCStress keeps state between runs in
      * one JVM: the second run there repeats every JVM configuration twice, the third three times. Its exit
      * code is not a verdict (a failing test makes it 1, nothing run leaves it 0): the results are read
-     * back instead. Any other exit (the JVM crashed or was killed) keeps nothing, so the test counts as not
-     * run and a resumed run does it again.
+     * back instead. Any other exit (the JVM crashed or was killed, or it ran past {@code limit} and the
+     * {@link Watchdog} killed it) keeps nothing, so the test counts as not run and a resumed run does it again.
      */
-    private static void jcstress(Path report, List<String> options, List<String> extra) throws Exception {
+    private static void jcstress(Path report, Duration limit, List<String> options, List<String> extra) throws Exception {
         Files.createDirectories(report);
         RunResults.deleteUnfinished(report);
         List<String> command = jvm("org.openjdk.jcstress.Main");
         command.addAll(options);
         command.addAll(List.of("-r", report.toAbsolutePath().toString()));
         command.addAll(extra);
-        int exit = new ProcessBuilder(command).directory(report.toFile()).inheritIO().start().waitFor();
+        int exit = Watchdog.run(new ProcessBuilder(command).directory(report.toFile()).inheritIO(), limit, report);
         if (exit == 0 || exit == JCSTRESS_FAILED) {
             RunResults.keep(report);
         } else {
-            System.out.println("cpuslab JCStress: JCStress ended with exit code " + exit + "; its results in " + report + " are not kept");
+            String end = exit == Watchdog.TIMED_OUT ? "JCStress hung" : "JCStress ended with exit code " + exit;
+            System.out.println("cpuslab JCStress: " + end + "; its results in " + report + " are not kept");
         }
+    }
+
+    private static Duration limit(Duration otherwise) {
+        Long minutes = Long.getLong(LIMIT_PROPERTY);
+        return minutes != null ? Duration.ofMinutes(minutes) : otherwise;
     }
 
     /** Runs {@code variant} in a child RunAll whose environment gives cpuslab its own rseq registration. */
     private static int child(String mode, Path reports, Variant variant, List<String> extra) throws Exception {
         List<String> command = jvm(RunAll.class.getName());
+        String limit = System.getProperty(LIMIT_PROPERTY);
+        if (limit != null) {
+            command.add(command.size() - 1, "-D" + LIMIT_PROPERTY + "=" + limit);
+        }
         command.addAll(List.of(mode, reports.toString(), variant.name()));
         command.addAll(extra);
         ProcessBuilder builder = new ProcessBuilder(command).inheritIO();
