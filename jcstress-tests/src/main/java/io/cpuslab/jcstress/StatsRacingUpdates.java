@@ -14,17 +14,25 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 @JCStressTest
-@Description("stats() races with allocations and frees: no counter is negative or torn beyond what was mapped.")
+@Description("stats() races with allocations and frees that move objects between the CPU cache, the transfer "
+        + "cache and the central free list: no counter is negative or torn beyond what was mapped.")
 @Outcome(id = "true", expect = ACCEPTABLE, desc = "Every part is between 0 and the mapped bytes.")
 @Outcome(id = "false", expect = FORBIDDEN, desc = "A negative or impossible counter.")
 @State
 public class StatsRacingUpdates {
-    private static final OffHeapAllocator ALLOCATOR = CpuSlab.global();
+    /** A CPU cache of 8 KiB: holding {@link #HELD} blocks of 1 KiB overflows it, so objects move between layers. */
+    private static final OffHeapAllocator ALLOCATOR = CpuSlab.builder().perCpuCacheBytes(8 * 1024).build();
+    private static final int HELD = 32;
+    private static final long SIZE = 1024;
+    final long[] held = new long[HELD];
 
     @Actor
     public void churn() {
-        for (int i = 0; i < 4; i++) {
-            ALLOCATOR.free(ALLOCATOR.malloc(100 + 400 * i));
+        for (int i = 0; i < HELD; i++) {
+            held[i] = ALLOCATOR.malloc(SIZE);
+        }
+        for (int i = 0; i < HELD; i++) {
+            ALLOCATOR.free(held[i]);
         }
     }
 
