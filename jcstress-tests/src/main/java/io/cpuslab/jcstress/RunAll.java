@@ -131,8 +131,8 @@ public final class RunAll {
             failures.add("no front end could run");
         }
         if (failures.isEmpty()) {
-            System.out.printf("cpuslab JCStress: %d tests x %d front ends ran in mode %s; no forbidden outcome, no error%n",
-                    tests.size(), runs, mode);
+            System.out.printf("cpuslab JCStress: %d tests x %d front end%s ran in mode %s; no forbidden outcome, no error%n",
+                    tests.size(), runs, runs == 1 ? "" : "s", mode);
             return;
         }
         System.out.println("cpuslab JCStress FAILED:");
