@@ -30,6 +30,7 @@ import java.util.stream.Collectors;
  * {@code stress}) in every JVM configuration it detects. A third argument names the variants to run
  * (default: all); any further arguments go to JCStress as they are, e.g. {@code -sc false} to leave out
  * the split-compilation configurations (each actor interpreted, C1 or C2: 9 per test instead of 1).
+ * {@code -Dcpuslab.jcstress.tests=REGEX} picks tests by name, e.g. to run one again in a full mode.
  *
  * <p>Full runs take hours, so they run one test at a time, each into {@code <report>/<front end>/<test>},
  * and resume: the same command into the same directory skips tests that already have results and runs
@@ -63,6 +64,8 @@ public final class RunAll {
     private static final Duration CI_LIMIT = Duration.ofMinutes(10);
     private static final Duration TEST_LIMIT = Duration.ofHours(4);
     private static final String LIMIT_PROPERTY = "cpuslab.jcstress.limitMinutes";
+    /** {@code -Dcpuslab.jcstress.tests=REGEX}: only the tests with a match in their names, e.g. {@code StatsRacing}. */
+    private static final String TESTS_PROPERTY = "cpuslab.jcstress.tests";
 
     /**
      * A front-end configuration: its report directory name, the JVM options that select it, whether its
@@ -85,11 +88,15 @@ public final class RunAll {
         Path reports = Path.of(args.length > 1 ? args[1] : "jcstress-report");
         List<String> wanted = args.length > 2 ? List.of(args[2].split(",")) : VARIANTS.stream().map(Variant::name).toList();
         List<String> extra = args.length > 3 ? List.of(args).subList(3, args.length) : List.of();
-        List<String> tests = TestList.tests().stream().filter(t -> t.startsWith(TESTS)).sorted().toList();
-        List<String> failures = new ArrayList<>();
+        String only = System.getProperty(TESTS_PROPERTY);
+        Pattern selected = Pattern.compile(only == null ? "" : only);
+        List<String> tests = TestList.tests().stream().filter(t -> t.startsWith(TESTS) && selected.matcher(t).find()).sorted().toList();
         if (tests.isEmpty()) {
-            failures.add("the jar contains no cpuslab tests (annotation processor not run?)");
+            System.out.println("cpuslab JCStress FAILED: " + (only == null ? "the jar contains no cpuslab tests (annotation processor not run?)"
+                    : "no cpuslab test name matches -D" + TESTS_PROPERTY + "=" + only));
+            System.exit(1);
         }
+        List<String> failures = new ArrayList<>();
         String mismatch = mode.equals(CI_MODE) ? null : RunRecord.claim(reports, mode, extra);
         if (mismatch != null) {
             System.out.println("cpuslab JCStress: " + mismatch);
@@ -111,7 +118,7 @@ public final class RunAll {
             String unavailable = unavailable(variant);
             if (unavailable != null) {
                 System.out.println("cpuslab JCStress: " + variant.name() + " skipped: " + unavailable);
-                if (wanted.size() == 1 && tests.size() > 0) {
+                if (wanted.size() == 1) {
                     System.exit(SKIPPED);
                 }
                 continue;
@@ -120,7 +127,7 @@ public final class RunAll {
             System.out.printf("cpuslab JCStress: %d tests, mode %s, front end %s, report %s%n", tests.size(), mode, variant.name(), report);
             String jvm = "--enable-native-access=ALL-UNNAMED " + variant.properties() + " -Dcpuslab.checked=true";
             if (mode.equals(CI_MODE)) {
-                runAtOnce(report, jvm, extra);
+                runAtOnce(report, tests, jvm, extra);
             } else {
                 runEach(mode, report, variant.name(), tests, jvm, extra);
             }
@@ -141,9 +148,10 @@ public final class RunAll {
     }
 
     /** The build's short run: quick iterations in one JVM configuration, no split compilation, all tests in one JCStress run. */
-    private static void runAtOnce(Path report, String jvm, List<String> extra) throws Exception {
+    private static void runAtOnce(Path report, List<String> tests, String jvm, List<String> extra) throws Exception {
         RunResults.delete(report);
-        jcstress(report, limit(CI_LIMIT), List.of("-m", "quick", "-t", TESTS.replace(".", "\\.") + ".*", "-jvmArgs", jvm, "-sc", "false"), extra);
+        String all = tests.stream().map(Pattern::quote).collect(Collectors.joining("|", "^(", ")$"));
+        jcstress(report, limit(CI_LIMIT), List.of("-m", "quick", "-t", all, "-jvmArgs", jvm, "-sc", "false"), extra);
     }
 
     /**
@@ -230,9 +238,11 @@ public final class RunAll {
     /** Runs {@code variant} in a child RunAll whose environment gives cpuslab its own rseq registration. */
     private static int child(String mode, Path reports, Variant variant, List<String> extra) throws Exception {
         List<String> command = jvm(RunAll.class.getName());
-        String limit = System.getProperty(LIMIT_PROPERTY);
-        if (limit != null) {
-            command.add(command.size() - 1, "-D" + LIMIT_PROPERTY + "=" + limit);
+        for (String property : List.of(LIMIT_PROPERTY, TESTS_PROPERTY)) {
+            String value = System.getProperty(property);
+            if (value != null) {
+                command.add(command.size() - 1, "-D" + property + "=" + value);
+            }
         }
         command.addAll(List.of(mode, reports.toString(), variant.name()));
         command.addAll(extra);
