@@ -29,17 +29,15 @@ final class Watchdog {
     /**
      * Starts {@code builder}'s process and returns its exit code, or {@link #TIMED_OUT} once it has run for
      * {@code limit}: then every JVM under it (itself included) has its threads dumped to
-     * {@code dumps/threads-<pid>.txt} and the tree is killed, children first, so none is left behind.
+     * {@code dumps/threads-<pid>.txt} and the tree is killed, so no JVM of it is left behind.
      */
     static int run(ProcessBuilder builder, Duration limit, Path dumps) throws IOException, InterruptedException {
         Process process = builder.start();
         if (process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
             return process.exitValue();
         }
-        // Taken while the tree is whole: a child of a killed parent could no longer be found from it.
-        List<ProcessHandle> tree = Stream.concat(process.descendants(), Stream.of(process.toHandle())).toList();
         List<Path> written = new ArrayList<>();
-        for (ProcessHandle member : tree) {
+        for (ProcessHandle member : tree(process)) {
             if (isJava(member)) {
                 Path dump = dumps.resolve("threads-" + member.pid() + ".txt");
                 if (dump(member, dump)) {
@@ -47,7 +45,9 @@ final class Watchdog {
                 }
             }
         }
-        for (ProcessHandle member : tree) {
+        // Looked up again after the dumps (JCStress may have started a fork meanwhile), and all of it before
+        // the first kill: a child whose parent is dead is no longer found from the process.
+        for (ProcessHandle member : tree(process)) {
             member.destroyForcibly();
         }
         process.waitFor();
@@ -55,6 +55,11 @@ final class Watchdog {
                 limit.toSeconds() < 60 ? limit.toSeconds() + " s" : limit.toMinutes() + " min",
                 written.isEmpty() ? "none could be taken" : written);
         return TIMED_OUT;
+    }
+
+    /** The process and everything under it, the process last. */
+    private static List<ProcessHandle> tree(Process process) {
+        return Stream.concat(process.descendants(), Stream.of(process.toHandle())).toList();
     }
 
     private static boolean isJava(ProcessHandle member) {
