@@ -150,8 +150,7 @@ public final class RunAll {
     /** The build's short run: quick iterations in one JVM configuration, no split compilation, all tests in one JCStress run. */
     private static void runAtOnce(Path report, List<String> tests, String jvm, List<String> extra) throws Exception {
         RunResults.delete(report);
-        String all = tests.stream().map(Pattern::quote).collect(Collectors.joining("|", "^(", ")$"));
-        jcstress(report, limit(CI_LIMIT), List.of("-m", "quick", "-t", all, "-jvmArgs", jvm, "-sc", "false"), extra);
+        jcstress(report, limit(CI_LIMIT), List.of("-m", "quick", "-t", exactly(tests), "-jvmArgs", jvm, "-sc", "false"), extra);
     }
 
     /**
@@ -171,7 +170,7 @@ public final class RunAll {
             }
             System.out.println(progress);
             long start = System.nanoTime();
-            jcstress(dir, limit(TEST_LIMIT), List.of("-m", mode, "-t", "^" + Pattern.quote(test) + "$", "-jvmArgsPrepend", jvm), extra);
+            jcstress(dir, limit(TEST_LIMIT), List.of("-m", mode, "-t", exactly(List.of(test)), "-jvmArgsPrepend", jvm), extra);
             System.out.printf("%s: finished in %d min%n", progress, TimeUnit.NANOSECONDS.toMinutes(System.nanoTime() - start));
         }
     }
@@ -228,6 +227,11 @@ public final class RunAll {
             String end = exit == Watchdog.TIMED_OUT ? "JCStress hung" : "JCStress ended with exit code " + exit;
             System.out.println("cpuslab JCStress: " + end + "; its results in " + report + " are not kept");
         }
+    }
+
+    /** A JCStress test filter matching these test names and no other (JCStress's {@code -t} finds a regex in a name). */
+    private static String exactly(List<String> tests) {
+        return tests.stream().map(Pattern::quote).collect(Collectors.joining("|", "^(", ")$"));
     }
 
     private static Duration limit(Duration otherwise) {
