@@ -3,6 +3,7 @@ package io.cpuslab.core;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.NavigableSet;
 import java.util.TreeSet;
 
 /**
@@ -55,6 +56,8 @@ final class PageHeap {
     private final boolean trackObjects;
     private final TreeSet<Span> backed = new TreeSet<>(BEST_FIT);
     private final TreeSet<Span> released = new TreeSet<>(BEST_FIT);
+    /** {@link #backed} from the largest run down, a live view: its {@code ceiling} is {@code backed}'s {@code floor}. */
+    private final NavigableSet<Span> backedLargestFirst = backed.descendingSet();
     private final List<long[]> regions = new ArrayList<>();
 
     private long mappedBytes;
@@ -142,8 +145,11 @@ final class PageHeap {
         return run != null ? run : fit(released, probe, Span.FREE_RELEASED);
     }
 
-    /** The smallest run of {@code set} not smaller than {@code probe}, dropping left-behind entries on the way. */
-    private static Span fit(TreeSet<Span> set, Span probe, int state) {
+    /**
+     * The first run of {@code set} at or after {@code probe} in the set's order, dropping left-behind entries
+     * on the way: the smallest run not smaller than the probe, or for {@link #backedLargestFirst} the largest.
+     */
+    private static Span fit(NavigableSet<Span> set, Span probe, int state) {
         Span run;
         while ((run = set.ceiling(probe)) != null && run.state() != state) {
             set.remove(run); // retired, but a cut inside TreeMap's remove left its entry (see removeFree)
@@ -157,11 +163,7 @@ final class PageHeap {
      * tree throws.
      */
     private Span largestBacked() {
-        Span run;
-        while ((run = backed.floor(LARGEST)) != null && run.state() != Span.FREE_BACKED) {
-            backed.remove(run); // as in fit
-        }
-        return run;
+        return fit(backedLargestFirst, LARGEST, Span.FREE_BACKED);
     }
 
     /**

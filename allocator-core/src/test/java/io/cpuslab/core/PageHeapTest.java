@@ -156,6 +156,22 @@ class PageHeapTest {
     }
 
     @Test
+    void releaseGivesBackTheLargestFreeRunFirst() {
+        Span small = heap.allocate(10, 0);
+        Span pin = heap.allocate(1, 0);
+        Span large = heap.allocate(50, 0);
+        Span pin2 = heap.allocate(1, 0); // the pins keep the two free runs apart
+        small.retire();
+        heap.free(small);
+        large.retire();
+        heap.free(large);
+        assertEquals(50 * SizeClasses.PAGE_SIZE, heap.release(1)); // one byte asked, one whole run given
+        assertEquals(10 * SizeClasses.PAGE_SIZE, heap.snapshot().freeBytes());
+        assertEquals(Span.IN_USE, pin.state());
+        assertEquals(Span.IN_USE, pin2.state());
+    }
+
+    @Test
     void failedMapGivesOutOfMemoryAndChangesNothing() {
         Span a = heap.allocate(1, 0);
         PageHeap.Snapshot before = heap.snapshot();
