@@ -124,7 +124,8 @@ public final class RunAll {
                 continue;
             }
             Path report = reports.resolve(variant.name());
-            System.out.printf("cpuslab JCStress: %d tests, mode %s, front end %s, report %s%n", tests.size(), mode, variant.name(), report);
+            System.out.printf("cpuslab JCStress: %s, mode %s, front end %s, report %s%n", count(tests.size(), "test"), mode,
+                    variant.name(), report);
             String jvm = "--enable-native-access=ALL-UNNAMED " + variant.properties() + " -Dcpuslab.checked=true";
             if (mode.equals(CI_MODE)) {
                 runAtOnce(report, tests, jvm, extra);
@@ -138,8 +139,8 @@ public final class RunAll {
             failures.add("no front end could run");
         }
         if (failures.isEmpty()) {
-            System.out.printf("cpuslab JCStress: %d tests x %d front end%s ran in mode %s; no forbidden outcome, no error%n",
-                    tests.size(), runs, runs == 1 ? "" : "s", mode);
+            System.out.printf("cpuslab JCStress: %s x %s ran in mode %s; no forbidden outcome, no error%n",
+                    count(tests.size(), "test"), count(runs, "front end"), mode);
             return;
         }
         System.out.println("cpuslab JCStress FAILED:");
@@ -227,6 +228,11 @@ public final class RunAll {
             String end = exit == Watchdog.TIMED_OUT ? "JCStress hung" : "JCStress ended with exit code " + exit;
             System.out.println("cpuslab JCStress: " + end + "; its results in " + report + " are not kept");
         }
+    }
+
+    /** "1 test", "9 tests". */
+    static String count(int n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
     }
 
     /** A JCStress test filter matching these test names and no other (JCStress's {@code -t} finds a regex in a name). */
