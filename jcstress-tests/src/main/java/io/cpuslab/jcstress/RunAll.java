@@ -231,7 +231,7 @@ public final class RunAll {
     }
 
     /** "1 test", "9 tests". */
-    static String count(int n, String noun) {
+    private static String count(int n, String noun) {
         return n + " " + noun + (n == 1 ? "" : "s");
     }
 
