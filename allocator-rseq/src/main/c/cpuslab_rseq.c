@@ -8,6 +8,7 @@
  *   cpuslab_rseq_fence_*     abort every critical section running on one CPU / all CPUs
  *   cpuslab_rseq_probe_abort proves that this kernel aborts a preempted critical section
  *   cpuslab_rseq_overlay_uncache  drops the caller's cached overlay slab word
+ *   cpuslab_rseq_set_classes the size-class tables malloc and free read, once from Java
  *
  * Nothing here is called inside a critical section.
  */
@@ -83,6 +84,26 @@ static __thread struct own_rseq_block own __attribute__((tls_model("initial-exec
 
 /* Offset of the rseq area from the thread pointer; read by every critical section. */
 __attribute__((visibility("hidden"))) long cpuslab_rseq_offset;
+
+/* Size-class tables, read by the malloc and free sections (hidden: addressed pc-relative, no GOT load).
+ * Written once by cpuslab_rseq_set_classes before any allocator exists; constant afterwards. */
+struct classes {
+    /* Per class: UINT64_MAX / size + 1, so that an offset n < 2^32 is a multiple of the size exactly
+     * when n * magic (mod 2^64) <= magic - 1 = magic_limit (Lemire, Kaser, Kurz, "Faster remainder by
+     * direct computation", 2019): the interior-pointer test in one multiply. */
+    uint64_t magic[CLASS_COUNT];
+    uint64_t magic_limit[CLASS_COUNT];
+    /* Per class: bytes at the start of a span that hold whole objects (objects per span * size); an
+     * offset at or beyond it is the span's unused tail. */
+    uint32_t limit[CLASS_COUNT];
+    /* Lookup index of a request size -> class. */
+    uint8_t index[CLASS_INDEX_ENTRIES];
+};
+_Static_assert(offsetof(struct classes, magic_limit) == CLASSES_MAGIC_LIMIT, "classes layout");
+_Static_assert(offsetof(struct classes, limit) == CLASSES_LIMIT, "classes layout");
+_Static_assert(offsetof(struct classes, index) == CLASSES_INDEX, "classes layout");
+
+__attribute__((visibility("hidden"), aligned(64))) struct classes cpuslab_classes;
 
 static int glibc_owns;
 static unsigned int registered_size; /* bytes of struct rseq the kernel maintains for us */
@@ -163,6 +184,34 @@ int cpuslab_rseq_init(void) {
     return status | STATUS_OK;
 }
 
+/* Installs the size-class tables from io.cpuslab.core.SizeClasses: index[CLASS_INDEX_ENTRIES] maps a
+ * lookup index to a class, sizes[] and objects[] give each class's object size and objects per span
+ * (class 0 unused). Returns 0, or -1 when the tables do not fit this library's constants (a Java side
+ * and a library that disagree on the layout): nothing is installed then. */
+int cpuslab_rseq_set_classes(const uint8_t *index, int entries, const int32_t *sizes, const int32_t *objects, int classes) {
+    if (entries != CLASS_INDEX_ENTRIES || classes != CLASS_COUNT) {
+        return -1;
+    }
+    for (int i = 0; i < entries; i++) {
+        if (index[i] == 0 || index[i] >= CLASS_COUNT) {
+            return -1;
+        }
+    }
+    for (int sc = 1; sc < classes; sc++) {
+        if (sizes[sc] <= 0 || sizes[sc] > MAX_SMALL_SIZE || objects[sc] <= 0
+                || (int64_t) sizes[sc] * objects[sc] > (1L << (PAGE_SHIFT + 8))) {
+            return -1; /* also: a span's pages must be countable in an entry's high byte */
+        }
+    }
+    memcpy(cpuslab_classes.index, index, CLASS_INDEX_ENTRIES);
+    for (int sc = 1; sc < classes; sc++) {
+        cpuslab_classes.limit[sc] = (uint32_t) (sizes[sc] * objects[sc]);
+        cpuslab_classes.magic[sc] = UINT64_MAX / (uint64_t) sizes[sc] + 1;
+        cpuslab_classes.magic_limit[sc] = cpuslab_classes.magic[sc] - 1;
+    }
+    return 0;
+}
+
 /* Length of our own registration (0 when glibc owns it); for reports. */
 unsigned int cpuslab_rseq_own_length(void) {
     return glibc_owns ? 0 : RSEQ_ORIG_SIZE;
@@ -201,8 +250,6 @@ int cpuslab_rseq_fence_all(void) {
 }
 
 /* ---- the abort probe ---------------------------------------------------------------------------- */
-
-extern int cpuslab_rseq_probe_spin(const volatile long *counter, long iterations);
 
 struct probe {
     volatile long counter;

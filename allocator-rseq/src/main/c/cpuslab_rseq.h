@@ -29,6 +29,7 @@
 /* Slab layout, owned by io.cpuslab.core.SlabLayout. */
 #define SLAB_SHIFT           18   /* bytes per slab region: 256 KiB */
 #define SLAB_STOP_OFFSET     0    /* u32 stop word, non-zero while core works on the slab */
+#define SLAB_HINT_OFFSET     4    /* u32 the class of the last free here: a hint the free sections keep */
 #define SLAB_HEADER_OFFSET   8    /* u32 per size class: u16 current (low), u16 end (high), word indexes */
 
 /* struct cpuslab_desc: one per allocator, written by Java, read inside every critical section. */
@@ -38,7 +39,39 @@
 #define DESC_BEGIN           16   /* u16[48] first slot word index per class */
 #define DESC_MAX_CAPACITY    112  /* u16[48] most slots per class */
 #define DESC_SLAB_BYTES      208  /* u64 nslabs << SLAB_SHIFT; 0 once closed: overlay's range check */
-#define DESC_SIZE            216
+#define DESC_PAGE_MAP        216  /* u64 address of the page map's root; 0 once closed */
+#define DESC_OVERLAY         224  /* u32 non-zero: malloc and free use overlay mode's cached slab */
+#define DESC_SIZE            232
+
+/* The allocator's native page map (io.cpuslab.core.NativePageMap, TCMalloc's PageMap::sizeclass): a
+ * radix tree over 48-bit addresses in 8 KiB pages. The root starts with a hint, the number and address
+ * of one leaf (the first mapped; number all ones before), then has PAGE_MAP_ROOT_ENTRIES u64 leaf
+ * addresses (0: no leaf); a leaf has 1 << PAGE_MAP_LEAF_BITS u16 entries, one per page: the size
+ * class of the small span holding the page in the low byte (0: none), the page's index in that span
+ * in the high byte. Java writes it under the page heap lock; the free sections read it. */
+#define PAGE_SHIFT           13
+#define PAGE_MAP_LEAF_BITS   18
+#define PAGE_MAP_HINT_KEY    0    /* u64 the hinted leaf's number (address >> 31) */
+#define PAGE_MAP_HINT_LEAF   8    /* u64 its address, 0 until set */
+#define PAGE_MAP_ROOT        16   /* u64[PAGE_MAP_ROOT_ENTRIES] */
+#define PAGE_MAP_ROOT_ENTRIES (1 << (48 - PAGE_SHIFT - PAGE_MAP_LEAF_BITS))
+#define PAGE_MAP_ENTRY_INDEX_SHIFT 8
+
+/* Size classes (io.cpuslab.core.SizeClasses): the request size to class lookup, TCMalloc's SizeMap
+ * index. Sizes up to SMALL_LOOKUP_LIMIT step by 8 bytes, larger ones up to MAX_SMALL_SIZE by 128. The
+ * tables themselves come from Java once (cpuslab_rseq_set_classes). */
+#define CLASS_COUNT          48
+#define MAX_SMALL_SIZE       262144
+#define SMALL_LOOKUP_LIMIT   1024
+#define LARGE_INDEX_OFFSET   (127 + (120 << 7))
+#define CLASS_INDEX_ENTRIES  (((MAX_SMALL_SIZE + LARGE_INDEX_OFFSET) >> 7) + 1)
+
+/* The library's size-class tables (struct classes in cpuslab_rseq.c, symbol cpuslab_classes), one
+ * block so one address serves every lookup. */
+#define CLASSES_MAGIC        0                                     /* u64[CLASS_COUNT] */
+#define CLASSES_MAGIC_LIMIT  (CLASSES_MAGIC + 8 * CLASS_COUNT)     /* u64[CLASS_COUNT] */
+#define CLASSES_LIMIT        (CLASSES_MAGIC_LIMIT + 8 * CLASS_COUNT) /* u32[CLASS_COUNT] */
+#define CLASSES_INDEX        (CLASSES_LIMIT + 4 * CLASS_COUNT)     /* u8[CLASS_INDEX_ENTRIES] */
 
 /* Results of the abort probe. */
 #define PROBE_ABORTED        0    /* the kernel aborted the critical section: correct */
@@ -46,6 +79,46 @@
 #define PROBE_INCONCLUSIVE   2    /* the section was never interrupted */
 #define PROBE_SKIPPED        3    /* the probe needs two CPUs this process may run on */
 
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+/* Everything the library exports: the Java bindings (RseqLibrary) and the C tests use exactly these.
+ * `d` is a struct cpuslab_desc; each function's contract is above its definition. */
+long cpuslab_rseq_malloc(const void *d, long size);
+int cpuslab_rseq_free(const void *d, long block);
+int cpuslab_rseq_malloc_bulk(const void *d, long size, long *out, int n);
+int cpuslab_rseq_free_bulk(const void *d, const long *blocks, int n);
+long cpuslab_rseq_pop(const void *d, int sc);
+int cpuslab_rseq_push(const void *d, int sc, long item);
+int cpuslab_rseq_push_batch(const void *d, int sc, const long *items, int n, int expected);
+int cpuslab_rseq_pop_batch(const void *d, int sc, long *items, int max, int expected);
+int cpuslab_rseq_grow(const void *d, int sc, int by, int expected);
+long cpuslab_rseq_overlay_pop(const void *d, int sc);
+int cpuslab_rseq_overlay_push(const void *d, int sc, long item);
+int cpuslab_rseq_overlay_cache(const void *d);
+void cpuslab_rseq_overlay_uncache(void);
+int cpuslab_rseq_set_classes(const uint8_t *index, int entries, const int32_t *sizes, const int32_t *objects, int classes);
+int cpuslab_rseq_init(void);
+int cpuslab_rseq_register(void);
+unsigned int cpuslab_rseq_own_length(void);
+int cpuslab_rseq_current(int field_offset);
+int cpuslab_rseq_fence_cpu(int cpu);
+int cpuslab_rseq_fence_all(void);
+int cpuslab_rseq_probe_abort(void);
+int cpuslab_rseq_probe_fence_abort(void);
+int cpuslab_rseq_probe_spin(const volatile long *counter, long iterations);
+const void *cpuslab_rseq_descriptors(int *count);
+unsigned int cpuslab_rseq_signature(void);
+#ifdef CPUSLAB_SELF_CHECK
+/* Test hooks of the self-checking build only. */
+void cpuslab_rseq_set_inject_loops(int loops);
+void cpuslab_rseq_test_fake_registration(int index);
+long cpuslab_rseq_test_slab_word(void);
+int cpuslab_rseq_test_restore_slab_word(const void *d, long word);
+const void *cpuslab_rseq_test_area(void);
+#endif
+#endif
 
 #ifdef __ASSEMBLER__
 /* The 32-byte rseq_cs descriptor the kernel reads (version 0, flags 0, start_ip, post_commit_offset,

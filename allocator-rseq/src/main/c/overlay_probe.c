@@ -30,11 +30,6 @@
 /* What overlay mode writes: the tag bit of the cached slab word is bit 31 of cpu_id_start. */
 #define SENTINEL 0x80005A5Au
 
-int cpuslab_rseq_init(void);
-int cpuslab_rseq_register(void);
-int cpuslab_rseq_probe_abort(void);
-unsigned int cpuslab_rseq_own_length(void);
-
 /* The rseq area this thread registered through the library (own registration: glibc's is off). */
 extern long cpuslab_rseq_offset;
 

@@ -4,11 +4,14 @@
  *
  * Every section follows one pattern (librseq's, adapted to the slab layout of SlabLayout.java):
  *   1. arm:    store the address of the section's descriptor into rseq->rseq_cs
- *   2. start:  load cpu_id (registered and below nslabs?), then the slab index (cpu_id or mm_cid,
- *              per the allocator descriptor), the region, and the region's stop word; any failure
- *              leaves through a miss label without storing anything
+ *   2. start:  load cpu_id (registered and below nslabs?), in mm_cid mode then mm_cid, the region,
+ *              and the region's stop word; any failure leaves through a miss label without storing
+ *              anything
  *   3. work:   loads, and stores into slots above `current` that nobody reads until the commit
  *   4. commit: ONE store of the class header (16-bit `current`, or the 32-bit header for grow)
+ * The 16-bit `current` and `end` of a header are loaded separately: a 32-bit load of the header right
+ * after the last operation's 16-bit commit could not take its value from the store buffer and would
+ * wait for the store to reach the cache (about ten cycles, on every push after a pop).
  * If the thread is preempted, migrated or signalled between start and the end of the commit store,
  * the kernel moves it to the abort handler, which restarts the section from step 1: nothing of an
  * aborted attempt is visible. No calls, no syscalls, no stack use inside a section.
@@ -22,6 +25,11 @@
  *
  * Overlay mode (TCMalloc's cached-slabs trick) replaces step 2 of pop and push by one load of a cached
  * slab word whose upper half overlaps cpu_id_start; see the contract above cpuslab_rseq_overlay_pop.
+ *
+ * The fast path is one call per operation, as TCMalloc's is one inlined function: cpuslab_rseq_malloc
+ * maps the size to its class and pops, cpuslab_rseq_free finds the block's class in the allocator's
+ * page map, checks that the address starts a block, and pushes; the bulk calls do the same for many
+ * blocks per call. Each dispatches on the descriptor's mode to the compliant or the overlay section.
  */
 #include "cpuslab_rseq.h"
 
@@ -44,16 +52,21 @@
 .endm
 
 /* Inside a section: %ecx = slab index, %r10 = slab region, or jump to \miss. Needs %rdi = descriptor,
- * %r8 = rseq offset; clobbers %eax, %r11. cpu_id is checked first even in mm_cid mode: it is negative
- * while the thread has no registration, and only then is mm_cid meaningless. */
+ * %r8 = rseq offset; clobbers %r11 (left holding the index field's offset). cpu_id tells whether the
+ * thread is registered (it is -1, or -2, until then); in cpu_id mode it is also the index, so the
+ * field is read once. In mm_cid mode mm_cid is read second: it means nothing while cpu_id says
+ * unregistered (glibc's area keeps it 0 then). */
 .macro SLAB_REGION miss
-    movl %fs:RSEQ_CPU_ID_OFFSET(%r8), %eax
-    cmpl DESC_NSLABS(%rdi), %eax            /* unsigned: -1/-2 and closed (nslabs 0) miss too */
-    jae \miss
     movl DESC_INDEX_FIELD(%rdi), %r11d
-    movl %fs:(%r8,%r11), %ecx               /* cpu_id or mm_cid */
+    movl %fs:RSEQ_CPU_ID_OFFSET(%r8), %ecx
+    cmpl DESC_NSLABS(%rdi), %ecx            /* unsigned: unregistered and closed (nslabs 0) miss too */
+    jae \miss
+    cmpl $RSEQ_CPU_ID_OFFSET, %r11d
+    je 1f
+    movl %fs:(%r8,%r11), %ecx               /* mm_cid */
     cmpl DESC_NSLABS(%rdi), %ecx
     jae \miss
+1:
     movl %ecx, %r10d
     shlq $SLAB_SHIFT, %r10
     addq DESC_BASE(%rdi), %r10
@@ -65,7 +78,7 @@
  * sets it) to widen the window in which preemption, migration, signals and fences must abort the
  * section (librseq's delay injection); then the index must still be %ecx, else ud2 kills the process.
  * %r11 still holds the index field offset; \scratch32 is a register the section no longer needs
- * (\scratch, its 64-bit name, is unused here: the signature is OVERLAY_SELF_CHECK's). */
+ * (\scratch, its 64-bit name, is unused here: the signature is REGION_SELF_CHECK's). */
 .macro SELF_CHECK scratch, scratch32
 #ifdef CPUSLAB_SELF_CHECK
     movl cpuslab_rseq_inject_loops(%rip), \scratch32
@@ -82,17 +95,104 @@
 #endif
 .endm
 
+/* Self-check build, for sections that no longer hold the index (overlay's, the bulk free): after the
+ * delay, the region in %r10 must still be the region of the index the kernel reports now (base +
+ * index << SLAB_SHIFT), else ud2. Needs %rdi, %r8; \scratch/\scratch32 is a free register, %r11 is
+ * clobbered. */
+.macro REGION_SELF_CHECK scratch, scratch32
+#ifdef CPUSLAB_SELF_CHECK
+    movl cpuslab_rseq_inject_loops(%rip), \scratch32
+2:
+    testl \scratch32, \scratch32
+    jz 3f
+    decl \scratch32
+    jmp 2b
+3:
+    movl DESC_INDEX_FIELD(%rdi), %r11d
+    movl %fs:(%r8,%r11), \scratch32
+    shlq $SLAB_SHIFT, \scratch
+    addq DESC_BASE(%rdi), \scratch
+    cmpq \scratch, %r10
+    je 1f
+    ud2
+1:
+#endif
+.endm
+
+/* %rsi = a request size -> %esi = its size class from the class table, or jump to \miss for sizes
+ * above MAX_SMALL_SIZE (negative ones too: compared unsigned). Clobbers %rax, %rcx. Outside sections.
+ * A table not yet installed gives class 0, whose header reads empty and full: every pop misses. */
+.macro CLASS_OF_SIZE miss
+    cmpq $SMALL_LOOKUP_LIMIT, %rsi
+    ja 1f
+    leaq 7(%rsi), %rax
+    shrq $3, %rax                                   /* lookup index of sizes up to SMALL_LOOKUP_LIMIT */
+    jmp 2f
+1:
+    cmpq $MAX_SMALL_SIZE, %rsi
+    ja \miss
+    leaq LARGE_INDEX_OFFSET(%rsi), %rax
+    shrq $7, %rax                                   /* and of larger ones */
+2:
+    leaq cpuslab_classes(%rip), %rcx
+    movzbl CLASSES_INDEX(%rcx,%rax), %esi
+.endm
+
+/* Inside a section: \cls = the size class of the block at \addr from the allocator's page map, or jump
+ * to \miss when the map is gone (the allocator closed: its root reads 0), no small span holds the page,
+ * or \addr does not start a block (an interior address, or one in the span's unused tail). Needs
+ * %rdi = descriptor; clobbers \t1, \t2, \t3 (\t1_32, \t2_32 and \cls32 are 32-bit names).
+ * The hinted leaf (the first one, which usually covers the whole heap) is loaded without waiting for
+ * \addr, and the entry load then needs only \addr's page: one load after \addr instead of two. */
+.macro PAGE_MAP_CLASS addr, cls, cls32, t1, t1_32, t2, t2_32, t3, miss
+    movq DESC_PAGE_MAP(%rdi), \t3                  /* root */
+    testq \t3, \t3
+    jz \miss
+    movq \addr, \t1
+    shrq $PAGE_SHIFT, \t1                          /* page number */
+    movq \t1, \t2
+    shrq $PAGE_MAP_LEAF_BITS, \t2                  /* leaf number */
+    cmpq PAGE_MAP_HINT_KEY(\t3), \t2
+    jne 1f
+    movq PAGE_MAP_HINT_LEAF(\t3), \t3             /* set before the key: never 0 once the key matches */
+    jmp 2f
+1:
+    cmpq $PAGE_MAP_ROOT_ENTRIES, \t2
+    jae \miss                                       /* beyond 48-bit addresses */
+    movq PAGE_MAP_ROOT(\t3,\t2,8), \t3
+    testq \t3, \t3                                 /* no leaf */
+    jz \miss
+2:
+    andl $((1 << PAGE_MAP_LEAF_BITS) - 1), \t1_32
+    movzbl (\t3,\t1,2), \cls32                     /* the entry's low byte: the class */
+    testl \cls32, \cls32
+    jz \miss                                        /* no small span */
+    movzbl 1(\t3,\t1,2), \t1_32                    /* its high byte: the page's index in the span */
+    shll $PAGE_SHIFT, \t1_32
+    movq \addr, \t2
+    andl $((1 << PAGE_SHIFT) - 1), \t2_32
+    addl \t2_32, \t1_32                             /* the address's offset in its span, < 2^21 */
+    leaq cpuslab_classes(%rip), \t2
+    cmpl CLASSES_LIMIT(\t2,\cls,4), \t1_32
+    jae \miss                                       /* the span's tail */
+    imulq CLASSES_MAGIC(\t2,\cls,8), \t1           /* offset * magic mod 2^64 */
+    cmpq CLASSES_MAGIC_LIMIT(\t2,\cls,8), \t1
+    ja \miss                                        /* offset not a multiple of the size: interior */
+.endm
+
     .text
 
 /* Pop and push, compliant and overlay: one body each. \region finds the slab region in %r10 or jumps
  * to the miss label (SLAB_REGION, or overlay's CACHED_REGION); \check is the self-check build's test
- * right before the commit (SELF_CHECK, or OVERLAY_SELF_CHECK). */
+ * right before the commit (SELF_CHECK, or REGION_SELF_CHECK). */
 .macro POP_SECTION symbol, name, region, check
     .globl \symbol
     .type \symbol, @function
+    .p2align 5
 \symbol:
-    movq cpuslab_rseq_offset(%rip), %r8
     movslq %esi, %rsi
+.L\name\()_entry:                                   /* malloc's way in, with the class zero-extended */
+    movq cpuslab_rseq_offset(%rip), %r8
 .L\name\()_restart:
     RSEQ_ARM \name
 .L\name\()_start:
@@ -115,21 +215,11 @@
     .size \symbol, . - \symbol
 .endm
 
-/* The slot store happens above `current` and is published by the commit. */
-.macro PUSH_SECTION symbol, name, region, check
-    .globl \symbol
-    .type \symbol, @function
-\symbol:
-    movq cpuslab_rseq_offset(%rip), %r8
-    movslq %esi, %rsi
-    movq %rdx, %r9                                  /* item */
-.L\name\()_restart:
-    RSEQ_ARM \name
-.L\name\()_start:
-    \region .L\name\()_miss
-    movl SLAB_HEADER_OFFSET(%r10,%rsi,4), %eax      /* current | end << 16 */
-    movzwl %ax, %edx                                /* current */
-    shrl $16, %eax                                  /* end */
+/* The rest of a push once \region found the slab (%r10) for class %rsi: item %r9 goes into the slot
+ * above `current`, which nobody reads until the commit publishes it. Returns 1, or 0 when full. */
+.macro PUSH_COMMIT name, check
+    movzwl SLAB_HEADER_OFFSET(%r10,%rsi,4), %edx    /* current */
+    movzwl SLAB_HEADER_OFFSET+2(%r10,%rsi,4), %eax  /* end */
     cmpl %eax, %edx
     jae .L\name\()_miss                             /* full (or not populated: end 0) */
     movq %r9, (%r10,%rdx,8)
@@ -144,6 +234,57 @@
     ret
     RSEQ_ABORT_HANDLER \name, .L\name\()_restart
     RSEQ_DESCRIPTOR \name, .L\name\()_start, .L\name\()_post_commit, \name\()_abort
+.endm
+
+.macro PUSH_SECTION symbol, name, region, check
+    .globl \symbol
+    .type \symbol, @function
+    .p2align 5
+\symbol:
+    movq cpuslab_rseq_offset(%rip), %r8
+    movslq %esi, %rsi
+    movq %rdx, %r9                                  /* item */
+.L\name\()_restart:
+    RSEQ_ARM \name
+.L\name\()_start:
+    \region .L\name\()_miss
+    PUSH_COMMIT \name, \check
+    .size \symbol, . - \symbol
+.endm
+
+/* After \region, with the block's class from the page map in %esi: when it is the slab's hint (the class
+ * of the last free here that differed from its hint), the push goes on with the hint's copy of the
+ * value. Same number, but the header address then no longer waits for the page map: a run of frees of
+ * one class on a CPU, the common case, does not wait for the map load behind each block's address
+ * (the CPU runs ahead on the predicted branch, and the compare only confirms it). Otherwise the hint
+ * is rewritten. It is a hint, not state: any value is safe, so an aborted section may leave it written. */
+.macro CLASS_HINT
+    movl SLAB_HINT_OFFSET(%r10), %eax
+    cmpl %eax, %esi
+    jne 1f
+    movl %eax, %esi
+    jmp 2f
+1:
+    movl %esi, SLAB_HINT_OFFSET(%r10)
+2:
+.endm
+
+/* A push whose class comes from the page map, looked up inside the section: close clears the map's
+ * root in the descriptor and fences every CPU before unmapping it, so a section either reads the map
+ * while it is there or restarts and misses. The kernel-facing contract is the push's. */
+.macro FREE_SECTION symbol, name, region, check
+    .type \symbol, @function
+    .p2align 5
+\symbol:                                            /* local: reached from cpuslab_rseq_free */
+    movq cpuslab_rseq_offset(%rip), %r8
+    movq %rsi, %r9                                  /* the block */
+.L\name\()_restart:
+    RSEQ_ARM \name
+.L\name\()_start:
+    PAGE_MAP_CLASS %r9, %rsi, %esi, %rax, %eax, %rdx, %edx, %r11, .L\name\()_miss
+    \region .L\name\()_miss
+    CLASS_HINT
+    PUSH_COMMIT \name, \check
     .size \symbol, . - \symbol
 .endm
 
@@ -161,6 +302,9 @@
  * the class is at capacity. Commit: 16-bit store of current + 1.
  */
     PUSH_SECTION cpuslab_rseq_push, push, SLAB_REGION, SELF_CHECK
+
+/* The compliant free section, reached from cpuslab_rseq_free (below the overlay sections). */
+    FREE_SECTION cpuslab_rseq_free_compliant, free, SLAB_REGION, SELF_CHECK
 
 /* Batch and grow sections keep these across restarts, saved on the stack before arming:
  *   %r12 items   %r13d n   %r9d expected slab   %rbx count k   %rbp slot cursor   %r14 items cursor   %r15 temp */
@@ -190,6 +334,7 @@
  */
     .globl cpuslab_rseq_push_batch
     .type cpuslab_rseq_push_batch, @function
+    .p2align 5
 cpuslab_rseq_push_batch:
     SAVE_BATCH_REGS
     movq %rdx, %r12
@@ -203,9 +348,8 @@ cpuslab_rseq_push_batch:
     SLAB_REGION .Lpushb_miss
     cmpl %r9d, %ecx
     jne .Lpushb_miss                                /* no longer on the slab the slow path named */
-    movl SLAB_HEADER_OFFSET(%r10,%rsi,4), %eax
-    movzwl %ax, %edx                                /* current */
-    shrl $16, %eax                                  /* end */
+    movzwl SLAB_HEADER_OFFSET(%r10,%rsi,4), %edx    /* current */
+    movzwl SLAB_HEADER_OFFSET+2(%r10,%rsi,4), %eax  /* end */
     subl %edx, %eax                                 /* free capacity */
     cmpl %r13d, %eax
     cmovgl %r13d, %eax
@@ -240,14 +384,16 @@ cpuslab_rseq_push_batch:
 /*
  * int cpuslab_rseq_pop_batch(const desc *d [rdi], int sc [esi], long *items [rdx], int max [ecx],
  *                            int expected [r8d])
- * If the caller is on slab `expected`, pops k = min(max, objects) objects into items[0..k), most
- * recent first, and returns k; returns 0 on any miss. Stores into items before the commit are
- * scratch: an aborted attempt's values are overwritten by the restart and Java reads only k.
+ * If the caller is on slab `expected` (any slab for -1), pops k = min(max, objects) objects into
+ * items[0..k), most recent first, and returns k; returns 0 on any miss. Stores into items before the
+ * commit are scratch: an aborted attempt's values are overwritten by the restart and Java reads only k.
  * Commit: 16-bit store of current - k.
  */
     .globl cpuslab_rseq_pop_batch
     .type cpuslab_rseq_pop_batch, @function
+    .p2align 5
 cpuslab_rseq_pop_batch:
+.Lpopb_entry:
     SAVE_BATCH_REGS
     movq %rdx, %r12
     movl %ecx, %r13d
@@ -259,7 +405,10 @@ cpuslab_rseq_pop_batch:
 .Lpopb_start:
     SLAB_REGION .Lpopb_miss
     cmpl %r9d, %ecx
-    jne .Lpopb_miss
+    je 1f
+    cmpl $-1, %r9d
+    jne .Lpopb_miss                                 /* no longer on the slab the slow path named */
+1:
     movzwl SLAB_HEADER_OFFSET(%r10,%rsi,4), %edx    /* current */
     movzwl DESC_BEGIN(%rdi,%rsi,2), %eax            /* begin */
     movl %edx, %ebx
@@ -294,6 +443,83 @@ cpuslab_rseq_pop_batch:
     .size cpuslab_rseq_pop_batch, . - cpuslab_rseq_pop_batch
 
 /*
+ * int cpuslab_rseq_free_bulk(const desc *d [rdi], const long *blocks [rsi], int n [edx])
+ * Frees blocks[0..n) in order, as far as it can: each section pushes a run of consecutive blocks of one
+ * size class (each found and checked in the page map, as cpuslab_rseq_free does) onto the caller's
+ * slab and commits the whole run with one store. Returns how many blocks from the start were freed;
+ * the next one (any miss of cpuslab_rseq_free, or its class full) is left to the Java slow path.
+ * Every section starts from the first block not yet committed, so a restart redoes only its own run.
+ * Commit: 16-bit store of current + run length.
+ */
+    .globl cpuslab_rseq_free_bulk
+    .type cpuslab_rseq_free_bulk, @function
+    .p2align 5
+cpuslab_rseq_free_bulk:
+    SAVE_BATCH_REGS
+    movq %rsi, %r12                                 /* blocks */
+    movl %edx, %r13d                                /* n */
+    xorl %ebx, %ebx                                 /* freed so far */
+    movq cpuslab_rseq_offset(%rip), %r8
+.Lfreeb_next:
+    cmpl %r13d, %ebx
+    jge .Lfreeb_done
+.Lfreeb_restart:
+    RSEQ_ARM freeb
+.Lfreeb_start:
+    movq (%r12,%rbx,8), %r9                         /* the run's first block */
+    PAGE_MAP_CLASS %r9, %rsi, %esi, %rax, %eax, %rbp, %ebp, %r11, .Lfreeb_done
+    SLAB_REGION .Lfreeb_done
+    movzwl SLAB_HEADER_OFFSET(%r10,%rsi,4), %edx    /* current */
+    movzwl SLAB_HEADER_OFFSET+2(%r10,%rsi,4), %r15d /* end */
+    movl %ebx, %r14d                                /* the next block of the run */
+.Lfreeb_push:
+    cmpl %r15d, %edx
+    jae .Lfreeb_commit                              /* full */
+    movq %r9, (%r10,%rdx,8)
+    incl %edx
+    incl %r14d
+    cmpl %r13d, %r14d
+    jge .Lfreeb_commit
+    movq (%r12,%r14,8), %r9
+    PAGE_MAP_CLASS %r9, %rcx, %ecx, %rax, %eax, %rbp, %ebp, %r11, .Lfreeb_commit
+    cmpl %esi, %ecx
+    je .Lfreeb_push                                 /* same class: the run goes on */
+.Lfreeb_commit:
+    cmpl %ebx, %r14d
+    je .Lfreeb_done                                 /* the run's first block did not fit */
+    REGION_SELF_CHECK %rax, %eax
+    movw %dx, SLAB_HEADER_OFFSET(%r10,%rsi,4)       /* commit */
+.Lfreeb_post_commit:
+    movl %r14d, %ebx
+    jmp .Lfreeb_next
+.Lfreeb_done:
+    movl %ebx, %eax
+    RESTORE_BATCH_REGS
+    ret
+    RSEQ_ABORT_HANDLER freeb, .Lfreeb_restart
+    RSEQ_DESCRIPTOR freeb, .Lfreeb_start, .Lfreeb_post_commit, freeb_abort
+    .size cpuslab_rseq_free_bulk, . - cpuslab_rseq_free_bulk
+
+/*
+ * int cpuslab_rseq_malloc_bulk(const desc *d [rdi], long size [rsi], long *out [rdx], int n [ecx])
+ * Pops up to n blocks of the size's class from the caller's slab into out[0..k) and returns k: the
+ * pop-batch section for whatever slab the caller is on. 0 on any miss and for sizes above the small limit.
+ */
+    .globl cpuslab_rseq_malloc_bulk
+    .type cpuslab_rseq_malloc_bulk, @function
+    .p2align 5
+cpuslab_rseq_malloc_bulk:
+    movl %ecx, %r9d
+    CLASS_OF_SIZE .Lmallocb_large
+    movl %r9d, %ecx
+    movl $-1, %r8d                                  /* any slab */
+    jmp .Lpopb_entry
+.Lmallocb_large:
+    xorl %eax, %eax
+    ret
+    .size cpuslab_rseq_malloc_bulk, . - cpuslab_rseq_malloc_bulk
+
+/*
  * int cpuslab_rseq_grow(const desc *d [rdi], int sc [esi], int by [edx], int expected [ecx])
  * If the caller is on slab `expected`, raises the capacity (end) of class sc by up to `by`, never past
  * begin + max capacity, populating the class first (current = end = begin) if its header is zero;
@@ -301,6 +527,7 @@ cpuslab_rseq_pop_batch:
  */
     .globl cpuslab_rseq_grow
     .type cpuslab_rseq_grow, @function
+    .p2align 5
 cpuslab_rseq_grow:
     SAVE_BATCH_REGS
     movl %edx, %r13d                                /* by */
@@ -357,6 +584,7 @@ cpuslab_rseq_grow:
  */
     .globl cpuslab_rseq_probe_spin
     .type cpuslab_rseq_probe_spin, @function
+    .p2align 5
 cpuslab_rseq_probe_spin:
     movq cpuslab_rseq_offset(%rip), %r8
     RSEQ_ARM probe
@@ -406,28 +634,6 @@ probe_abort:
  * twice. That is why overlay mode is refused unless the out-of-process probe passed.
  */
 
-/* Self-check build, overlay sections: after the delay, the cached region in %r10 must still be the
- * region of the index the kernel reports now (base + index << SLAB_SHIFT), else ud2. Needs %rdi, %r8;
- * \scratch/\scratch32 is a free register, %r11 is clobbered. */
-.macro OVERLAY_SELF_CHECK scratch, scratch32
-#ifdef CPUSLAB_SELF_CHECK
-    movl cpuslab_rseq_inject_loops(%rip), \scratch32
-2:
-    testl \scratch32, \scratch32
-    jz 3f
-    decl \scratch32
-    jmp 2b
-3:
-    movl DESC_INDEX_FIELD(%rdi), %r11d
-    movl %fs:(%r8,%r11), \scratch32
-    shlq $SLAB_SHIFT, \scratch
-    addq DESC_BASE(%rdi), \scratch
-    cmpq \scratch, %r10
-    je 1f
-    ud2
-1:
-#endif
-.endm
 
 /* Inside an overlay section: %r10 = the cached slab region, or jump to \miss if the tag is gone or the
  * region is not one of this allocator's slabs (a word cached for another allocator, or this one closed:
@@ -447,14 +653,54 @@ probe_abort:
  * Pops from the cached slab; 0 when the cache is invalid (tag gone) or the class is empty.
  * Commit: 16-bit store of current - 1.
  */
-    POP_SECTION cpuslab_rseq_overlay_pop, opop, CACHED_REGION, OVERLAY_SELF_CHECK
+    POP_SECTION cpuslab_rseq_overlay_pop, opop, CACHED_REGION, REGION_SELF_CHECK
 
 /*
  * int cpuslab_rseq_overlay_push(const desc *d [rdi], int sc [esi], long item [rdx])
  * Pushes onto the cached slab; 0 when the cache is invalid or the class is full.
  * Commit: 16-bit store of current + 1.
  */
-    PUSH_SECTION cpuslab_rseq_overlay_push, opush, CACHED_REGION, OVERLAY_SELF_CHECK
+    PUSH_SECTION cpuslab_rseq_overlay_push, opush, CACHED_REGION, REGION_SELF_CHECK
+
+/* The overlay free section: the page map lookup, then the push onto the cached slab. */
+    FREE_SECTION cpuslab_rseq_free_overlay, ofree, CACHED_REGION, REGION_SELF_CHECK
+
+/* ---- the one-call fast path ---------------------------------------------------------------------- */
+
+/*
+ * long cpuslab_rseq_malloc(const desc *d [rdi], long size [rsi])
+ * The whole small malloc: the size's class from the class table, then the pop section of the
+ * descriptor's mode. Returns the block, or 0 for the Java slow path: a size above the small limit (or
+ * negative), and every miss of the pop (class empty, thread not registered, slab stopped, closed).
+ */
+    .globl cpuslab_rseq_malloc
+    .type cpuslab_rseq_malloc, @function
+    .p2align 5
+cpuslab_rseq_malloc:
+    CLASS_OF_SIZE .Lmalloc_large
+    cmpl $0, DESC_OVERLAY(%rdi)
+    jne .Lopop_entry
+    jmp .Lpop_entry
+.Lmalloc_large:
+    xorl %eax, %eax
+    ret
+    .size cpuslab_rseq_malloc, . - cpuslab_rseq_malloc
+
+/*
+ * int cpuslab_rseq_free(const desc *d [rdi], long block [rsi])
+ * The whole small free: the free section of the descriptor's mode finds the block's class in the page
+ * map, checks that the address starts a block of it, and pushes. Returns 1, or 0 for the Java slow
+ * path: address 0, a large block, an address the map does not know, an interior one, the class full,
+ * and every other miss of the push. The Java side decides and reports those exactly as before.
+ */
+    .globl cpuslab_rseq_free
+    .type cpuslab_rseq_free, @function
+    .p2align 5
+cpuslab_rseq_free:
+    cmpl $0, DESC_OVERLAY(%rdi)
+    jne cpuslab_rseq_free_overlay
+    jmp cpuslab_rseq_free_compliant
+    .size cpuslab_rseq_free, . - cpuslab_rseq_free
 
 /*
  * int cpuslab_rseq_overlay_cache(const desc *d [rdi])
@@ -473,6 +719,7 @@ probe_abort:
  */
     .globl cpuslab_rseq_overlay_cache
     .type cpuslab_rseq_overlay_cache, @function
+    .p2align 5
 cpuslab_rseq_overlay_cache:
     movq cpuslab_rseq_offset(%rip), %r8
     movabsq $1 << OVERLAY_TAG_BIT, %rdx
@@ -510,6 +757,7 @@ cpuslab_rseq_overlay_cache:
  */
     .globl cpuslab_rseq_test_restore_slab_word
     .type cpuslab_rseq_test_restore_slab_word, @function
+    .p2align 5
 cpuslab_rseq_test_restore_slab_word:
     movq cpuslab_rseq_offset(%rip), %r8
     movq %rsi, %rdx

@@ -21,7 +21,8 @@ import java.util.List;
  * @param spanOverheadBytes  span tails too small for one more object of their class
  * @param pageHeapFreeBytes  free pages still backed by memory
  * @param releasedBytes      free pages given back to the OS (mapped, not resident)
- * @param metadataBytes      off-heap allocator metadata: the per-CPU slab regions (address space)
+ * @param metadataBytes      off-heap allocator metadata: the per-CPU slab regions and the page map's native
+ *                           mirror (address space)
  * @param mappedBytes        all address space the allocator holds from the OS
  * @param releasedTotalBytes bytes handed back to the OS since start, counting repeats
  * @param pageMapHeapBytes   Java heap held by the page map (not part of the sum)

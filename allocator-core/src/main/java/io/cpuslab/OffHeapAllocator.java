@@ -54,13 +54,42 @@ public interface OffHeapAllocator extends SegmentAllocator, AutoCloseable {
     void free(long address);
 
     /**
-     * Frees a block whose size is known: the fast path, without a page-map lookup. {@code size} is the
-     * size last asked for the block ({@code malloc}, {@code mallocZeroed}, {@code realloc}) or its
-     * {@link #usableSize}. Blocks from {@link #mallocAligned} and {@link #allocate} must go back through
-     * {@link #free(long)}: their size class does not follow from their size. A size that maps to another
-     * size class than the block's corrupts the caches; checked mode rejects it.
+     * Frees a block whose size is known. {@code size} is the size last asked for the block ({@code malloc},
+     * {@code mallocZeroed}, {@code realloc}) or its {@link #usableSize}. Blocks from {@link #mallocAligned}
+     * and {@link #allocate} must go back through {@link #free(long)}: their size class does not follow from
+     * their size. Checked mode rejects a size that does not fit the block. Otherwise: on the rseq front end
+     * the native page map files the block, so the size is only checked to be in range; on the locked front
+     * end the size picks the size class, and one of another class than the block's corrupts the caches.
      */
     void freeSized(long address, long size);
+
+    /**
+     * Allocates {@code count} blocks of {@code size} bytes into {@code out[offset..offset+count)}, as that
+     * many {@link #malloc} calls would. On the rseq front end a whole batch comes from one native call, so
+     * the cost of crossing into native code is paid once per batch instead of once per block. Either all
+     * blocks are allocated or none stays allocated: when one cannot be ({@link OutOfMemoryError}, a bad size)
+     * those allocated before it are freed and the error is thrown.
+     *
+     * <pre>{@code
+     * long[] blocks = new long[1000];
+     * alloc.mallocBulk(64, blocks, 0, blocks.length);
+     * ...
+     * alloc.freeBulk(blocks, 0, blocks.length);
+     * }</pre>
+     *
+     * @throws IndexOutOfBoundsException when the range is not inside {@code out}; nothing is allocated
+     */
+    void mallocBulk(long size, long[] out, int offset, int count);
+
+    /**
+     * Frees {@code addresses[offset..offset+count)} in order, as that many {@link #free(long)} calls would
+     * (0 is skipped), one native call per batch on the rseq front end. An address {@code free} would reject
+     * stops the call with an {@link IllegalArgumentException} that names its index: the blocks before it
+     * were freed, it and those after it were not.
+     *
+     * @throws IndexOutOfBoundsException when the range is not inside {@code addresses}; nothing is freed
+     */
+    void freeBulk(long[] addresses, int offset, int count);
 
     /** Bytes usable at {@code address}: at least what was asked for, rounded up to the size class. */
     long usableSize(long address);

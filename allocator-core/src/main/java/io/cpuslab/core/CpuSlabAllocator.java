@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -19,6 +20,16 @@ import java.util.concurrent.atomic.LongAdder;
  * OffHeapAllocator alloc = CpuSlabAllocator.create(config);
  * }</pre>
  *
+ * <h2>The fast path</h2>
+ * With a native front end (rseq), {@code malloc} and {@code free} are each one native call that does the
+ * whole hit path ({@link NativeFastPath}): {@link #malloc} and {@link #free} are the few lines that make
+ * it and, when it answers 0, go to the Java slow path, which decides everything else (refill, overflow,
+ * large blocks, bad input, closed) exactly as the other front ends' path does. Whether an allocator
+ * takes the native path is decided once, at construction: not in checked mode (every call validates its
+ * block), and {@code malloc} not with guard sampling (which must see every call). Then
+ * {@link #fastMalloc} or {@link #fastFree} is 0 and every call goes through the front end's
+ * {@link SlabFrontEnd#pop} and {@link SlabFrontEnd#push}.
+ *
  * <h2>Closing safely</h2>
  * All Java-side access to allocator memory (slab headers, zero fills, realloc copies) goes through
  * segments scoped to one shared {@link Arena}. {@link #close()} marks the allocator closed, stops every
@@ -28,6 +39,15 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class CpuSlabAllocator implements OffHeapAllocator {
     private static final System.Logger LOG = System.getLogger("io.cpuslab");
+    /** Every block's alignment: the smallest class is 8 bytes, and spans start on a page. */
+    private static final long MIN_ALIGNMENT = 8;
+    /** The alignment of every block of 16 bytes or more: all larger classes are multiples of 16. */
+    private static final long MALLOC_ALIGNMENT = 16;
+    /**
+     * Most blocks per native bulk call: a critical downcall holds up safepoints (and so the GC) while it
+     * runs, a few nanoseconds per block, so a call stays within microseconds.
+     */
+    private static final int BULK_CHUNK = 1024;
     /** No request can be served beyond this (the page map covers 2^48 bytes of address space). */
     private static final long MAX_REQUEST = 1L << 46;
 
@@ -35,6 +55,10 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private final Arena scope = Arena.ofShared();
     private final PageMap pageMap = new PageMap();
     private final PageHeap pageHeap;
+    /** The native fast path's descriptor for malloc, or 0 when malloc takes the Java path (see above). */
+    private final long fastMalloc;
+    /** The native fast path's descriptor for free and freeSized, or 0. */
+    private final long fastFree;
     private final CentralFreeList[] central = new CentralFreeList[SizeClasses.COUNT];
     private final TransferCache[] transfer = new TransferCache[SizeClasses.COUNT];
     private final long slabAddress;
@@ -60,21 +84,27 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         this.checked = config.checked();
         this.canaryBytes = checked ? BlockChecks.CANARY_BYTES : 0;
         this.global = global;
-        this.pageHeap = new PageHeap(os, pageMap, config.memoryLimit(), config.softMemoryLimit(), checked);
-        for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
-            central[sc] = new CentralFreeList(sc, pageHeap, pageMap);
-            transfer[sc] = new TransferCache(sc, central[sc]);
-        }
         int slabs = choice.provider().slabCount(config);
         this.slabBytes = (long) slabs << SlabLayout.SHIFT;
         this.slabAddress = os.map(slabBytes, SlabLayout.SLAB_BYTES);
+        PageHeap heap = null;
         SlabFrontEnd created = null;
         try {
+            // Checked mode validates every block in Java: it never takes the native fast path, so needs no mirror.
+            NativePageMap classes = choice.provider().nativeFastPath() != null && !checked ? new NativePageMap(os) : null;
+            heap = new PageHeap(os, pageMap, classes, config.memoryLimit(), config.softMemoryLimit(), checked);
+            this.pageHeap = heap;
+            for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
+                central[sc] = new CentralFreeList(sc, pageHeap, pageMap);
+                transfer[sc] = new TransferCache(sc, central[sc]);
+            }
             this.layout = new SlabLayout(view(slabAddress, slabBytes), slabs);
-            created = choice.provider().create(layout, config, choice.reason());
+            created = choice.provider().create(layout, config, choice.reason(), classes);
             this.frontEnd = created;
             this.guards = config.guardSampleRate() > 0 && os.canProtect()
                     ? new GuardedBlocks(pageHeap, os, config.guardSampleRate()) : null;
+            this.fastFree = classes == null ? 0 : frontEnd.nativeDescriptor();
+            this.fastMalloc = guards == null ? fastFree : 0;
             this.validateSizedFrees = checked || guards != null;
             this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes());
             this.maintenance = config.maintained() ? new BackgroundMaintenance(new Maintenance(cpuCache, transfer, pageHeap,
@@ -90,6 +120,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
                 }
             }
             os.unmap(slabAddress, slabBytes);
+            if (heap != null) {
+                heap.close();
+            }
             scope.close();
             throw e;
         }
@@ -110,6 +143,17 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     @Override
     public long malloc(long size) {
+        if (fastMalloc != 0) {
+            long address = NativeFastPath.malloc(fastMalloc, size);
+            if (address != 0) {
+                return address;
+            }
+        }
+        return mallocSlow(size);
+    }
+
+    /** Everything the native fast path does not serve, and every malloc of an allocator without it. */
+    private long mallocSlow(long size) {
         if (size >= 0 && size <= SizeClasses.MAX_SIZE - canaryBytes) {
             if (guards != null && guards.sample()) {
                 long guarded = allocateGuarded(size);
@@ -137,6 +181,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     public long mallocAligned(long size, long alignment) {
         if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
             throw new IllegalArgumentException("alignment must be a power of two: " + alignment);
+        }
+        if (alignment <= MALLOC_ALIGNMENT && (alignment <= MIN_ALIGNMENT || size >= MALLOC_ALIGNMENT)) {
+            return malloc(size); // every block is that aligned anyway
         }
         long need = checkSize(size) + canaryBytes;
         if (need <= SizeClasses.MAX_SIZE && alignment <= SizeClasses.PAGE_SIZE) {
@@ -225,6 +272,13 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     @Override
     public void free(long address) {
+        if (fastFree == 0 || !NativeFastPath.free(fastFree, address)) {
+            freeSlow(address);
+        }
+    }
+
+    /** Everything the native fast path does not serve: address 0, large blocks, full caches, bad input. */
+    private void freeSlow(long address) {
         if (address == 0) {
             return;
         }
@@ -260,6 +314,10 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     @Override
     public void freeSized(long address, long size) {
+        if (fastFree != 0 && size >= 0 && size <= SizeClasses.MAX_SIZE) {
+            free(address); // the native page map files the block: the size is not needed
+            return;
+        }
         if (address == 0) {
             return;
         }
@@ -297,6 +355,51 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             throw new IllegalArgumentException("not a native segment: " + segment);
         }
         free(segment.address());
+    }
+
+    @Override
+    public void mallocBulk(long size, long[] out, int offset, int count) {
+        Objects.checkFromIndexSize(offset, count, out.length);
+        int done = 0;
+        try {
+            while (done < count) {
+                int got = fastMalloc == 0 ? 0
+                        : NativeFastPath.mallocBulk(fastMalloc, size, out, offset + done, Math.min(count - done, BULK_CHUNK));
+                if (got == 0) {
+                    out[offset + done] = mallocSlow(size); // refills the cache, or says why not
+                    got = 1;
+                }
+                done += got;
+            }
+        } catch (RuntimeException | Error e) {
+            try {
+                freeBulk(out, offset, done);
+            } catch (RuntimeException | Error suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void freeBulk(long[] addresses, int offset, int count) {
+        Objects.checkFromIndexSize(offset, count, addresses.length);
+        int end = offset + count;
+        int i = offset;
+        while (i < end) {
+            int freed = fastFree == 0 ? 0 : NativeFastPath.freeBulk(fastFree, addresses, i, Math.min(end - i, BULK_CHUNK));
+            if (freed > 0) {
+                i += freed;
+                continue;
+            }
+            try {
+                freeSlow(addresses[i]);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("freeBulk: element " + i + " (" + (i - offset) + " blocks before it were freed,"
+                        + " it and the " + (end - i - 1) + " after it were not): " + e.getMessage(), e);
+            }
+            i++;
+        }
     }
 
     /**
@@ -480,8 +583,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             slabs.add(new AllocatorStats.SlabStats(slab, bytes, cpuCache.capacityBytes(slab), cpuCache.underflows(slab),
                     cpuCache.overflows(slab), cpuCache.drains(slab)));
         }
+        long metadata = slabBytes + heap.nativePageMapBytes();
         return new AllocatorStats(smallApplication + largeBytes.sum(), cpu, transferred, centralFree, overhead,
-                heap.freeBytes(), heap.releasedBytes(), slabBytes, heap.mappedBytes() + slabBytes,
+                heap.freeBytes(), heap.releasedBytes(), metadata, heap.mappedBytes() + metadata,
                 heap.releasedTotalBytes(), heap.pageMapHeapBytes(), List.copyOf(classes), List.copyOf(slabs));
     }
 

@@ -50,6 +50,8 @@ final class PageHeap {
 
     private final OsMemory os;
     private final PageMap pageMap;
+    /** The native mirror of small spans' classes for the one-call free; null when no front end reads it. */
+    private final NativePageMap classes;
     private final long limitPages;
     /** The lower of the two limits: backed memory above it is released eagerly. */
     private final long backedLimitPages;
@@ -77,8 +79,14 @@ final class PageHeap {
 
     /** @param softMemoryLimit backed bytes above which free pages are released at once, Long.MAX_VALUE for none */
     PageHeap(OsMemory os, PageMap pageMap, long memoryLimit, long softMemoryLimit, boolean trackObjects) {
+        this(os, pageMap, null, memoryLimit, softMemoryLimit, trackObjects);
+    }
+
+    /** @param classes the native mirror to keep of small spans' classes, or null for none */
+    PageHeap(OsMemory os, PageMap pageMap, NativePageMap classes, long memoryLimit, long softMemoryLimit, boolean trackObjects) {
         this.os = os;
         this.pageMap = pageMap;
+        this.classes = classes;
         this.limitPages = pages(memoryLimit);
         this.backedLimitPages = Math.min(limitPages, pages(softMemoryLimit));
         this.trackObjects = trackObjects;
@@ -134,6 +142,9 @@ final class PageHeap {
             insertFree(tail);
         }
         pageMap.set(span.startPage, pages, span);
+        if (classes != null && sizeClass != 0) {
+            classes.set(span.startPage, pages, sizeClass); // before any of its objects exists for anyone
+        }
         inUsePages += pages;
         return span;
     }
@@ -187,9 +198,17 @@ final class PageHeap {
     private void grow(long pages) {
         long bytes = Math.max(REGION_BYTES, ((pages << SizeClasses.PAGE_SHIFT) + REGION_ALIGNMENT - 1) & -REGION_ALIGNMENT);
         long base = os.map(bytes, REGION_ALIGNMENT);
-        if (base + bytes > 1L << 48) {
+        if (base + bytes > 1L << PageMap.ADDRESS_BITS) {
             os.unmap(base, bytes);
             throw outOfMemory(pages, "the OS returned memory above the 48-bit address space");
+        }
+        if (classes != null) {
+            try {
+                classes.reserve(base >>> SizeClasses.PAGE_SHIFT, bytes >>> SizeClasses.PAGE_SHIFT);
+            } catch (OutOfMemoryError e) {
+                os.unmap(base, bytes);
+                throw e;
+            }
         }
         regions.add(new long[] {base, bytes});
         mappedBytes += bytes;
@@ -200,6 +219,9 @@ final class PageHeap {
     /** Gives an in-use span back. The caller has already {@link Span#retire() retired} it. */
     synchronized void free(Span span) {
         checkOpen();
+        if (classes != null && span.sizeClass != 0) {
+            classes.clear(span.startPage, span.pages); // before its pages can be carved again
+        }
         inUsePages -= span.pages;
         insertFree(coalesce(span.startPage, span.pages, Span.FREE_BACKED));
         makeRoomUnderLimit(0);
@@ -305,6 +327,9 @@ final class PageHeap {
         backed.clear();
         released.clear();
         mappedBytes = inUsePages = backedFreePages = releasedFreePages = 0;
+        if (classes != null) {
+            classes.close(); // the front end closed first: no native reader is left in it
+        }
     }
 
     private void checkOpen() {
@@ -321,11 +346,15 @@ final class PageHeap {
     synchronized Snapshot snapshot() {
         return new Snapshot(mappedBytes, inUsePages << SizeClasses.PAGE_SHIFT, backedFreePages << SizeClasses.PAGE_SHIFT,
                 releasedFreePages << SizeClasses.PAGE_SHIFT, releasedTotalBytes, backed.size() + released.size(),
-                regions.size(), pageMap.heapBytes());
+                regions.size(), pageMap.heapBytes(), classes == null ? 0 : classes.mappedBytes());
     }
 
-    /** Page heap numbers at one instant (all taken under the lock). */
+    /**
+     * Page heap numbers at one instant (all taken under the lock).
+     *
+     * @param nativePageMapBytes address space of the page map's native mirror (not in {@code mappedBytes})
+     */
     record Snapshot(long mappedBytes, long inUseBytes, long freeBytes, long releasedBytes, long releasedTotalBytes,
-                    int freeRuns, int regions, long pageMapHeapBytes) {
+                    int freeRuns, int regions, long pageMapHeapBytes, long nativePageMapBytes) {
     }
 }

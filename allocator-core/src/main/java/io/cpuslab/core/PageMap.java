@@ -15,7 +15,8 @@ import java.lang.invoke.VarHandle;
  * <p>Not final: tests stand in a double that fails at a chosen call, to cut page heap changes short.
  */
 class PageMap {
-    private static final int ADDRESS_BITS = 48;
+    /** Addresses the page maps cover (x86-64 and aarch64 user space, 4-level page tables). */
+    static final int ADDRESS_BITS = 48;
     private static final int PAGE_NUMBER_BITS = ADDRESS_BITS - SizeClasses.PAGE_SHIFT;
     private static final int LEAF_BITS = 18;
     private static final int ROOT_BITS = PAGE_NUMBER_BITS - LEAF_BITS;

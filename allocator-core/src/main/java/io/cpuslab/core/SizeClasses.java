@@ -102,6 +102,15 @@ public final class SizeClasses {
         return CLASS_INDEX[index(size)];
     }
 
+    /**
+     * A copy of the lookup table behind {@link #classFor}, for native code that maps sizes itself: entry
+     * {@code i} is the class of the sizes whose lookup index is {@code i}, the index being
+     * {@code (size + 7) >> 3} up to 1024 bytes and {@code (size + 127 + (120 << 7)) >> 7} above.
+     */
+    public static byte[] lookupTable() {
+        return CLASS_INDEX.clone();
+    }
+
     /** Object size of class {@code sc} in bytes. */
     public static int size(int sc) {
         return SIZE[sc];

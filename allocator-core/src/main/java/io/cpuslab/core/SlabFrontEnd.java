@@ -24,6 +24,15 @@ public interface SlabFrontEnd {
     /** What this front end is and why it was chosen (filled in by the provider). */
     FrontEndInfo info();
 
+    /**
+     * The address of this front end's native descriptor for the one-call fast path
+     * ({@link NativeFastPath}), or 0 when it has none. Valid until the JVM exits: a call racing with
+     * {@link #close()} may still read it, and then misses.
+     */
+    default long nativeDescriptor() {
+        return 0;
+    }
+
     /** Pops an object of class {@code sizeClass} from the caller's slab; 0 when empty, stopped or busy. */
     long pop(int sizeClass);
 

@@ -24,7 +24,18 @@ public interface SlabFrontEndProvider {
     /**
      * Creates the front end over {@code layout}.
      *
-     * @param reason why it was chosen, for {@link io.cpuslab.FrontEndInfo#reason()}
+     * @param reason  why it was chosen, for {@link io.cpuslab.FrontEndInfo#reason()}
+     * @param classes the page map's native mirror for the one-call free, or null when the allocator does
+     *                not use the native fast path (no {@link #nativeFastPath()}, or checked mode)
      */
-    SlabFrontEnd create(SlabLayout layout, AllocatorConfig config, String reason);
+    SlabFrontEnd create(SlabLayout layout, AllocatorConfig config, String reason, NativePageMap classes);
+
+    /**
+     * The native entry points of the one-call fast path, when this front end has one and it can run here
+     * (see {@link NativeFastPath}); null otherwise. Its front ends then give each allocator a descriptor
+     * ({@link SlabFrontEnd#nativeDescriptor()}).
+     */
+    default NativeFastPath.Entries nativeFastPath() {
+        return null;
+    }
 }

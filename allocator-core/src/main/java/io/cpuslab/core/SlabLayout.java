@@ -11,7 +11,7 @@ import java.lang.invoke.VarHandle;
  * <pre>
  * region(slab) = base + (slab << SHIFT)
  * +0                 int   stop word: non-zero while rseq sections must not commit (remote work)
- * +4                 int   reserved (zero)
+ * +4                 int   class hint of the rseq free sections (the class of a recent free; any value is safe)
  * +8 + 4 * sc        int   header of size class sc: bits 0..15 current, bits 16..31 end
  * +8 * begin(sc) ... long  object addresses of class sc, LIFO: slots [begin, current) are filled,
  *                          [current, end) are capacity not in use

@@ -26,7 +26,7 @@ class FrontEndSelectionTest {
         }
 
         @Override
-        public SlabFrontEnd create(SlabLayout layout, AllocatorConfig config, String reason) {
+        public SlabFrontEnd create(SlabLayout layout, AllocatorConfig config, String reason, NativePageMap classes) {
             throw new UnsupportedOperationException();
         }
     }

@@ -2,6 +2,7 @@ package io.cpuslab.fallback;
 
 import io.cpuslab.CpuSlab;
 import io.cpuslab.core.AllocatorConfig;
+import io.cpuslab.core.NativePageMap;
 import io.cpuslab.core.SlabFrontEnd;
 import io.cpuslab.core.SlabFrontEndProvider;
 import io.cpuslab.core.SlabLayout;
@@ -24,7 +25,7 @@ public final class LockedFrontEndProvider implements SlabFrontEndProvider {
     }
 
     @Override
-    public SlabFrontEnd create(SlabLayout layout, AllocatorConfig config, String reason) {
+    public SlabFrontEnd create(SlabLayout layout, AllocatorConfig config, String reason, NativePageMap classes) {
         return new LockedFrontEnd(layout, reason);
     }
 }

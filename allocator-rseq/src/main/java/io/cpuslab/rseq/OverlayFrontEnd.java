@@ -2,6 +2,7 @@ package io.cpuslab.rseq;
 
 import io.cpuslab.CpuSlab;
 import io.cpuslab.FrontEndInfo;
+import io.cpuslab.core.NativePageMap;
 import io.cpuslab.core.SlabLayout;
 
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -45,7 +46,11 @@ final class OverlayFrontEnd extends RseqFrontEnd {
 
     /** Unchecked: {@link #create} checks; tests that simulate refused kernels construct directly. */
     OverlayFrontEnd(SlabLayout layout, CpuSlab.Index index, String reason) {
-        super(layout, index, reason, FrontEndInfo.Kind.RSEQ_OVERLAY,
+        this(layout, index, reason, null);
+    }
+
+    private OverlayFrontEnd(SlabLayout layout, CpuSlab.Index index, String reason, NativePageMap classes) {
+        super(layout, index, reason, classes, FrontEndInfo.Kind.RSEQ_OVERLAY,
                 "overlay mode (slab word cached over cpu_id_start, kernel probe passed), ");
     }
 
@@ -67,7 +72,7 @@ final class OverlayFrontEnd extends RseqFrontEnd {
     }
 
     /** An overlay front end, or {@link IllegalStateException} naming the {@link #refusal()}. */
-    static OverlayFrontEnd create(SlabLayout layout, CpuSlab.Index index, String reason) {
+    static OverlayFrontEnd create(SlabLayout layout, CpuSlab.Index index, String reason, NativePageMap classes) {
         String refusal = refusal();
         if (refusal != null) {
             throw new IllegalStateException("cpuslab: " + refusal);
@@ -77,7 +82,7 @@ final class OverlayFrontEnd extends RseqFrontEnd {
         }
         OverlayFrontEnd frontEnd;
         try {
-            frontEnd = new OverlayFrontEnd(layout, index, reason);
+            frontEnd = new OverlayFrontEnd(layout, index, reason, classes);
         } catch (RuntimeException | Error e) {
             IN_USE.set(false);
             throw e;

@@ -2,6 +2,7 @@ package io.cpuslab.rseq;
 
 import io.cpuslab.CpuSlab;
 import io.cpuslab.FrontEndInfo;
+import io.cpuslab.core.NativePageMap;
 import io.cpuslab.core.SizeClasses;
 import io.cpuslab.core.SlabFrontEnd;
 import io.cpuslab.core.SlabLayout;
@@ -17,8 +18,10 @@ import java.lang.invoke.VarHandle;
  * sequences in native code (see {@code rseq_x86_64.S}), so an operation either completes on the CPU
  * it started on or is restarted; no locks, no atomics.
  *
- * <p>Each allocator gets a native descriptor {base, slab count, index field, begin[], max capacity[]}
- * that every critical section reads inside the section. Core's remote work on a slab (drain, steal)
+ * <p>Each allocator gets a native descriptor {base, slab count, index field, begin[], max capacity[],
+ * slab bytes, page map, mode} that every critical section reads inside the section. The allocator's
+ * fast path calls the descriptor's malloc and free sections directly ({@link #nativeDescriptor()}); the
+ * methods here serve its slow path and core's remote work. Core's remote work on a slab (drain, steal)
  * sets the slab's stop word, which every section checks before committing, then fences the CPU with
  * {@code membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ)}: sections that started before the stop
  * word was set are aborted and restart into a miss. Closing sets the descriptor's slab count to 0 and
@@ -39,7 +42,9 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
     private static final long DESC_BEGIN = 16;
     private static final long DESC_MAX_CAPACITY = 112;
     private static final long DESC_SLAB_BYTES = 208;
-    private static final long DESC_SIZE = 216;
+    private static final long DESC_PAGE_MAP = 216;
+    private static final long DESC_OVERLAY = 224;
+    private static final long DESC_SIZE = 232;
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     /** struct rseq offsets of the slab index. */
     private static final int CPU_ID = 4;
@@ -57,12 +62,19 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
     private final boolean mmCid;
     private final FrontEndInfo info;
 
+    /** A front end without the one-call fast path (its malloc and free sections always miss). */
     RseqFrontEnd(SlabLayout layout, CpuSlab.Index index, String reason) {
-        this(layout, index, reason, FrontEndInfo.Kind.RSEQ_COMPLIANT, "");
+        this(layout, index, reason, null);
+    }
+
+    /** @param classes the page map's native mirror the free sections read, or null for none */
+    RseqFrontEnd(SlabLayout layout, CpuSlab.Index index, String reason, NativePageMap classes) {
+        this(layout, index, reason, classes, FrontEndInfo.Kind.RSEQ_COMPLIANT, "");
     }
 
     /** For {@link OverlayFrontEnd}: {@code kind} and {@code mode} (a few words) go into {@link #info()}. */
-    RseqFrontEnd(SlabLayout layout, CpuSlab.Index index, String reason, FrontEndInfo.Kind kind, String mode) {
+    RseqFrontEnd(SlabLayout layout, CpuSlab.Index index, String reason, NativePageMap classes, FrontEndInfo.Kind kind,
+                 String mode) {
         this.layout = layout;
         this.mmCid = index == CpuSlab.Index.MM_CID;
         this.indexField = mmCid ? MM_CID : CPU_ID;
@@ -75,6 +87,8 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
             descriptor.set(ValueLayout.JAVA_SHORT, DESC_MAX_CAPACITY + 2L * sc, (short) SlabLayout.maxCapacity(sc));
         }
         LONG.setRelease(descriptor, DESC_SLAB_BYTES, (long) layout.slabCount() << SlabLayout.SHIFT);
+        descriptor.set(ValueLayout.JAVA_LONG, DESC_PAGE_MAP, classes == null ? 0 : classes.rootAddress());
+        descriptor.set(ValueLayout.JAVA_INT, DESC_OVERLAY, kind == FrontEndInfo.Kind.RSEQ_OVERLAY ? 1 : 0);
         INT.setRelease(descriptor, DESC_NSLABS, layout.slabCount()); // publishes the rest
         this.desc = descriptor.address();
         String registration = RseqLibrary.glibcOwnsRegistration()
@@ -87,6 +101,11 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
     @Override
     public FrontEndInfo info() {
         return info;
+    }
+
+    @Override
+    public long nativeDescriptor() {
+        return desc;
     }
 
     @Override
@@ -211,11 +230,16 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
         layout.startFastPath(slab);
     }
 
-    /** Both bounds go to 0 (compliant sections check the slab count, overlay's the byte range), then every CPU is fenced. */
+    /**
+     * Both bounds go to 0 (compliant sections check the slab count, overlay's the byte range) and so does
+     * the page map's address (the free sections check it before reading the map), then every CPU is
+     * fenced: no section is left in slab or page map memory, and every later one misses.
+     */
     @Override
     public void close() {
         INT.setVolatile(descriptor, DESC_NSLABS, 0);
         LONG.setVolatile(descriptor, DESC_SLAB_BYTES, 0L);
+        LONG.setVolatile(descriptor, DESC_PAGE_MAP, 0L);
         fence(-1);
     }
 

@@ -2,6 +2,8 @@ package io.cpuslab.rseq;
 
 import io.cpuslab.CpuSlab;
 import io.cpuslab.core.AllocatorConfig;
+import io.cpuslab.core.NativeFastPath;
+import io.cpuslab.core.NativePageMap;
 import io.cpuslab.core.SlabFrontEnd;
 import io.cpuslab.core.SlabFrontEndProvider;
 import io.cpuslab.core.SlabLayout;
@@ -41,15 +43,22 @@ public final class RseqFrontEndProvider implements SlabFrontEndProvider {
         return possibleCpus();
     }
 
+    /** The one-call malloc and free (and bulk forms), where the library loaded and its probes passed. */
     @Override
-    public SlabFrontEnd create(SlabLayout layout, AllocatorConfig config, String reason) {
+    public NativeFastPath.Entries nativeFastPath() {
+        return RseqLibrary.UNAVAILABLE != null ? null
+                : new NativeFastPath.Entries(RseqLibrary.MALLOC, RseqLibrary.FREE, RseqLibrary.MALLOC_BULK, RseqLibrary.FREE_BULK);
+    }
+
+    @Override
+    public SlabFrontEnd create(SlabLayout layout, AllocatorConfig config, String reason, NativePageMap classes) {
         if (config.rseqMode() != CpuSlab.RseqMode.OVERLAY) {
-            return new RseqFrontEnd(layout, config.index(), reason);
+            return new RseqFrontEnd(layout, config.index(), reason, classes);
         }
         String refusal = OverlayFrontEnd.refusal();
         if (refusal == null || overlayDemanded(config)) {
             try {
-                return OverlayFrontEnd.create(layout, config.index(), reason + ", rseqMode=OVERLAY");
+                return OverlayFrontEnd.create(layout, config.index(), reason + ", rseqMode=OVERLAY", classes);
             } catch (IllegalStateException e) {
                 if (overlayDemanded(config)) {
                     throw e;
@@ -57,7 +66,8 @@ public final class RseqFrontEndProvider implements SlabFrontEndProvider {
                 refusal = e.getMessage(); // another allocator took overlay mode since refusal() looked
             }
         }
-        return new RseqFrontEnd(layout, config.index(), reason + "; rseqMode=OVERLAY preferred but refused, running compliant: " + refusal);
+        return new RseqFrontEnd(layout, config.index(), reason + "; rseqMode=OVERLAY preferred but refused, running compliant: " + refusal,
+                classes);
     }
 
     private static boolean overlayDemanded(AllocatorConfig config) {

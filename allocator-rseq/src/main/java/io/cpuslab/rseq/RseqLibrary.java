@@ -1,5 +1,7 @@
 package io.cpuslab.rseq;
 
+import io.cpuslab.core.SizeClasses;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
@@ -7,6 +9,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,10 +25,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * initialised, and probed for working aborts. Holds the downcall handles in static finals so the JIT
  * binds them as constants.
  *
- * <p>Critical sections (push, pop, grow, batches; overlay mode's push, pop and re-cache) are
- * {@code critical} downcalls: they are a few dozen instructions, never block and never call back, so the JVM skips its thread-state transition. The
- * batch calls pass Java {@code long[]} arrays directly ({@code critical(true)} allows heap segments);
- * the GC cannot move them during the call. Registration, fences and the probe make system calls and
+ * <p>Critical sections (malloc and free, single and bulk; push, pop, grow, batches; overlay mode's
+ * push, pop and re-cache) are {@code critical} downcalls: they are a few dozen instructions (per block
+ * for the bulk calls), never block and never call back, so the JVM skips its thread-state transition.
+ * The batch and bulk calls pass Java {@code long[]} arrays directly ({@code critical(true)} allows heap
+ * segments); the GC cannot move them during the call, and callers bound the count so that no call
+ * holds up a safepoint for long. Registration, fences and the probe make system calls and
  * are ordinary downcalls.
  *
  * <p>System properties: {@code cpuslab.rseq.library=PATH} loads that file instead of the bundled one
@@ -55,6 +60,10 @@ final class RseqLibrary {
     /** Which file was loaded, for reports. */
     static final String FILE;
 
+    static final MethodHandle MALLOC;
+    static final MethodHandle FREE;
+    static final MethodHandle MALLOC_BULK;
+    static final MethodHandle FREE_BULK;
     static final MethodHandle POP;
     static final MethodHandle PUSH;
     static final MethodHandle OVERLAY_POP;
@@ -75,7 +84,7 @@ final class RseqLibrary {
         String why = null;
         int status = 0, ownLength = 0, fenceProbe = -1;
         String file = "none";
-        MethodHandle pop = null, push = null, overlayPop = null, overlayPush = null, overlayCache = null,
+        MethodHandle malloc = null, free = null, mallocBulk = null, freeBulk = null, pop = null, push = null, overlayPop = null, overlayPush = null, overlayCache = null,
                 overlayUncache = null, pushBatch = null, popBatch = null, grow = null, current = null,
                 register = null, fenceCpu = null, fenceAll = null, descriptors = null, signature = null;
         try {
@@ -87,6 +96,12 @@ final class RseqLibrary {
             Linker.Option heap = Linker.Option.critical(true);
             FunctionDescriptor popDescriptor = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT);
             FunctionDescriptor pushDescriptor = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG);
+            malloc = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_malloc"), FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG), fast);
+            free = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_free"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), fast);
+            mallocBulk = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_malloc_bulk"),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT), heap);
+            freeBulk = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_free_bulk"),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_INT), heap);
             pop = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_pop"), popDescriptor, fast);
             push = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_push"), pushDescriptor, fast);
             overlayPop = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_overlay_pop"), popDescriptor, fast);
@@ -109,6 +124,10 @@ final class RseqLibrary {
             status = (int) init.invokeExact();
             why = statusProblem(status);
             if (why == null) {
+                why = installClasses(linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_set_classes"),
+                        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT)));
+            }
+            if (why == null) {
                 ownLength = (int) linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_own_length"),
                         FunctionDescriptor.of(JAVA_INT)).invokeExact();
                 int probe = (int) linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_probe_abort"),
@@ -130,6 +149,10 @@ final class RseqLibrary {
                 ? "preemption abort proven; IPI abort not probed (one CPU)" : "preemption and IPI aborts proven";
         OWN_LENGTH = ownLength;
         FILE = file;
+        MALLOC = malloc;
+        FREE = free;
+        MALLOC_BULK = mallocBulk;
+        FREE_BULK = freeBulk;
         POP = pop;
         PUSH = push;
         OVERLAY_POP = overlayPop;
@@ -177,6 +200,26 @@ final class RseqLibrary {
             copy.toFile().deleteOnExit();
             Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
             return copy;
+        }
+    }
+
+    /**
+     * Gives the library the size-class tables its malloc and free sections read (one source: SizeClasses);
+     * null, or why the library refused them (built with other constants than this jar's classes).
+     */
+    private static String installClasses(MethodHandle setClasses) throws Throwable {
+        byte[] lookup = SizeClasses.lookupTable();
+        int[] sizes = new int[SizeClasses.COUNT];
+        int[] objects = new int[SizeClasses.COUNT];
+        for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
+            sizes[sc] = SizeClasses.size(sc);
+            objects[sc] = SizeClasses.objectsPerSpan(sc);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            int rc = (int) setClasses.invokeExact(arena.allocateFrom(ValueLayout.JAVA_BYTE, lookup), lookup.length,
+                    arena.allocateFrom(JAVA_INT, sizes), arena.allocateFrom(JAVA_INT, objects), SizeClasses.COUNT);
+            return rc == 0 ? null : "the native library refused the size-class tables (" + lookup.length + " lookup entries, "
+                    + SizeClasses.COUNT + " classes): it was built with other constants than this jar";
         }
     }
 

@@ -24,8 +24,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * each abort handler) and in memory after loading (what the kernel will actually read).
  */
 class RseqLibraryCheckTest {
-    /** pop, push, push_batch, pop_batch, grow, probe_spin; overlay pop, push and re-cache. */
-    private static final int SECTIONS = 9;
+    /** pop, push, free, push_batch, pop_batch, free_bulk, grow, probe_spin; overlay pop, push, free and re-cache. */
+    private static final int SECTIONS = 12;
     /** The self-checking build adds the 6.19 simulation hook's section. */
     private static final int CHECK_SECTIONS = SECTIONS + 1;
     private static final int SIGNATURE = 0x53053053;
