@@ -2,16 +2,24 @@
  * cpuslab rseq critical sections, aarch64, compliant and overlay mode: the same sections, contracts and
  * pattern as rseq_x86_64.S (read that file's header and its overlay contract first):
  *   arm (rseq->rseq_cs = &descriptor), start, checks, work, ONE commit store; abort restarts.
+ * The one-call fast path is the same too: cpuslab_rseq_malloc and cpuslab_rseq_free (and their bulk
+ * forms) look up the class, in the class table or the page map, and pop or push in one call.
  *
  * aarch64 specifics:
  *   - The rseq area is tpidr_el0 + cpuslab_rseq_offset, computed into x8 before arming; it cannot
  *     change during the call (a native call never moves to another OS thread).
  *   - The stop word is loaded with ldar (acquire): after core's release store that clears it, the
  *     header and slot loads that follow must not be satisfied from before it. x86 gives that for free.
+ *   - Loads are not ordered among themselves either: see PAGE_MAP_CLASS for the page map's hint.
+ *   - A push loads the header's 16-bit `current` and `end` with two ldrh: a 32-bit load right after
+ *     the previous operation's 16-bit commit is not contained in that store, so it could not be
+ *     forwarded from the store buffer; and two ldrh are also one instruction fewer than ldr + split.
  *   - The signature before each abort handler is the instruction BRK #0x45e0, so falling into it traps.
  *   - x16/x17 are never used: a linker veneer may clobber them.
  * Registers: x0-x7 arguments and scratch, x8 rseq area, x9 scratch, w10 slab index, x11 slab region,
- * x12-x15 scratch; in the compliant sections x13 holds the index field offset for the self-check.
+ * x12-x15 scratch; x14 = region + 4 * class once a section addresses a header (the header is at
+ * x14 + SLAB_HEADER_OFFSET); in the compliant sections x13 holds the index field offset for the
+ * self-check.
  */
 #include "cpuslab_rseq.h"
 
@@ -38,23 +46,27 @@
     str x9, [x8, #RSEQ_CS_OFFSET]
 .endm
 
-/* Inside a section: w10 = slab index, x11 = region, x14 = &header[x1], or branch to \miss.
- * Needs x0 = descriptor, x1 = size class (zero-extended), x8 = area; clobbers w9, w12, x13. */
+/* Inside a section: w10 = slab index, x11 = region, or branch to \miss. Needs x0 = descriptor,
+ * x8 = area; clobbers w9, w12, and leaves x13 = the index field's offset. cpu_id tells whether the
+ * thread is registered (-1 or -2 until then); in cpu_id mode it is also the index, so the field is
+ * read once. In mm_cid mode mm_cid is read second: it means nothing while cpu_id says unregistered
+ * (glibc's area keeps it 0 then). */
 .macro SLAB_REGION miss
-    ldr w9, [x8, #RSEQ_CPU_ID_OFFSET]
-    ldr w12, [x0, #DESC_NSLABS]
-    cmp w9, w12                         /* unsigned: -1/-2 and closed (nslabs 0) miss too */
-    b.hs \miss
     ldr w13, [x0, #DESC_INDEX_FIELD]
-    ldr w10, [x8, x13]                  /* cpu_id or mm_cid */
+    ldr w10, [x8, #RSEQ_CPU_ID_OFFSET]
+    ldr w12, [x0, #DESC_NSLABS]
+    cmp w10, w12                        /* unsigned: -1/-2 and closed (nslabs 0) miss too */
+    b.hs \miss
+    cmp w13, #RSEQ_CPU_ID_OFFSET
+    b.eq 1f
+    ldr w10, [x8, x13]                  /* mm_cid */
     cmp w10, w12
     b.hs \miss
+1:
     ldr x11, [x0, #DESC_BASE]
     add x11, x11, x10, lsl #SLAB_SHIFT
     ldar w9, [x11]                      /* stop word (offset 0), acquire */
     cbnz w9, \miss
-    add x14, x11, #SLAB_HEADER_OFFSET
-    add x14, x14, x1, lsl #2
 .endm
 
 /* Self-check build: spin cpuslab_rseq_inject_loops times, then the index must still be w10. */
@@ -75,31 +87,125 @@
 #endif
 .endm
 
+/* Self-check build, for sections that do not hold the index (overlay's, the bulk free): after the
+ * delay, x11 must still be base + current index << SLAB_SHIFT, else brk. Clobbers w9, x13. */
+.macro REGION_SELF_CHECK
+#ifdef CPUSLAB_SELF_CHECK
+    adrp x9, cpuslab_rseq_inject_loops
+    ldr w9, [x9, :lo12:cpuslab_rseq_inject_loops]
+2:
+    cbz w9, 3f
+    sub w9, w9, #1
+    b 2b
+3:
+    ldr w13, [x0, #DESC_INDEX_FIELD]
+    ldr w13, [x8, x13]
+    ldr x9, [x0, #DESC_BASE]
+    add x9, x9, x13, lsl #SLAB_SHIFT
+    cmp x9, x11
+    b.eq 1f
+    brk #0x1
+1:
+#endif
+.endm
+
+/* x1 = a request size -> x1 = its size class from the class table, or branch to \miss for sizes above
+ * MAX_SMALL_SIZE (negative ones too: compared unsigned). Clobbers x9, x12. Outside sections. A table
+ * not yet installed gives class 0, whose header reads empty and full: every pop misses. */
+.macro CLASS_OF_SIZE miss
+    adrp x12, cpuslab_classes + CLASSES_INDEX
+    add x12, x12, :lo12:cpuslab_classes + CLASSES_INDEX
+    add x9, x1, #7
+    lsr x9, x9, #3                      /* lookup index of sizes up to SMALL_LOOKUP_LIMIT */
+    cmp x1, #SMALL_LOOKUP_LIMIT
+    b.ls 1f
+    cmp x1, #MAX_SMALL_SIZE
+    b.hi \miss
+    mov x9, #LARGE_INDEX_OFFSET
+    add x9, x1, x9
+    lsr x9, x9, #7                      /* and of larger ones */
+1:
+    ldrb w1, [x12, x9]
+.endm
+
+/* Inside a section: w\cls = the size class of the block at x\addr from the allocator's page map, or
+ * branch to \miss when the map is gone (the allocator closed: its root reads 0), no small span holds
+ * the page, or x\addr does not start a block (an interior address, or one in the span's unused tail).
+ * Registers are passed by number (x\t1 and w\t1 name one register). Needs x0 = descriptor; clobbers
+ * \t1, \t2, \t3. The hint's key and leaf are loaded with one ldp that does not wait for the address.
+ *
+ * Ordering: Java stores the hinted leaf's address (release) before its key (release), each once from
+ * its initial value (0, all ones). x86 orders loads, so there a matching key implies a non-zero leaf;
+ * here the two loads of ldp are unordered and may see the new key with the old leaf 0. So the hint is
+ * taken only when its leaf is non-zero (and a non-zero leaf is the key's, as each is written once);
+ * otherwise the root's way, whose entry was published before the hint (it may still read 0 here: a
+ * miss, which the slow path serves). The cbnz replaces the branch x86 takes on a hit, so this costs
+ * nothing, where an ldar of the key would make every later load of the section wait for it. The
+ * entries need no acquire: a block reaches its freeing thread only through happens-before edges that
+ * start after its span's entries were written (NativePageMap). */
+.macro PAGE_MAP_CLASS addr, cls, t1, t2, t3, miss
+    ldr x\t3, [x0, #DESC_PAGE_MAP]      /* root */
+    cbz x\t3, \miss
+    lsr x\t1, x\addr, #(PAGE_SHIFT + PAGE_MAP_LEAF_BITS) /* leaf number */
+    ldp x\t2, x\cls, [x\t3, #PAGE_MAP_HINT_KEY]          /* hint key, hint leaf */
+    cmp x\t1, x\t2
+    b.ne 1f
+    cbnz x\cls, 2f                      /* the hinted leaf, once published */
+1:
+    cmp x\t1, #PAGE_MAP_ROOT_ENTRIES
+    b.hs \miss                          /* beyond 48-bit addresses */
+    add x\cls, x\t3, x\t1, lsl #3
+    ldr x\cls, [x\cls, #PAGE_MAP_ROOT]
+    cbz x\cls, \miss                    /* no leaf */
+2:
+    ubfx x\t1, x\addr, #PAGE_SHIFT, #PAGE_MAP_LEAF_BITS  /* the page in its leaf */
+    ldrh w\t1, [x\cls, x\t1, lsl #1]    /* entry */
+    ands w\cls, w\t1, #0xff             /* its low byte: the class */
+    b.eq \miss                          /* no small span */
+    lsr w\t1, w\t1, #PAGE_MAP_ENTRY_INDEX_SHIFT          /* its high byte: the page's index in the span */
+    and x\t2, x\addr, #((1 << PAGE_SHIFT) - 1)
+    add w\t1, w\t2, w\t1, lsl #PAGE_SHIFT                /* the address's offset in its span, < 2^21 */
+    adrp x\t2, cpuslab_classes
+    add x\t2, x\t2, :lo12:cpuslab_classes
+    add x\t3, x\t2, x\cls, lsl #2
+    ldr w\t3, [x\t3, #CLASSES_LIMIT]
+    cmp w\t1, w\t3
+    b.hs \miss                          /* the span's tail */
+    add x\t2, x\t2, x\cls, lsl #3
+    ldr x\t3, [x\t2, #CLASSES_MAGIC]
+    ldr x\t2, [x\t2, #CLASSES_MAGIC_LIMIT]
+    mul x\t1, x\t1, x\t3                /* offset * magic mod 2^64 */
+    cmp x\t1, x\t2
+    b.hi \miss                          /* offset not a multiple of the size: interior */
+.endm
+
     .text
 
-/* Pop and push, compliant and overlay: one body each. \region sets x11 (region) and x14 (&header[sc])
- * or branches to the miss label (SLAB_REGION, or overlay's CACHED_REGION); \check is the self-check
- * build's test right before the commit (SELF_CHECK, or OVERLAY_SELF_CHECK). */
+/* Pop and push, compliant and overlay: one body each. \region sets x11 (region) or branches to the
+ * miss label (SLAB_REGION, or overlay's CACHED_REGION); \check is the self-check build's test right
+ * before the commit (SELF_CHECK, or REGION_SELF_CHECK). */
 .macro POP_SECTION symbol, name, region, check
     .globl \symbol
     .type \symbol, %function
-    .p2align 4
+    .p2align 5
 \symbol:
-    RSEQ_AREA
     mov w1, w1
+.L\name\()_entry:                       /* malloc's way in, with the class zero-extended */
+    RSEQ_AREA
 .L\name\()_restart:
     RSEQ_ARM \name
 .L\name\()_start:
     \region .L\name\()_miss
-    ldrh w15, [x14]                     /* current */
+    add x14, x11, x1, lsl #2
+    ldrh w15, [x14, #SLAB_HEADER_OFFSET] /* current */
     add x9, x0, #DESC_BEGIN
     ldrh w12, [x9, x1, lsl #1]          /* begin */
     cmp w15, w12
-    b.ls .L\name\()_miss
+    b.ls .L\name\()_miss                /* empty (or not populated: current 0) */
     sub w15, w15, #1
     ldr x2, [x11, x15, lsl #3]          /* the object */
     \check
-    strh w15, [x14]                     /* commit */
+    strh w15, [x14, #SLAB_HEADER_OFFSET] /* commit */
 .L\name\()_post_commit:
     mov x0, x2
     ret
@@ -111,26 +217,19 @@
     .size \symbol, . - \symbol
 .endm
 
-.macro PUSH_SECTION symbol, name, region, check
-    .globl \symbol
-    .type \symbol, %function
-    .p2align 4
-\symbol:
-    RSEQ_AREA
-    mov w1, w1
-.L\name\()_restart:
-    RSEQ_ARM \name
-.L\name\()_start:
-    \region .L\name\()_miss
-    ldr w15, [x14]                      /* current | end << 16 */
-    and w12, w15, #0xffff               /* current */
-    lsr w15, w15, #16                   /* end */
+/* The rest of a push once \region found the slab (x11): item \item goes into the slot above `current`
+ * of class \cls (zero-extended), which nobody reads until the commit publishes it. Returns 1, or 0
+ * when full. */
+.macro PUSH_COMMIT name, check, cls, item
+    add x14, x11, \cls, lsl #2
+    ldrh w12, [x14, #SLAB_HEADER_OFFSET] /* current */
+    ldrh w15, [x14, #SLAB_HEADER_OFFSET + 2] /* end */
     cmp w12, w15
-    b.hs .L\name\()_miss
-    str x2, [x11, x12, lsl #3]
+    b.hs .L\name\()_miss                /* full (or not populated: end 0) */
+    str \item, [x11, x12, lsl #3]
     add w12, w12, #1
     \check
-    strh w12, [x14]                     /* commit */
+    strh w12, [x14, #SLAB_HEADER_OFFSET] /* commit */
 .L\name\()_post_commit:
     mov w0, #1
     ret
@@ -139,6 +238,53 @@
     ret
     RSEQ_ABORT_HANDLER \name, .L\name\()_restart
     RSEQ_DESCRIPTOR \name, .L\name\()_start, .L\name\()_post_commit, \name\()_abort
+.endm
+
+.macro PUSH_SECTION symbol, name, region, check
+    .globl \symbol
+    .type \symbol, %function
+    .p2align 5
+\symbol:
+    RSEQ_AREA
+    mov w1, w1
+.L\name\()_restart:
+    RSEQ_ARM \name
+.L\name\()_start:
+    \region .L\name\()_miss
+    PUSH_COMMIT \name, \check, x1, x2
+    .size \symbol, . - \symbol
+.endm
+
+/* After \region, with the block's class from the page map in w4: w3 = the slab's hint (the class of the
+ * last free here that differed from its hint) when it is that class, so the header address no longer
+ * waits for the page map (the CPU runs ahead on the predicted branch, and the compare only confirms
+ * it); otherwise the hint is rewritten and w3 = w4. It is a hint, not state: any value is safe, so an
+ * aborted section may leave it written. */
+.macro CLASS_HINT
+    ldr w3, [x11, #SLAB_HINT_OFFSET]
+    cmp w3, w4
+    b.eq 1f
+    str w4, [x11, #SLAB_HINT_OFFSET]
+    mov w3, w4
+1:
+.endm
+
+/* A push whose class comes from the page map, looked up inside the section: close clears the map's
+ * root in the descriptor and fences every CPU before unmapping it, so a section either reads the map
+ * while it is there or restarts and misses. The block stays in x1; the kernel-facing contract is the
+ * push's. */
+.macro FREE_SECTION symbol, name, region, check
+    .type \symbol, %function
+    .p2align 5
+\symbol:                                /* local: reached from cpuslab_rseq_free */
+    RSEQ_AREA
+.L\name\()_restart:
+    RSEQ_ARM \name
+.L\name\()_start:
+    PAGE_MAP_CLASS 1, 4, 5, 6, 7, .L\name\()_miss
+    \region .L\name\()_miss
+    CLASS_HINT
+    PUSH_COMMIT \name, \check, x3, x1
     .size \symbol, . - \symbol
 .endm
 
@@ -148,11 +294,14 @@
 /* int cpuslab_rseq_push(const desc *d [x0], int sc [w1], long item [x2]). Commit: strh of current + 1. */
     PUSH_SECTION cpuslab_rseq_push, push, SLAB_REGION, SELF_CHECK
 
+/* The compliant free section, reached from cpuslab_rseq_free (below the overlay sections). */
+    FREE_SECTION cpuslab_rseq_free_compliant, free, SLAB_REGION, SELF_CHECK
+
 /* int cpuslab_rseq_push_batch(const desc *d [x0], int sc [w1], const long *items [x2], int n [w3],
  *                             int expected [w4]). Commit: strh of current + k. */
     .globl cpuslab_rseq_push_batch
     .type cpuslab_rseq_push_batch, %function
-    .p2align 4
+    .p2align 5
 cpuslab_rseq_push_batch:
     RSEQ_AREA
     mov w1, w1
@@ -162,9 +311,9 @@ cpuslab_rseq_push_batch:
     SLAB_REGION .Lpushb_miss
     cmp w10, w4
     b.ne .Lpushb_miss                   /* no longer on the slab the slow path named */
-    ldr w15, [x14]
-    and w12, w15, #0xffff               /* current */
-    lsr w15, w15, #16                   /* end */
+    add x14, x11, x1, lsl #2
+    ldrh w12, [x14, #SLAB_HEADER_OFFSET] /* current */
+    ldrh w15, [x14, #SLAB_HEADER_OFFSET + 2] /* end */
     sub w15, w15, w12                   /* free capacity */
     cmp w15, w3
     csel w15, w3, w15, gt               /* k = min(free, n) */
@@ -180,7 +329,7 @@ cpuslab_rseq_push_batch:
     b.ne .Lpushb_copy
     add w12, w12, w15
     SELF_CHECK
-    strh w12, [x14]                     /* commit */
+    strh w12, [x14, #SLAB_HEADER_OFFSET] /* commit */
 .Lpushb_post_commit:
     mov w0, w15
     ret
@@ -192,11 +341,11 @@ cpuslab_rseq_push_batch:
     .size cpuslab_rseq_push_batch, . - cpuslab_rseq_push_batch
 
 /* int cpuslab_rseq_pop_batch(const desc *d [x0], int sc [w1], long *items [x2], int max [w3],
- *                            int expected [w4]). Stores into items before the commit are scratch.
- * Commit: strh of current - k. */
+ *                            int expected [w4]): expected -1 accepts any slab. Stores into items before
+ * the commit are scratch. Commit: strh of current - k. */
     .globl cpuslab_rseq_pop_batch
     .type cpuslab_rseq_pop_batch, %function
-    .p2align 4
+    .p2align 5
 cpuslab_rseq_pop_batch:
     RSEQ_AREA
     mov w1, w1
@@ -205,15 +354,19 @@ cpuslab_rseq_pop_batch:
 .Lpopb_start:
     SLAB_REGION .Lpopb_miss
     cmp w10, w4
-    b.ne .Lpopb_miss
-    ldrh w12, [x14]                     /* current */
+    b.eq 1f
+    cmn w4, #1
+    b.ne .Lpopb_miss                    /* no longer on the slab the slow path named */
+1:
+    add x14, x11, x1, lsl #2
+    ldrh w12, [x14, #SLAB_HEADER_OFFSET] /* current */
     add x9, x0, #DESC_BEGIN
     ldrh w15, [x9, x1, lsl #1]          /* begin */
     sub w15, w12, w15                   /* objects cached */
     cmp w15, w3
     csel w15, w3, w15, gt               /* k = min(objects, max) */
     cmp w15, #0
-    b.le .Lpopb_miss
+    b.le .Lpopb_miss                    /* also not populated: current 0 < begin */
     add x5, x11, x12, lsl #3            /* one past the top slot */
     mov x6, x2
     mov w7, w15
@@ -224,7 +377,7 @@ cpuslab_rseq_pop_batch:
     b.ne .Lpopb_copy
     sub w12, w12, w15
     SELF_CHECK
-    strh w12, [x14]                     /* commit */
+    strh w12, [x14, #SLAB_HEADER_OFFSET] /* commit */
 .Lpopb_post_commit:
     mov w0, w15
     ret
@@ -235,11 +388,85 @@ cpuslab_rseq_pop_batch:
     RSEQ_DESCRIPTOR popb, .Lpopb_start, .Lpopb_post_commit, popb_abort
     .size cpuslab_rseq_pop_batch, . - cpuslab_rseq_pop_batch
 
+/*
+ * int cpuslab_rseq_free_bulk(const desc *d [x0], const long *blocks [x1], int n [w2])
+ * Frees blocks[0..n) in order, as far as it can: each section pushes a run of consecutive blocks of one
+ * size class (each found and checked in the page map, as cpuslab_rseq_free does) onto the caller's
+ * slab and commits the whole run with one store. Returns how many blocks from the start were freed;
+ * the next one (any miss of cpuslab_rseq_free, or its class full) is left to the Java slow path.
+ * Every section starts from the first block not yet committed, so a restart redoes only its own run.
+ * Commit: strh of current + run length.
+ * Registers: w3 freed so far, w4 the run's next block, x5 a block, w6 the run's class, w7 the next
+ * block's class, w12 current, w15 end; the page map lookups use x9, x10, x13 (the index is not kept).
+ */
+    .globl cpuslab_rseq_free_bulk
+    .type cpuslab_rseq_free_bulk, %function
+    .p2align 5
+cpuslab_rseq_free_bulk:
+    RSEQ_AREA
+    mov w3, #0
+.Lfreeb_next:
+    cmp w3, w2
+    b.ge .Lfreeb_done
+.Lfreeb_restart:
+    RSEQ_ARM freeb
+.Lfreeb_start:
+    ldr x5, [x1, w3, uxtw #3]           /* the run's first block */
+    PAGE_MAP_CLASS 5, 6, 9, 10, 13, .Lfreeb_done
+    SLAB_REGION .Lfreeb_done
+    add x14, x11, x6, lsl #2
+    ldrh w12, [x14, #SLAB_HEADER_OFFSET] /* current */
+    ldrh w15, [x14, #SLAB_HEADER_OFFSET + 2] /* end */
+    mov w4, w3
+.Lfreeb_push:
+    cmp w12, w15
+    b.hs .Lfreeb_commit                 /* full */
+    str x5, [x11, x12, lsl #3]
+    add w12, w12, #1
+    add w4, w4, #1
+    cmp w4, w2
+    b.ge .Lfreeb_commit
+    ldr x5, [x1, w4, uxtw #3]
+    PAGE_MAP_CLASS 5, 7, 9, 10, 13, .Lfreeb_commit
+    cmp w7, w6
+    b.eq .Lfreeb_push                   /* same class: the run goes on */
+.Lfreeb_commit:
+    cmp w4, w3
+    b.eq .Lfreeb_done                   /* the run's first block did not fit */
+    REGION_SELF_CHECK
+    strh w12, [x14, #SLAB_HEADER_OFFSET] /* commit */
+.Lfreeb_post_commit:
+    mov w3, w4
+    b .Lfreeb_next
+.Lfreeb_done:
+    mov w0, w3
+    ret
+    RSEQ_ABORT_HANDLER freeb, .Lfreeb_restart
+    RSEQ_DESCRIPTOR freeb, .Lfreeb_start, .Lfreeb_post_commit, freeb_abort
+    .size cpuslab_rseq_free_bulk, . - cpuslab_rseq_free_bulk
+
+/*
+ * int cpuslab_rseq_malloc_bulk(const desc *d [x0], long size [x1], long *out [x2], int n [w3])
+ * Pops up to n blocks of the size's class from the caller's slab into out[0..k) and returns k: the
+ * pop-batch section for whatever slab the caller is on. 0 on any miss and for sizes above the small limit.
+ */
+    .globl cpuslab_rseq_malloc_bulk
+    .type cpuslab_rseq_malloc_bulk, %function
+    .p2align 5
+cpuslab_rseq_malloc_bulk:
+    CLASS_OF_SIZE .Lmallocb_large
+    mov w4, #-1                         /* any slab */
+    b cpuslab_rseq_pop_batch
+.Lmallocb_large:
+    mov w0, #0
+    ret
+    .size cpuslab_rseq_malloc_bulk, . - cpuslab_rseq_malloc_bulk
+
 /* int cpuslab_rseq_grow(const desc *d [x0], int sc [w1], int by [w2], int expected [w3]).
  * Commit: 32-bit store of the whole header. */
     .globl cpuslab_rseq_grow
     .type cpuslab_rseq_grow, %function
-    .p2align 4
+    .p2align 5
 cpuslab_rseq_grow:
     RSEQ_AREA
     mov w1, w1
@@ -249,7 +476,8 @@ cpuslab_rseq_grow:
     SLAB_REGION .Lgrow_miss
     cmp w10, w3
     b.ne .Lgrow_miss
-    ldr w15, [x14]
+    add x14, x11, x1, lsl #2
+    ldr w15, [x14, #SLAB_HEADER_OFFSET]
     and w12, w15, #0xffff               /* current */
     lsr w15, w15, #16                   /* end */
     add x9, x0, #DESC_BEGIN
@@ -267,7 +495,7 @@ cpuslab_rseq_grow:
     add w15, w15, w6                    /* new end */
     orr w7, w12, w15, lsl #16
     SELF_CHECK
-    str w7, [x14]                       /* commit */
+    str w7, [x14, #SLAB_HEADER_OFFSET]  /* commit */
 .Lgrow_post_commit:
     mov w0, w6
     ret
@@ -281,7 +509,7 @@ cpuslab_rseq_grow:
 /* int cpuslab_rseq_probe_spin(const volatile long *counter [x0], long iterations [x1]): see rseq_x86_64.S. */
     .globl cpuslab_rseq_probe_spin
     .type cpuslab_rseq_probe_spin, %function
-    .p2align 4
+    .p2align 5
 cpuslab_rseq_probe_spin:
     RSEQ_AREA
     RSEQ_ARM probe
@@ -316,30 +544,8 @@ probe_abort:
  * never crosses a cache line in our 64-byte block). The tag is masked off rather than relying on
  * Top-Byte-Ignore, so the region is an ordinary address. */
 
-/* Self-check build: after the delay, x11 must still be base + current index << SLAB_SHIFT, else brk.
- * Clobbers w9, x5, x6. */
-.macro OVERLAY_SELF_CHECK
-#ifdef CPUSLAB_SELF_CHECK
-    adrp x9, cpuslab_rseq_inject_loops
-    ldr w9, [x9, :lo12:cpuslab_rseq_inject_loops]
-2:
-    cbz w9, 3f
-    sub w9, w9, #1
-    b 2b
-3:
-    ldr w6, [x0, #DESC_INDEX_FIELD]
-    ldr w6, [x8, x6]
-    ldr x5, [x0, #DESC_BASE]
-    add x5, x5, x6, lsl #SLAB_SHIFT
-    cmp x5, x11
-    b.eq 1f
-    brk #0x1
-1:
-#endif
-.endm
-
-/* Inside an overlay section: x11 = cached region, x14 = &header[x1], or branch to \miss if the tag is gone
- * or the region is not one of this allocator's slabs (see rseq_x86_64.S). Clobbers x9, x12. */
+/* Inside an overlay section: x11 = cached region, or branch to \miss if the tag is gone or the region
+ * is not one of this allocator's slabs (see rseq_x86_64.S). Clobbers x9, x12. */
 .macro CACHED_REGION miss
     ldur x11, [x8, #OVERLAY_WORD_OFFSET]
     tbz x11, #OVERLAY_TAG_BIT, \miss
@@ -349,24 +555,61 @@ probe_abort:
     ldr x12, [x0, #DESC_SLAB_BYTES]
     cmp x9, x12                         /* unsigned: below base wraps around and misses too */
     b.hs \miss
-    add x14, x11, #SLAB_HEADER_OFFSET
-    add x14, x14, x1, lsl #2
 .endm
 
 /* long cpuslab_rseq_overlay_pop(const desc *d [x0], int sc [w1]). Commit: strh of current - 1. */
-    POP_SECTION cpuslab_rseq_overlay_pop, opop, CACHED_REGION, OVERLAY_SELF_CHECK
+    POP_SECTION cpuslab_rseq_overlay_pop, opop, CACHED_REGION, REGION_SELF_CHECK
 
 /* int cpuslab_rseq_overlay_push(const desc *d [x0], int sc [w1], long item [x2]). Commit: strh of current + 1. */
-    PUSH_SECTION cpuslab_rseq_overlay_push, opush, CACHED_REGION, OVERLAY_SELF_CHECK
+    PUSH_SECTION cpuslab_rseq_overlay_push, opush, CACHED_REGION, REGION_SELF_CHECK
+
+/* The overlay free section: the page map lookup, then the push onto the cached slab. */
+    FREE_SECTION cpuslab_rseq_free_overlay, ofree, CACHED_REGION, REGION_SELF_CHECK
+
+/* ---- the one-call fast path ---------------------------------------------------------------------- */
+
+/*
+ * long cpuslab_rseq_malloc(const desc *d [x0], long size [x1])
+ * The whole small malloc: the size's class from the class table, then the pop section of the
+ * descriptor's mode. Returns the block, or 0 for the Java slow path: a size above the small limit (or
+ * negative), and every miss of the pop (class empty, thread not registered, slab stopped, closed).
+ */
+    .globl cpuslab_rseq_malloc
+    .type cpuslab_rseq_malloc, %function
+    .p2align 5
+cpuslab_rseq_malloc:
+    CLASS_OF_SIZE .Lmalloc_large
+    ldr w9, [x0, #DESC_OVERLAY]
+    cbnz w9, .Lopop_entry
+    b .Lpop_entry
+.Lmalloc_large:
+    mov x0, #0
+    ret
+    .size cpuslab_rseq_malloc, . - cpuslab_rseq_malloc
+
+/*
+ * int cpuslab_rseq_free(const desc *d [x0], long block [x1])
+ * The whole small free: the free section of the descriptor's mode finds the block's class in the page
+ * map, checks that the address starts a block of it, and pushes. Returns 1, or 0 for the Java slow
+ * path: address 0, a large block, an address the map does not know, an interior one, the class full,
+ * and every other miss of the push. Commit: strh of current + 1.
+ */
+    .globl cpuslab_rseq_free
+    .type cpuslab_rseq_free, %function
+    .p2align 5
+cpuslab_rseq_free:
+    ldr w9, [x0, #DESC_OVERLAY]
+    cbnz w9, cpuslab_rseq_free_overlay
+    b cpuslab_rseq_free_compliant
+    .size cpuslab_rseq_free, . - cpuslab_rseq_free
 
 /* int cpuslab_rseq_overlay_cache(const desc *d [x0]): TCMalloc's CacheCpuSlab ordering, see
  * rseq_x86_64.S. Returns the slab index cached, or -1 with the word untagged. */
     .globl cpuslab_rseq_overlay_cache
     .type cpuslab_rseq_overlay_cache, %function
-    .p2align 4
+    .p2align 5
 cpuslab_rseq_overlay_cache:
     RSEQ_AREA
-    mov x1, #0                          /* SLAB_REGION computes a header address: class 0 is harmless */
     mov x7, #(1 << OVERLAY_TAG_BIT)
 .Lcache_retag:
     stur x7, [x8, #OVERLAY_WORD_OFFSET] /* 1. the bare tag */
@@ -395,7 +638,7 @@ cpuslab_rseq_overlay_cache:
  * hook, see rseq_x86_64.S. Commit: the 8-byte store of the word. */
     .globl cpuslab_rseq_test_restore_slab_word
     .type cpuslab_rseq_test_restore_slab_word, %function
-    .p2align 4
+    .p2align 5
 cpuslab_rseq_test_restore_slab_word:
     RSEQ_AREA
     and x2, x1, #~(1 << OVERLAY_TAG_BIT) /* the bare region */
