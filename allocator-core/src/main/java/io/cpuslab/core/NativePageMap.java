@@ -45,8 +45,11 @@ import java.lang.invoke.VarHandle;
  * classes.set(span.startPage, span.pages, sizeClass); // when a span is carved for a class
  * classes.clear(span.startPage, span.pages);          // before its pages are free again
  * }</pre>
+ *
+ * <p>Not final: the page heap's cut tests stand in a double that dies at a chosen {@link #set} or
+ * {@link #clear}, as a thread can die at any call.
  */
-public final class NativePageMap {
+public class NativePageMap {
     /** Page-number bits a leaf covers: 2 GiB of address space per leaf. */
     private static final int LEAF_BITS = 18;
     private static final int LEAF_MASK = (1 << LEAF_BITS) - 1;

@@ -25,7 +25,7 @@ final class StatsReport {
         line(f, "+", s.spanOverheadBytes(), "Bytes in span tails (fragmentation)");
         line(f, "+", s.pageHeapFreeBytes(), "Bytes in page heap free list");
         line(f, "+", s.releasedBytes(), "Bytes released to the OS (mapped, not resident)");
-        line(f, "+", s.metadataBytes(), "Bytes of slab metadata (address space)");
+        line(f, "+", s.metadataBytes(), "Bytes of metadata: slabs and native page map (address space)");
         text.append("MALLOC:   ------------\n");
         line(f, "=", s.mappedBytes(), "Bytes mapped from the OS (" + osMemory + ")");
         line(f, " ", s.residentBytes(), "Bytes backed (mapped - released)");

@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -588,6 +589,92 @@ public abstract class AllocatorContractTest {
         }
     }
 
+    // ---- bulk calls ----
+
+    @Test
+    void bulkCallsAllocateDistinctBlocksOfTheSizeAndFreeThemAll() {
+        OffHeapAllocator a = allocator();
+        for (long size : new long[] {0, 64, 1000, 300_000}) {
+            long[] blocks = new long[3000];
+            a.mallocBulk(size, blocks, 500, 2000); // more than one native call's worth
+            Set<Long> distinct = new HashSet<>();
+            for (int i = 500; i < 2500; i++) {
+                assertTrue(distinct.add(blocks[i]), "block handed out twice");
+                assertTrue(a.usableSize(blocks[i]) >= size);
+                at(blocks[i], Math.max(size, 1)).fill((byte) i);
+            }
+            assertEquals(0, blocks[499]);
+            assertEquals(0, blocks[2500]);
+            a.freeBulk(blocks, 500, 2000);
+            assertEquals(0, a.stats().applicationBytes(), "size " + size);
+        }
+        a.freeBulk(new long[] {0, 0}, 0, 2); // 0 is skipped, as free(0) is
+        a.mallocBulk(64, new long[1], 1, 0);
+    }
+
+    @Test
+    void bulkCallsOfMixedSizesAndLargeBlocksFreeEachByItsOwnClass() {
+        OffHeapAllocator a = allocator();
+        long[] blocks = new long[400];
+        for (int i = 0; i < blocks.length; i++) {
+            blocks[i] = a.malloc(i % 7 == 0 ? 400_000 : 8 + 37L * i);
+        }
+        a.freeBulk(blocks, 0, blocks.length);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void aBadAddressStopsFreeBulkThereAndSaysWhichAndWhatWasFreed() {
+        OffHeapAllocator a = allocator();
+        long[] blocks = new long[10];
+        a.mallocBulk(64, blocks, 0, 10);
+        long interior = blocks[6];
+        blocks[6] = interior + 16;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> a.freeBulk(blocks, 0, 10));
+        assertTrue(e.getMessage().contains("element 6 (6 blocks before it were freed, it and the 3 after it were not)")
+                && e.getMessage().contains("interior pointer"), e.getMessage());
+        assertEquals(4 * 64, a.stats().applicationBytes(), "6 freed; the block behind element 6 and 3 more still live");
+        a.free(interior);
+        a.freeBulk(blocks, 7, 3);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void bulkCallsRejectRangesOutsideTheArrayAndChangeNothing() {
+        OffHeapAllocator a = allocator();
+        long[] blocks = new long[4];
+        assertThrows(IndexOutOfBoundsException.class, () -> a.mallocBulk(64, blocks, 2, 3));
+        assertThrows(IndexOutOfBoundsException.class, () -> a.mallocBulk(64, blocks, -1, 1));
+        assertThrows(IndexOutOfBoundsException.class, () -> a.freeBulk(blocks, 0, 5));
+        assertArrayEquals(new long[4], blocks);
+        assertMessage(IllegalArgumentException.class, "-5", () -> a.mallocBulk(-5, blocks, 0, 4));
+        assertArrayEquals(new long[4], blocks);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void checkedModeStopsFreeBulkAtADoubleFree() {
+        OffHeapAllocator a = allocator(config().withChecked(true));
+        long[] blocks = new long[4];
+        a.mallocBulk(100, blocks, 0, 4);
+        long last = blocks[3];
+        blocks[3] = blocks[1];
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> a.freeBulk(blocks, 0, 4));
+        assertTrue(e.getMessage().contains("element 3") && e.getMessage().contains("already freed"), e.getMessage());
+        a.free(last);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
+    @Test
+    void aBulkAllocationThatCannotCompleteLeavesNothingAllocated() {
+        OffHeapAllocator a = allocator(config().withMemoryLimit(64L << 20));
+        long[] blocks = new long[200];
+        assertThrows(OutOfMemoryError.class, () -> a.mallocBulk(1L << 20, blocks, 0, blocks.length));
+        assertEquals(0, a.stats().applicationBytes(), "the blocks before the failure were given back");
+        a.mallocBulk(1L << 20, blocks, 0, 10); // and the allocator still serves
+        a.freeBulk(blocks, 0, 10);
+    }
+
     @Test
     void everyCallAfterCloseThrowsIllegalState() {
         OffHeapAllocator a = allocator();
@@ -597,7 +684,8 @@ public abstract class AllocatorContractTest {
         List<Runnable> calls = List.of(() -> a.malloc(64), () -> a.malloc(1 << 20), () -> a.mallocZeroed(10),
                 () -> a.mallocAligned(10, 4096), () -> a.free(p), () -> a.freeSized(p, 64), () -> a.realloc(p, 10),
                 () -> a.allocate(10, 8), () -> a.stats(), () -> a.statsReport(), () -> a.frontEnd(),
-                () -> a.releaseMemory(), () -> a.newArena());
+                () -> a.releaseMemory(), () -> a.newArena(), () -> a.mallocBulk(64, new long[4], 0, 4),
+                () -> a.freeBulk(new long[] {p}, 0, 1));
         for (Runnable call : calls) {
             assertThrows(IllegalStateException.class, call::run);
         }

@@ -7,8 +7,9 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
- * Test doubles that cut page heap work short, as a thread dying inside it would: a {@link PageMap} and
- * an {@link OsMemory} (real memory underneath) that count their calls and throw at a chosen one. A call
+ * Test doubles that cut page heap work short, as a thread dying inside it would: a {@link PageMap}, a
+ * {@link NativePageMap} and an {@link OsMemory} (real memory underneath) that count their calls and
+ * throw at a chosen one. A call
  * into the page map dies at its entry (and {@code setEnds} between its two {@code set}s, as its own calls
  * come through here too); a call into the OS that changes something dies at its entry or right after its
  * work, before the caller learns of it.
@@ -49,6 +50,21 @@ final class Cuts {
         void setEnds(Span run) {
             call();
             super.setEnds(run);
+        }
+    };
+
+    /** The native mirror of small spans' classes: its own memory is real, its writes can be cut. */
+    final NativePageMap classes = new NativePageMap(real) {
+        @Override
+        void set(long firstPage, long pages, int sizeClass) {
+            call();
+            super.set(firstPage, pages, sizeClass);
+        }
+
+        @Override
+        void clear(long firstPage, long pages) {
+            call();
+            super.clear(firstPage, pages);
         }
     };
 

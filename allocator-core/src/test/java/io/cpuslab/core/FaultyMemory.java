@@ -1,30 +1,43 @@
 package io.cpuslab.core;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** Test OS memory: real memory underneath, with a switch that makes {@link #map} fail like the OS would. */
 public final class FaultyMemory implements OsMemory {
     private final OsMemory real = OsMemory.forThisPlatform();
     private volatile boolean failing;
+    /** Maps that still succeed before {@link #failing} turns on by itself. */
+    private final AtomicInteger mapsBeforeFailing = new AtomicInteger(Integer.MAX_VALUE);
     public final AtomicInteger maps = new AtomicInteger();
     public final AtomicInteger releases = new AtomicInteger();
+    /** Bytes mapped and not unmapped. */
+    public final AtomicLong mappedBytes = new AtomicLong();
 
     public void failing(boolean value) {
         failing = value;
     }
 
+    /** Lets {@code maps} more maps succeed, then fails every later one. */
+    public void failAfter(int maps) {
+        mapsBeforeFailing.set(maps);
+    }
+
     @Override
     public long map(long bytes, long alignment) {
-        if (failing) {
+        if (failing || mapsBeforeFailing.getAndDecrement() <= 0) {
             throw new OutOfMemoryError("mmap of " + Bytes.format(bytes) + " failed: errno 12 (simulated)");
         }
         maps.incrementAndGet();
-        return real.map(bytes, alignment);
+        long address = real.map(bytes, alignment);
+        mappedBytes.addAndGet(bytes);
+        return address;
     }
 
     @Override
     public void unmap(long address, long bytes) {
         real.unmap(address, bytes);
+        mappedBytes.addAndGet(-bytes);
     }
 
     @Override

@@ -14,8 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Page heap work cut short at a call, as a {@link StackOverflowError} there would: it may leak pages, but
- * no page may ever be reachable twice (two free runs, or a free run and a span in use), and the heap must
- * keep working.
+ * no page may ever be reachable twice (two free runs, or a free run and a span in use), no page handed out
+ * again may still carry a small span's class in the native page map, and the heap must keep working.
  */
 class PageHeapCutTest {
     private static final long REGION_PAGES = PageHeap.REGION_BYTES >>> SizeClasses.PAGE_SHIFT;
@@ -29,7 +29,12 @@ class PageHeapCutTest {
     }
 
     private static Step allocate(int slot, long pages, long alignPages) {
-        return (heap, held) -> held[slot] = heap.allocateAligned(pages, alignPages, 0);
+        return allocate(slot, pages, alignPages, 0);
+    }
+
+    /** A span for size class {@code sc}: its pages get native page map entries, cleared when it goes back. */
+    private static Step allocate(int slot, long pages, long alignPages, int sc) {
+        return (heap, held) -> held[slot] = heap.allocateAligned(pages, alignPages, sc);
     }
 
     private static Step free(int slot) {
@@ -51,14 +56,14 @@ class PageHeapCutTest {
      * from a released run over the soft limit, and growing by a second region.
      */
     private static final List<Step> SCENARIO = List.of(
-            allocate(0, 3, 1), allocate(1, 5, 1), allocate(2, 4, 8), allocate(3, 2, 1), allocate(4, 6, 1),
+            allocate(0, 3, 1), allocate(1, 5, 1, 21), allocate(2, 4, 8), allocate(3, 2, 1, 4), allocate(4, 6, 1),
             free(1), free(3),
             allocate(5, 2, 4),
             release(4),
             free(0), free(2),
             allocate(6, 7, 1),
             allocate(7, REGION_PAGES + 1, 1),
-            free(4), allocate(0, 3, 2), free(5), free(6), free(7),
+            free(4), allocate(0, 3, 2, 27), free(5), free(6), free(7),
             release(Long.MAX_VALUE >>> SizeClasses.PAGE_SHIFT));
 
     @Test
@@ -74,7 +79,7 @@ class PageHeapCutTest {
     /** Runs the scenario, cut at call {@code at} (-1: not at all), then checks the heap; returns the calls made. */
     private static int run(int at) {
         Cuts cuts = new Cuts(at, StackOverflowError::new);
-        PageHeap heap = new PageHeap(cuts.os, cuts.pageMap, Long.MAX_VALUE, SOFT_LIMIT, false);
+        PageHeap heap = new PageHeap(cuts.os, cuts.pageMap, cuts.classes, Long.MAX_VALUE, SOFT_LIMIT, false);
         try {
             Span[] held = new Span[SLOTS];
             for (Step step : SCENARIO) {
@@ -103,6 +108,14 @@ class PageHeapCutTest {
                 }
             }
             List<Span> out = claims.exhaust(heap);
+            for (Span span : out) {
+                for (long page = span.startPage; page < span.endPage(); page++) {
+                    if (cuts.classes.entry(page) != 0) {
+                        throw new AssertionError("page " + page + " handed out again for a large block still names class "
+                                + (cuts.classes.entry(page) & 0xFF) + " in the native page map; " + cuts);
+                    }
+                }
+            }
             for (int slot = 1; slot < SLOTS; slot += 2) {
                 free(slot).apply(heap, held);
             }

@@ -49,7 +49,8 @@ final class OverlayFrontEnd extends RseqFrontEnd {
         this(layout, index, reason, null);
     }
 
-    private OverlayFrontEnd(SlabLayout layout, CpuSlab.Index index, String reason, NativePageMap classes) {
+    /** @param classes the page map its free sections read, or null for none */
+    OverlayFrontEnd(SlabLayout layout, CpuSlab.Index index, String reason, NativePageMap classes) {
         super(layout, index, reason, classes, FrontEndInfo.Kind.RSEQ_OVERLAY,
                 "overlay mode (slab word cached over cpu_id_start, kernel probe passed), ");
     }

@@ -186,6 +186,6 @@ class OverlayFrontEndTest {
         var r = ForkedJvm.run(List.of(), OwnRegistration.ENVIRONMENT, List.of(), TokenTorture.class, options.args());
         System.out.println(r.output());
         assertEquals(0, r.exitCode(), r.output());
-        assertTrue(r.output().matches("(?s).*MISSED INVALIDATION CAUGHT in round \\d+: token \\d+ (seen twice|lost).*"), r.output());
+        assertTrue(r.output().matches("(?s).*MISSED INVALIDATION CAUGHT in round \\d+: token 0x[0-9a-f]+ (seen twice|lost).*"), r.output());
     }
 }

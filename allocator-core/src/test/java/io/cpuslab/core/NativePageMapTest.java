@@ -1,0 +1,80 @@
+package io.cpuslab.core;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The native page map as the page heap keeps it: every page of a small span names its class and its
+ * index in the span from the moment the span is carved until it goes back, and nothing else does.
+ */
+class NativePageMapTest {
+    private final FaultyMemory os = new FaultyMemory();
+    private final NativePageMap classes = new NativePageMap(os);
+    private final PageHeap heap = new PageHeap(os, new PageMap(), classes, Long.MAX_VALUE, Long.MAX_VALUE, false);
+
+    @AfterEach
+    void close() {
+        heap.close();
+    }
+
+    private static int entry(int sizeClass, int index) {
+        return sizeClass | index << 8;
+    }
+
+    @Test
+    void everyPageOfASmallSpanNamesItsClassAndIndex() {
+        int sc = SizeClasses.classFor(1100); // 1152 B, in spans of 2 pages
+        Span span = heap.allocate(SizeClasses.pages(sc), sc);
+        assertEquals(entry(sc, 0), classes.entry(span.startPage));
+        assertEquals(entry(sc, 1), classes.entry(span.startPage + 1));
+        assertEquals(0, classes.entry(span.endPage()), "the page after the span");
+    }
+
+    @Test
+    void largeSpansAndFreeRunsHaveNoEntries() {
+        Span large = heap.allocate(40, 0);
+        for (long page = large.startPage; page < large.endPage(); page++) {
+            assertEquals(0, classes.entry(page));
+        }
+        assertEquals(0, classes.entry(large.endPage() + 3), "the untouched rest of the region");
+    }
+
+    @Test
+    void aSpanForgetsItsClassBeforeItsPagesAreFree() {
+        int sc = SizeClasses.classFor(64);
+        Span small = heap.allocate(1, sc);
+        small.retire();
+        heap.free(small);
+        assertEquals(0, classes.entry(small.startPage));
+        Span again = heap.allocate(1, 0); // the same page, reused for a large block
+        assertEquals(small.startPage, again.startPage);
+        assertEquals(0, classes.entry(again.startPage));
+    }
+
+    @Test
+    void aRegionBringsTheLeavesThatCoverItOnce() {
+        long root = (16 + 8L * (1 << 17) + SizeClasses.PAGE_SIZE - 1) & -SizeClasses.PAGE_SIZE;
+        long leaf = 2L << 18;
+        heap.allocate(1, SizeClasses.classFor(64));
+        long leaves = heap.snapshot().nativePageMapBytes() - root;
+        assertTrue(leaves == leaf || leaves == 2 * leaf, "one leaf covers 2 GiB; a region may straddle two: " + leaves);
+        heap.allocate(7, SizeClasses.classFor(64)); // the same region
+        assertEquals(root + leaves, heap.snapshot().nativePageMapBytes());
+    }
+
+    @Test
+    void aRegionWhoseLeafCannotBeMappedIsGivenBackAndNothingChanges() {
+        long before = os.mappedBytes.get();
+        os.failAfter(1); // the region maps, its leaf does not
+        assertThrows(OutOfMemoryError.class, () -> heap.allocate(1, SizeClasses.classFor(64)));
+        assertEquals(0, heap.snapshot().regions());
+        assertEquals(before, os.mappedBytes.get(), "the region went back");
+        os.failAfter(Integer.MAX_VALUE);
+        Span span = heap.allocate(1, SizeClasses.classFor(64));
+        assertEquals(entry(SizeClasses.classFor(64), 0), classes.entry(span.startPage));
+    }
+}
