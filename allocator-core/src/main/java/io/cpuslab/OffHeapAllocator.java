@@ -45,8 +45,13 @@ public interface OffHeapAllocator extends SegmentAllocator, AutoCloseable {
     long mallocZeroed(long size);
 
     /**
-     * Resizes a block, keeping its contents up to the smaller size; stays in place when the new size
-     * fits the same size class. Address 0 behaves as {@link #malloc}.
+     * Resizes a block, keeping its contents up to the smaller size, and returns its address. The block stays
+     * in place only when {@code newSize} is at most its {@link #usableSize} and {@code malloc} would pick the
+     * block's own size class for {@code newSize} (a large block, above 256 KiB: when {@code newSize} is also
+     * at least half its usable size); so in checked mode, where the usable size is exactly the size asked, a
+     * block never grows in place. Moved or not, {@link #freeSized} says which size frees it afterwards. When
+     * this throws, the block is unchanged and still allocated at {@code address}. Address 0 behaves as
+     * {@link #malloc}.
      */
     long realloc(long address, long newSize);
 
@@ -54,8 +59,10 @@ public interface OffHeapAllocator extends SegmentAllocator, AutoCloseable {
     void free(long address);
 
     /**
-     * Frees a block whose size is known. {@code size} is the size last asked for the block ({@code malloc},
-     * {@code mallocZeroed}, {@code realloc}) or its {@link #usableSize}. Blocks from {@link #mallocAligned}
+     * Frees a block whose size is known. {@code size} is the size last asked for the block, by {@code malloc},
+     * {@code mallocZeroed} or its last {@link #realloc} (whether that moved the block or kept it in place), or
+     * the block's current {@link #usableSize}. A size asked before the last realloc is not: after a realloc
+     * that shrank the block in place, checked mode rejects it. Blocks from {@link #mallocAligned}
      * and {@link #allocate} must go back through {@link #free(long)}: their size class does not follow from
      * their size. Checked mode rejects a size that does not fit the block. Otherwise: on the rseq front end
      * the native page map files the block, so the size is only checked to be in range; on the locked front

@@ -26,10 +26,17 @@ import java.util.concurrent.atomic.LongAdder;
  * System.out.println(alloc.metric());   // used direct bytes are cpuslab's bytes in use
  * }</pre>
  *
+ * <p>Used direct memory is what cpuslab holds for the buffers, not the sum of their capacities: each
+ * block is rounded up to its size class, and checked mode and guard sampling take more. A checked buffer
+ * has an 8-byte canary after its capacity, so a 1024 B buffer holds a block of the next class (1152 B);
+ * a buffer sampled for a guard page holds a span of its own, the guard page included.
+ *
  * <p>The direct buffer is {@link CpuSlabDirectByteBuf} (its comment says why it is not one of Netty's
  * classes). Buffer objects are not recycled: Netty's {@code Recycler} keeps per-thread stacks, which
  * is the per-thread growth cpuslab exists to avoid, and a buffer is one small young-generation object.
- * The {@link OffHeapAllocator} stays the caller's: this class never closes it.
+ * The {@link OffHeapAllocator} stays the caller's: this class never closes it. Close it after the last
+ * buffer is released: close gives all its memory back to the OS, and a later {@code release()} throws
+ * {@link IllegalStateException}.
  */
 public final class CpuSlabByteBufAllocator extends AbstractByteBufAllocator implements ByteBufAllocatorMetricProvider {
 

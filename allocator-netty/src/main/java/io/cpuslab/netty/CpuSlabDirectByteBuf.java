@@ -31,9 +31,9 @@ import java.nio.channels.ScatteringByteChannel;
  * and the one for {@link #internalNioBuffer} is kept until the block moves.
  *
  * <p>Bounds and reference counts are checked by {@code AbstractByteBuf} before every {@code _get}/
- * {@code _set}; the bulk methods here check their own ranges. {@link #capacity(int)} moves the data
- * with {@link OffHeapAllocator#realloc} (in place while the new size still fits the block), and
- * the last {@link #release()} gives the block back with {@link OffHeapAllocator#freeSized}, from any thread.
+ * {@code _set}; the bulk methods here check their own ranges. {@link #capacity(int)} resizes with
+ * {@link OffHeapAllocator#realloc} (in place when the block's size class allows it), and the last
+ * {@link #release()} gives the block back with {@link OffHeapAllocator#free(long)}, from any thread.
  *
  * <pre>{@code
  * ByteBufAllocator alloc = new CpuSlabByteBufAllocator(CpuSlab.global());
@@ -61,12 +61,6 @@ final class CpuSlabDirectByteBuf extends AbstractReferenceCountedByteBuf {
     private final OffHeapAllocator memory;
     private long address;
     private int capacity;
-    /**
-     * The size that names the block's size class for {@code freeSized}: the size it was allocated with.
-     * Not always {@link #capacity}: {@code realloc} keeps a block in place for a smaller size down to
-     * half its usable size, and that smaller size can belong to a smaller class.
-     */
-    private int blockSize;
     /** The view {@link #internalNioBuffer} hands out; dropped when the block moves. */
     private ByteBuffer internalNio;
 
@@ -76,13 +70,21 @@ final class CpuSlabDirectByteBuf extends AbstractReferenceCountedByteBuf {
         this.memory = memory;
         this.address = memory.malloc(initialCapacity);
         this.capacity = initialCapacity;
-        this.blockSize = initialCapacity;
     }
 
     @Override
     protected void deallocate() {
         internalNio = null;
-        memory.freeSized(address, blockSize);
+        // The unsized free, because it has no size to get wrong. freeSized(address, capacity) would follow
+        // the rule in OffHeapAllocator#freeSized (capacity is the size last asked of malloc or realloc), but a
+        // slip there throws in checked mode and, on the locked front end, silently files the block under
+        // another class. On the rseq front end freeSized is this same call; elsewhere free costs one page-map
+        // lookup more, small beside a release's reference-count update.
+        // Nothing free can throw leaves behind a block that should go back: after close the memory is the
+        // OS's again, an overrun found in checked mode (MemoryCorruptionException) keeps its block out of use
+        // on purpose, and an address freed behind the buffer's back is no longer its block. So release()
+        // passes the exception on, as the report it is.
+        memory.free(address);
     }
 
     @Override
@@ -97,13 +99,7 @@ final class CpuSlabDirectByteBuf extends AbstractReferenceCountedByteBuf {
             return this;
         }
         // realloc keeps the old block when it throws, so a failed resize leaves the buffer as it was.
-        long moved = memory.realloc(address, newCapacity);
-        if (moved != address) {
-            address = moved;
-            blockSize = newCapacity;
-        } else {
-            blockSize = Math.max(blockSize, newCapacity);   // in place: the block's class is unchanged
-        }
+        address = memory.realloc(address, newCapacity);
         if (newCapacity < capacity) {
             trimIndicesToCapacity(newCapacity);
         }
