@@ -62,6 +62,15 @@ public record Workload(String key, String label, String include, Map<String, Str
                 Peers.BASELINE);
     }
 
+    /**
+     * The LIFO batch with bulk calls where the peer has them (cpuslab: one {@code mallocBulk} and one
+     * {@code freeBulk} per 1,000 blocks), individual calls otherwise.
+     */
+    public static Workload bulk() {
+        return new Workload("bulk-" + BatchBenchmark.LIVE, "bulk " + BatchBenchmark.LIVE + " (bulk calls)",
+                method(BulkBenchmark.class, "bulk"), Map.of(), 1, false, false, null, true, EVERY_PEER, Peers.BASELINE);
+    }
+
     /** Netty's pattern: a random one of 8,192 live blocks replaced per operation. */
     public static Workload randomReplacement() {
         return new Workload("random-replacement", "random replace 8192", method(RandomReplacementBenchmark.class, "replace"),
