@@ -18,6 +18,11 @@ public abstract class AddressPeer implements Peer {
 
     public abstract void free(long address);
 
+    /** Frees a block of {@code size} bytes; without a sized free, {@link #free}. */
+    public void freeSized(long address, long size) {
+        free(address);
+    }
+
     /** Allocates {@code count} blocks into {@code out} from {@code offset}; without a bulk call, one {@link #malloc} each. */
     public void mallocBulk(long size, long[] out, int offset, int count) {
         for (int i = offset; i < offset + count; i++) {
@@ -55,6 +60,12 @@ public abstract class AddressPeer implements Peer {
         @Override
         public void free(int slot) {
             peer.free(addresses[slot]);
+            addresses[slot] = 0;
+        }
+
+        @Override
+        public void freeSized(int slot, int size) {
+            peer.freeSized(addresses[slot], size);
             addresses[slot] = 0;
         }
 

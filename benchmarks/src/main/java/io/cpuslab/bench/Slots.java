@@ -35,6 +35,14 @@ public abstract class Slots implements AutoCloseable {
     /** Frees the block in the full slot, leaving it empty. */
     public abstract void free(int slot);
 
+    /**
+     * Frees the block in the full slot, which was allocated with {@code size} bytes, through the peer's
+     * sized free; a peer without one frees as {@link #free} does.
+     */
+    public void freeSized(int slot, int size) {
+        free(slot);
+    }
+
     /** Whether the slot holds a live block. */
     public abstract boolean isFull(int slot);
 

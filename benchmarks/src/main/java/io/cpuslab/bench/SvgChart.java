@@ -51,7 +51,7 @@ public final class SvgChart {
                     bars.add(new Bar(peer, o.nanos(), String.format(Locale.ROOT, "%.3g ns", o.nanos())));
                 }
             }
-            boolean showFloor = floor != null && floor.hasNumber() && w.key().matches("pair-\\d+");
+            boolean showFloor = floor != null && floor.hasNumber() && w.key().matches("pair-\\d+(-sized)?");
             y = panel(body, y, w.label() + " — ns per operation (log scale), lower is better", bars, true,
                     showFloor ? floor.nanos() : Double.NaN);
         }

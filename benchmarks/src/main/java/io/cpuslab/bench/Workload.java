@@ -47,6 +47,13 @@ public record Workload(String key, String label, String include, Map<String, Str
                 Map.of("size", Integer.toString(size)), 1, false, false, null, true, EVERY_PEER, Peers.BASELINE);
     }
 
+    /** Same-thread malloc and sized free of {@code size} bytes, for the peers that have a sized free. */
+    public static Workload pairSized(int size) {
+        return new Workload("pair-" + size + "-sized", "pair " + size + " B, freeSized", method(PairBenchmark.class, "pairSized"),
+                Map.of("size", Integer.toString(size)), 1, false, false, null, true,
+                spec -> spec.freesSized() ? null : "has no free that takes the block's size", Peers.BASELINE);
+    }
+
     /** Same-thread 64-byte pairs on {@code threads} threads at once, platform or virtual. */
     public static Workload pairThreads(int threads, boolean virtual) {
         String kind = virtual ? "virtual" : "platform";
