@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -92,13 +93,22 @@ class BenchSuiteTest {
             }
         }
 
+        // Three iterations: JMH gives every score its error, which the chart and the CSV must carry.
+        List<Outcome> measured = r.cells().values().stream().flatMap(row -> row.values().stream()).filter(Outcome::hasNumber).toList();
+        assertTrue(measured.stream().allMatch(o -> Double.isFinite(o.errorNanos())), "every score has its error: " + measured);
+
         String svg = Files.readString(dir.resolve("smoke.svg"));
         assertTrue(svg.startsWith("<svg") && svg.endsWith("</svg>\n"));
         for (String peer : r.peers()) {
             assertTrue(svg.contains(">" + peer + "</text>"), peer + " has bars in the chart");
         }
+        assertEquals(measured.size() - 1, svg.split("class=\"error\"", -1).length - 1, "an error whisker on every bar (the floor is a line)");
         List<String> csv = Files.readAllLines(dir.resolve("smoke.csv"));
         assertTrue(csv.size() > cells, "every number in the CSV: " + csv.size() + " lines");
+        assertEquals("workload,peer,ns_per_op,error_ns,rss_growth_bytes,cached_bytes,note", csv.getFirst());
+        Pattern scoreAndError = Pattern.compile("^\"(?:[^\"]|\"\")*\",\"(?:[^\"]|\"\")*\",([^,]+),([^,]+),.*");
+        assertEquals(measured.size(), csv.stream().filter(line -> scoreAndError.matcher(line).matches()).count(),
+                "every score in the CSV with its error");
         String table = Files.readString(dir.resolve("smoke.txt"));
         assertTrue(table.contains(Peers.BASELINE));
         assertTrue(table.contains(Workload.echo(16).label() + ": ratio to " + Peers.CPUSLAB_NETTY), "the echo's own ratio baseline is named");
