@@ -91,8 +91,15 @@ public final class BenchRunner {
                 progress(++done, total, start, w, spec.name(), o, row.get(w.ratioTo()));
             }
         }
+        Map<String, Footprint.Report> footprints = plan.memory() ? footprints(peers) : Map.of();
+        return new Results(machine, settings, List.copyOf(workloads), peers.stream().map(Peers.Spec::name).toList(),
+                skipped, cells, footprints);
+    }
+
+    /** The memory workload, a child JVM per peer. */
+    private Map<String, Footprint.Report> footprints(List<Peers.Spec> peers) {
         Map<String, Footprint.Report> footprints = new LinkedHashMap<>();
-        for (Peers.Spec spec : plan.memory() ? peers : List.<Peers.Spec>of()) {
+        for (Peers.Spec spec : peers) {
             String excluded = Footprint.excluded(spec);
             Footprint.Report r = excluded != null
                     ? new Footprint.Report(spec.name(), null, List.of(), "not applicable: " + excluded)
@@ -101,8 +108,7 @@ public final class BenchRunner {
             out.println(String.format(Locale.ROOT, "[memory] %-18s %s", spec.name(),
                     r.failure() != null ? r.failure() : ResultTable.footprintLine(r)));
         }
-        return new Results(machine, settings, List.copyOf(workloads), peers.stream().map(Peers.Spec::name).toList(),
-                skipped, cells, footprints);
+        return footprints;
     }
 
     /** One JMH run of one workload for one peer (or none, for the floor). */

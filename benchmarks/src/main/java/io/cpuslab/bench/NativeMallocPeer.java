@@ -15,10 +15,11 @@ import java.util.Collections;
 import java.util.Locale;
 
 /**
- * A C allocator's {@code malloc}/{@code free} (and its sized free, where it has one) through FFM critical downcalls, loaded from its Debian
- * package's shared object under {@code /usr/lib/<multiarch>/}. jemalloc is the exception: Debian's build
- * uses static TLS and cannot be {@code dlopen}ed into a running JVM, so it works only in a JVM started
- * with {@code LD_PRELOAD} of that file (see {@link ChildEnvironment}); there the lookup finds the loaded copy.
+ * A C allocator's {@code malloc}/{@code free}, and its sized free where it has one, through FFM critical
+ * downcalls, loaded from its Debian package's shared object under {@code /usr/lib/<multiarch>/}. jemalloc
+ * is the exception: Debian's build uses static TLS and cannot be {@code dlopen}ed into a running JVM, so
+ * it works only in a JVM started with {@code LD_PRELOAD} of that file (see {@link ChildEnvironment});
+ * there the lookup finds the loaded copy.
  *
  * <pre>{@code
  * try (NativeMallocPeer tcmalloc = NativeMallocPeer.open(NativeMallocPeer.Library.TCMALLOC)) {
