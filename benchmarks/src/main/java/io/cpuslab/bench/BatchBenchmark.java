@@ -20,7 +20,7 @@ import java.util.SplittableRandom;
  */
 public class BatchBenchmark extends PeerBenchmark {
     static final int LIVE = 1_000;
-    private static final int SIZE = 64;
+    static final int SIZE = 64;
     private static final long SEED = 42;
 
     /** One thread's batch and the order it frees in. */

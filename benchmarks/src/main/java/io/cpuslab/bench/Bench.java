@@ -5,15 +5,15 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
- * {@code ./cpuslab bench --quick|--full}: runs a suite, prints the side-by-side table, and writes
- * {@code <name>.txt} (the table), {@code <name>.svg} (the chart) and {@code <name>.csv} (every
- * number) into the output directory ({@code -Dcpuslab.bench.out}, default {@code target/cpuslab-bench}).
+ * {@code ./cpuslab bench --quick|--full [--workloads ...] [--peers ...]}: runs a plan, prints the
+ * side-by-side table, and writes {@code <name>.txt} (the table), {@code <name>.svg} (the chart) and
+ * {@code <name>.csv} (every number) into the output directory ({@code -Dcpuslab.bench.out}, default
+ * {@code target/cpuslab-bench}).
  *
  * <pre>{@code
- * Results r = Bench.run("quick", Suite.quick(), Settings.QUICK, Path.of("target/cpuslab-bench"), System.out);
+ * Results r = Bench.run(Plan.whole("quick", Settings.QUICK, Suite.quick()), Path.of("target/cpuslab-bench"), System.out);
  * }</pre>
  */
 public final class Bench {
@@ -28,10 +28,11 @@ public final class Bench {
         return Path.of(System.getProperty(OUT_PROPERTY, DEFAULT_OUT)).toAbsolutePath();
     }
 
-    public static Results run(String name, List<Workload> suite, Settings settings, Path directory, PrintStream out) {
-        out.println("cpuslab bench " + name + ": " + settings.name());
+    public static Results run(Plan plan, Path directory, PrintStream out) {
+        String name = plan.name();
+        out.println("cpuslab bench " + name + ": " + plan.settings().name());
         out.println("machine: " + Machine.describe());
-        Results results = new BenchRunner(settings, directory, out).run(suite, Machine.describe());
+        Results results = new BenchRunner(plan, directory, out).run(Machine.describe());
         String table = ResultTable.render(results);
         out.println();
         out.print(table);

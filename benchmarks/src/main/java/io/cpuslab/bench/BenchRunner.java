@@ -23,13 +23,13 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Runs workloads for peers through JMH's Java API, one JMH run per workload and peer (so a peer that
- * needs its own JVM environment gets it, and one failure costs one cell), and prints one progress line
- * per run. Scores come from JMH's result objects, never from its text output.
+ * Runs a plan's workloads for its peers through JMH's Java API, one JMH run per workload and peer (so a
+ * peer that needs its own JVM environment gets it, and one failure costs one cell), and prints one
+ * progress line per run. Scores come from JMH's result objects, never from its text output.
  *
  * <pre>{@code
- * Results r = new BenchRunner(Settings.QUICK, Path.of("target/cpuslab-bench"), System.out)
- *         .run(Suite.quick(), Machine.describe());
+ * Results r = new BenchRunner(Plan.whole("quick", Settings.QUICK, Suite.quick()), Path.of("target/cpuslab-bench"), System.out)
+ *         .run(Machine.describe());
  * }</pre>
  */
 public final class BenchRunner {
@@ -41,22 +41,25 @@ public final class BenchRunner {
     private static final long LOCK_WAIT_NANOS = 600_000_000_000L;
     private static final long LOCK_POLL_MILLIS = 2_000;
 
+    private final Plan plan;
     private final Settings settings;
     private final Path directory;
     private final PrintStream out;
     private boolean waitingForLock;
 
-    public BenchRunner(Settings settings, Path directory, PrintStream out) {
-        this.settings = settings;
+    public BenchRunner(Plan plan, Path directory, PrintStream out) {
+        this.plan = plan;
+        this.settings = plan.settings();
         this.directory = directory;
         this.out = out;
     }
 
-    /** Checks every peer, runs every workload for those that can run, then the footprint of each. */
-    public Results run(List<Workload> workloads, String machine) {
+    /** Checks the plan's peers, runs every workload for those that can run, then the footprint of each if planned. */
+    public Results run(String machine) {
+        List<Workload> workloads = plan.workloads();
         Map<String, String> skipped = new LinkedHashMap<>();
         List<Peers.Spec> peers = new ArrayList<>();
-        for (Peers.Spec spec : Peers.all()) {
+        for (Peers.Spec spec : plan.peers()) {
             String why = Peers.unavailable(spec);
             if (why == null) {
                 peers.add(spec);
@@ -88,6 +91,13 @@ public final class BenchRunner {
                 progress(++done, total, start, w, spec.name(), o, row.get(w.ratioTo()));
             }
         }
+        Map<String, Footprint.Report> footprints = plan.memory() ? footprints(peers) : Map.of();
+        return new Results(machine, settings, List.copyOf(workloads), peers.stream().map(Peers.Spec::name).toList(),
+                skipped, cells, footprints);
+    }
+
+    /** The memory workload, a child JVM per peer. */
+    private Map<String, Footprint.Report> footprints(List<Peers.Spec> peers) {
         Map<String, Footprint.Report> footprints = new LinkedHashMap<>();
         for (Peers.Spec spec : peers) {
             String excluded = Footprint.excluded(spec);
@@ -98,8 +108,7 @@ public final class BenchRunner {
             out.println(String.format(Locale.ROOT, "[memory] %-18s %s", spec.name(),
                     r.failure() != null ? r.failure() : ResultTable.footprintLine(r)));
         }
-        return new Results(machine, settings, List.copyOf(workloads), peers.stream().map(Peers.Spec::name).toList(),
-                skipped, cells, footprints);
+        return footprints;
     }
 
     /** One JMH run of one workload for one peer (or none, for the floor). */

@@ -3,7 +3,9 @@ package io.cpuslab.bench;
 import io.cpuslab.OffHeapAllocator;
 
 /**
- * cpuslab as a peer: {@code malloc} and unsized {@code free}, the same calls the native peers get.
+ * cpuslab as a peer: {@code malloc} and unsized {@code free}, the same calls the native peers get;
+ * {@code freeSized} where a workload frees sized, and one {@code mallocBulk} and one {@code freeBulk} for a
+ * range of slots.
  *
  * <pre>{@code
  * try (Peer peer = new CpuSlabPeer(CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.LOCKED).build())) { ... }
@@ -24,6 +26,21 @@ public final class CpuSlabPeer extends AddressPeer {
     @Override
     public void free(long address) {
         allocator.free(address);
+    }
+
+    @Override
+    public void freeSized(long address, long size) {
+        allocator.freeSized(address, size);
+    }
+
+    @Override
+    public void mallocBulk(long size, long[] out, int offset, int count) {
+        allocator.mallocBulk(size, out, offset, count);
+    }
+
+    @Override
+    public void freeBulk(long[] addresses, int offset, int count) {
+        allocator.freeBulk(addresses, offset, count);
     }
 
     @Override

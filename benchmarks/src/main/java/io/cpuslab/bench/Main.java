@@ -6,6 +6,7 @@ import io.cpuslab.OffHeapAllocator;
 import io.cpuslab.rseq.OverlayProbe;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
@@ -18,7 +19,7 @@ import java.util.concurrent.Future;
  * allocate/free workload on platform and virtual threads and prints the front end and the stats,
  * {@code stress} is the soak run ({@link Soak}).
  *
- * <pre>./cpuslab bench --quick</pre>
+ * <pre>./cpuslab bench --quick --workloads pair-64,bulk-1000 --peers cpuslab-rseq,tcmalloc</pre>
  */
 public final class Main {
     private Main() {
@@ -35,26 +36,30 @@ public final class Main {
         }
     }
 
+    /** The synopsis; with {@code help} (exit 0) also what bench's options do and every name they take. */
     private static void usage(int exit) {
-        System.out.println("usage: cpuslab info | bench [--quick | --full] | demo | stress [--seconds N] [--threads T]");
+        System.out.println("usage: cpuslab info | bench [--quick | --full] [--workloads KEY,...] [--peers NAME,...] | demo"
+                + " | stress [--seconds N] [--threads T]");
+        if (exit != 0) {
+            System.exit(exit);
+        }
+        System.out.println("  bench --quick: the key workloads, short settings; --full: every workload, the benchmarks' own settings");
+        System.out.println("  bench --workloads: only these (any of the full suite's, with the mode's settings), and the floor");
+        System.out.println("        with any that measures peers: " + String.join(",", Plan.workloadKeys()));
+        System.out.println("  bench --peers: only these: " + String.join(",", Peers.all().stream().map(Peers.Spec::name).toList()));
         System.exit(exit);
     }
 
-    /** {@code --quick} (default, 1–2 minutes) or {@code --full} (the whole JMH suite). */
+    /** {@code --quick} (default) or {@code --full}, optionally narrowed to some workloads and peers ({@link Plan#parse}). */
     private static void bench(String[] args) {
-        String mode = args.length > 1 ? args[1] : "--quick";
-        if (args.length > 2) {
-            System.out.println("cpuslab bench: one option only, got " + String.join(" ", args));
+        Plan plan = null;
+        try {
+            plan = Plan.parse(Arrays.asList(args).subList(1, args.length));
+        } catch (IllegalArgumentException e) {
+            System.out.println("cpuslab bench: " + e.getMessage());
             usage(2);
         }
-        switch (mode) {
-            case "--quick" -> Bench.run("quick", Suite.quick(), Settings.QUICK, Bench.outputDirectory(), System.out);
-            case "--full" -> Bench.run("full", Suite.full(), Settings.FULL, Bench.outputDirectory(), System.out);
-            default -> {
-                System.out.println("cpuslab bench: unknown option " + mode);
-                usage(2);
-            }
-        }
+        Bench.run(plan, Bench.outputDirectory(), System.out);
     }
 
     /** The soak run; exits 1 on corruption or a leak. */

@@ -15,10 +15,11 @@ import java.util.Collections;
 import java.util.Locale;
 
 /**
- * A C allocator's {@code malloc}/{@code free} through FFM critical downcalls, loaded from its Debian
- * package's shared object under {@code /usr/lib/<multiarch>/}. jemalloc is the exception: Debian's build
- * uses static TLS and cannot be {@code dlopen}ed into a running JVM, so it works only in a JVM started
- * with {@code LD_PRELOAD} of that file (see {@link ChildEnvironment}); there the lookup finds the loaded copy.
+ * A C allocator's {@code malloc}/{@code free}, and its sized free where it has one, through FFM critical
+ * downcalls, loaded from its Debian package's shared object under {@code /usr/lib/<multiarch>/}. jemalloc
+ * is the exception: Debian's build uses static TLS and cannot be {@code dlopen}ed into a running JVM, so
+ * it works only in a JVM started with {@code LD_PRELOAD} of that file (see {@link ChildEnvironment});
+ * there the lookup finds the loaded copy.
  *
  * <pre>{@code
  * try (NativeMallocPeer tcmalloc = NativeMallocPeer.open(NativeMallocPeer.Library.TCMALLOC)) {
@@ -27,23 +28,34 @@ import java.util.Locale;
  * }</pre>
  */
 public final class NativeMallocPeer extends AddressPeer {
-    /** The native allocators measured, with their Debian shared object and entry points. */
+    /**
+     * The native allocators measured, with their Debian shared object and entry points. The sized frees
+     * are {@code sdallocx(ptr, size, flags)}, {@code tc_free_sized(ptr, size)} and {@code mi_free_size(ptr, size)};
+     * glibc (2.36) has none.
+     */
     public enum Library {
-        GLIBC(null, null, "malloc", "free"),
-        JEMALLOC("libjemalloc.so.2", "libjemalloc2", "malloc", "free"),
-        TCMALLOC("libtcmalloc_minimal.so.4", "libtcmalloc-minimal4", "tc_malloc", "tc_free"),
-        MIMALLOC("libmimalloc.so.2", "libmimalloc2.0", "mi_malloc", "mi_free");
+        GLIBC(null, null, "malloc", "free", null),
+        JEMALLOC("libjemalloc.so.2", "libjemalloc2", "malloc", "free", "sdallocx"),
+        TCMALLOC("libtcmalloc_minimal.so.4", "libtcmalloc-minimal4", "tc_malloc", "tc_free", "tc_free_sized"),
+        MIMALLOC("libmimalloc.so.2", "libmimalloc2.0", "mi_malloc", "mi_free", "mi_free_size");
 
         private final String soname;
         private final String debianPackage;
         private final String mallocName;
         private final String freeName;
+        private final String sizedFreeName;
 
-        Library(String soname, String debianPackage, String mallocName, String freeName) {
+        Library(String soname, String debianPackage, String mallocName, String freeName, String sizedFreeName) {
             this.soname = soname;
             this.debianPackage = debianPackage;
             this.mallocName = mallocName;
             this.freeName = freeName;
+            this.sizedFreeName = sizedFreeName;
+        }
+
+        /** Whether it has a free that takes the block's size. */
+        public boolean hasSizedFree() {
+            return sizedFreeName != null;
         }
 
         /** The shared object's path for the running JVM's architecture; null for glibc (always loaded). */
@@ -75,6 +87,7 @@ public final class NativeMallocPeer extends AddressPeer {
             "tcmalloc.central_cache_free_bytes", "tcmalloc.transfer_cache_free_bytes", "tcmalloc.pageheap_free_bytes"};
 
     private static final int JEMALLOC_ALL_ARENAS = 4096;   // MALLCTL_ARENAS_ALL: statistics merged over all arenas
+    private static final int SDALLOCX_NO_FLAGS = 0;        // no alignment, tcache or arena hint: as free does
 
     private final Library library;
 
@@ -124,6 +137,21 @@ public final class NativeMallocPeer extends AddressPeer {
                 case JEMALLOC -> Jemalloc.F.free().invokeExact(address);
                 case TCMALLOC -> Tcmalloc.F.free().invokeExact(address);
                 case MIMALLOC -> Mimalloc.F.free().invokeExact(address);
+            }
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** The library's sized free; glibc, which has none, frees unsized (the suite leaves it out of sized-free workloads). */
+    @Override
+    public void freeSized(long address, long size) {
+        try {
+            switch (library) {
+                case GLIBC -> Glibc.F.free().invokeExact(address);
+                case JEMALLOC -> Jemalloc.F.freeSized().invokeExact(address, size, SDALLOCX_NO_FLAGS);
+                case TCMALLOC -> Tcmalloc.F.freeSized().invokeExact(address, size);
+                case MIMALLOC -> Mimalloc.F.freeSized().invokeExact(address, size);
             }
         } catch (Throwable t) {
             throw new IllegalStateException(t);
@@ -245,20 +273,27 @@ public final class NativeMallocPeer extends AddressPeer {
         };
     }
 
-    /** A library's two entry points, or why they could not be bound. Records' fields are trusted finals. */
-    private record Functions(MethodHandle malloc, MethodHandle free, String unavailable) {
+    /**
+     * A library's entry points (no sized free for glibc), or why they could not be bound. Records' fields
+     * are trusted finals.
+     */
+    private record Functions(MethodHandle malloc, MethodHandle free, MethodHandle freeSized, String unavailable) {
         static Functions load(Library library) {
             try {
                 SymbolLookup lookup = lookup(library);
+                FunctionDescriptor sized = library == Library.JEMALLOC
+                        ? FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT)
+                        : FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
                 return new Functions(
                         critical(lookup, library.mallocName, FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG)),
                         critical(lookup, library.freeName, FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG)),
+                        library.hasSizedFree() ? critical(lookup, library.sizedFreeName, sized) : null,
                         null);
             } catch (RuntimeException e) {
                 String hint = library.needsPreload()
                         ? " (Debian's jemalloc uses static TLS: it loads only into a JVM started with LD_PRELOAD=" + library.path() + ")"
                         : "";
-                return new Functions(null, null, "cannot load " + library.path() + ": " + e.getMessage() + hint);
+                return new Functions(null, null, null, "cannot load " + library.path() + ": " + e.getMessage() + hint);
             }
         }
     }

@@ -16,8 +16,10 @@ import java.lang.invoke.MethodHandle;
 
 /**
  * Same-thread malloc+free of one block per operation, for every peer and size; run with more threads
- * (platform or virtual) it is the many-thread workload. {@code emptyDowncallPair} is the floor any FFM
- * allocator pays: two critical downcalls doing nothing (libc {@code abs}).
+ * (platform or virtual) it is the many-thread workload. {@code pairSized} frees with the block's size
+ * (cpuslab's {@code freeSized}, jemalloc's {@code sdallocx}, TCMalloc's {@code tc_free_sized}, mimalloc's
+ * {@code mi_free_size}); a peer without a sized free fails it. {@code emptyDowncallPair} is the floor any
+ * FFM allocator pays: two critical downcalls doing nothing (libc {@code abs}).
  *
  * <pre>java -jar benchmarks/target/benchmarks.jar 'PairBenchmark' -p peer=cpuslab-rseq,glibc -p size=64</pre>
  */
@@ -47,10 +49,25 @@ public class PairBenchmark extends PeerBenchmark {
         }
     }
 
+    /** One thread's slot on a peer that has a sized free. */
+    @State(Scope.Thread)
+    public static class Sized extends One {
+        @Setup(Level.Trial)
+        public void requireFreesSized(PeerState peer) {
+            peer.requireFreesSized();
+        }
+    }
+
     @Benchmark
     public void pair(One t) {
         t.slots.allocate(0, t.size);
         t.slots.free(0);
+    }
+
+    @Benchmark
+    public void pairSized(Sized t) {
+        t.slots.allocate(0, t.size);
+        t.slots.freeSized(0, t.size);
     }
 
     /** Two critical downcalls doing nothing: what any FFM allocator pays at least. */

@@ -45,6 +45,13 @@ public class PeerState {
         }
     }
 
+    /** Fails when the peer has no free that takes the block's size (the sized-free pair would measure an ordinary one). */
+    void requireFreesSized() {
+        if (!Peers.spec(peer).freesSized()) {
+            throw new PeerUnavailableException(peer + " has no sized free");
+        }
+    }
+
     /** The peer's Netty allocator, for benchmarks that run Netty channels; fails for any other peer. */
     ByteBufAllocator nettyAllocator() {
         if (!(opened instanceof NettyPeer netty)) {

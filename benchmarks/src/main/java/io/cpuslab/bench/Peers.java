@@ -35,16 +35,20 @@ public final class Peers {
      * @param opener         opens it, or throws {@link PeerUnavailableException}
      * @param environment    what its JVMs must be started with (it then runs only in child JVMs), or null
      * @param freesAnyThread whether a block may be freed by a thread other than the one that allocated it
+     * @param freesSized     whether it has a free that takes the block's size (cpuslab's {@code freeSized},
+     *                       a native library's sized free); known without opening it
      */
-    public record Spec(String name, Kind kind, Supplier<Peer> opener, ChildEnvironment environment, boolean freesAnyThread) {
+    public record Spec(String name, Kind kind, Supplier<Peer> opener, ChildEnvironment environment, boolean freesAnyThread,
+                       boolean freesSized) {
+        /** cpuslab frees sized with {@code freeSized}; a Netty or JDK release takes no size. */
         static Spec of(String name, Kind kind, Supplier<Peer> opener) {
-            return new Spec(name, kind, opener, null, true);
+            return new Spec(name, kind, opener, null, true, kind == Kind.CPUSLAB);
         }
 
         static Spec nativeMalloc(String name, NativeMallocPeer.Library library) {
             return new Spec(name, Kind.NATIVE, () -> NativeMallocPeer.open(library),
                     library.needsPreload() ? new ChildEnvironment("LD_PRELOAD", library.path().toString(), library::missing) : null,
-                    true);
+                    true, library.hasSizedFree());
         }
     }
 
@@ -61,7 +65,7 @@ public final class Peers {
             Spec.of("cpuslab-rseq", Kind.CPUSLAB, () -> cpuslab(CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ))),
             new Spec("cpuslab-overlay", Kind.CPUSLAB,
                     () -> cpuslab(CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ).rseqMode(CpuSlab.RseqMode.OVERLAY)),
-                    OWN_RSEQ_REGISTRATION, true),
+                    OWN_RSEQ_REGISTRATION, true, true),
             Spec.of("cpuslab-locked", Kind.CPUSLAB, () -> cpuslab(CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.LOCKED))),
             Spec.nativeMalloc("glibc", NativeMallocPeer.Library.GLIBC),
             Spec.nativeMalloc("jemalloc", NativeMallocPeer.Library.JEMALLOC),
@@ -73,7 +77,7 @@ public final class Peers {
             Spec.of("netty-adaptive", Kind.NETTY, () -> new NettyPeer(new AdaptiveByteBufAllocator(true, true))),
             Spec.of("netty-unpooled", Kind.NETTY, () -> new NettyPeer(new UnpooledByteBufAllocator(true))),
             Spec.of(CPUSLAB_NETTY, Kind.NETTY, Peers::cpuslabNetty),
-            new Spec("arena-confined", Kind.JDK, () -> new ArenaPeer(Arena::ofConfined), null, false),
+            new Spec("arena-confined", Kind.JDK, () -> new ArenaPeer(Arena::ofConfined), null, false, false),
             Spec.of("arena-shared", Kind.JDK, () -> new ArenaPeer(Arena::ofShared)),
             Spec.of("direct-bytebuffer", Kind.JDK, DirectBufferPeer::new));
 

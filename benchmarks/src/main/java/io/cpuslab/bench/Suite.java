@@ -36,8 +36,10 @@ public final class Suite {
         for (int size : SIZES) {
             all.add(Workload.pair(size));
         }
+        all.add(Workload.pairSized(64));
         all.add(Workload.batch("LIFO"));
         all.add(Workload.batch("RANDOM"));
+        all.add(Workload.bulk());
         all.add(Workload.randomReplacement());
         all.add(Workload.handoff(1));
         all.add(Workload.handoff(2));
@@ -57,7 +59,7 @@ public final class Suite {
 
     /** Every benchmark method and every kind of thread layout once: what the test runs. */
     public static List<Workload> smoke() {
-        return List.of(Workload.floor(), Workload.pair(64), Workload.batch("RANDOM"), Workload.randomReplacement(),
-                Workload.handoff(2), Workload.pairThreads(4, true), Workload.echo(16));
+        return List.of(Workload.floor(), Workload.pair(64), Workload.pairSized(64), Workload.batch("RANDOM"), Workload.bulk(),
+                Workload.randomReplacement(), Workload.handoff(2), Workload.pairThreads(4, true), Workload.echo(16));
     }
 }

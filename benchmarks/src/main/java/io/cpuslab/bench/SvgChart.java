@@ -10,7 +10,8 @@ import java.util.Locale;
  * The run as a hand-written SVG: one panel of horizontal bars per workload (ns per operation on a
  * logarithmic axis, since peers differ by up to four orders of magnitude; the floor as a dashed line
  * in single-thread pair panels), then one panel of RSS growth per memory phase (linear). cpuslab's
- * bars are orange, the others blue-grey; every bar carries its number.
+ * bars are orange, the others blue-grey; every bar carries its number, and a measured one its error
+ * as a whisker (JMH's 99.9% confidence interval), so a reader sees which differences are noise.
  *
  * <pre>{@code
  * Files.writeString(Path.of("quick.svg"), SvgChart.render(results));
@@ -19,21 +20,23 @@ import java.util.Locale;
 public final class SvgChart {
     private static final int WIDTH = 960;
     private static final int LABEL_WIDTH = 170;
-    private static final int VALUE_WIDTH = 130;
+    private static final int VALUE_WIDTH = 170;
     private static final int BAR_HEIGHT = 16;
     private static final int BAR_GAP = 4;
     private static final int TITLE_HEIGHT = 28;
     private static final int PANEL_GAP = 18;
-    private static final int HEADER_HEIGHT = 54;
+    private static final int HEADER_HEIGHT = 70;
+    private static final int CAP = 4;   // half the height of a whisker's end
     private static final String CPUSLAB_COLOR = "#e8710a";
     private static final String PEER_COLOR = "#6b8bb5";
     private static final String FLOOR_COLOR = "#c0392b";
+    private static final String ERROR_COLOR = "#222";
 
     private SvgChart() {
     }
 
-    /** One bar: a peer's value, its text, and whether it is cpuslab. */
-    private record Bar(String peer, double value, String text) {
+    /** One bar: a peer's value, its error (NaN for none) and its text. */
+    private record Bar(String peer, double value, double error, String text) {
     }
 
     public static String render(Results r) {
@@ -48,10 +51,11 @@ public final class SvgChart {
             for (String peer : r.peers()) {
                 Outcome o = r.outcome(w, peer);
                 if (o != null && o.hasNumber()) {
-                    bars.add(new Bar(peer, o.nanos(), String.format(Locale.ROOT, "%.3g ns", o.nanos())));
+                    String error = Double.isNaN(o.errorNanos()) ? "" : String.format(Locale.ROOT, " ± %.2g", o.errorNanos());
+                    bars.add(new Bar(peer, o.nanos(), o.errorNanos(), String.format(Locale.ROOT, "%.3g", o.nanos()) + error + " ns"));
                 }
             }
-            boolean showFloor = floor != null && floor.hasNumber() && w.key().matches("pair-\\d+");
+            boolean showFloor = floor != null && floor.hasNumber() && w.key().matches("pair-\\d+(-sized)?");
             y = panel(body, y, w.label() + " — ns per operation (log scale), lower is better", bars, true,
                     showFloor ? floor.nanos() : Double.NaN);
         }
@@ -62,7 +66,7 @@ public final class SvgChart {
             for (Footprint.Report f : r.footprints().values()) {
                 if (f.failure() == null) {
                     long growth = Math.max(0, f.phases().get(i).rssGrowthBytes());
-                    bars.add(new Bar(f.peer(), growth, "+" + Bytes.format(f.phases().get(i).rssGrowthBytes())));
+                    bars.add(new Bar(f.peer(), growth, Double.NaN, "+" + Bytes.format(f.phases().get(i).rssGrowthBytes())));
                 }
             }
             y = panel(body, y, "RSS growth with " + phases.get(i) + " alive after their work — lower is better", bars, false, Double.NaN);
@@ -72,6 +76,7 @@ public final class SvgChart {
                 + "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
                 + text(10, 20, "cpuslab bench — " + r.settings().name(), "font-size=\"15\" font-weight=\"bold\"")
                 + text(10, 40, r.machine(), "fill=\"#444\"")
+                + text(10, 58, "whiskers: ± error, JMH's 99.9% confidence interval", "fill=\"#444\"")
                 + body + "</svg>\n";
     }
 
@@ -96,7 +101,11 @@ public final class SvgChart {
             sb.append(text(LABEL_WIDTH - 6, y + 12, bar.peer(), "text-anchor=\"end\""));
             sb.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>%n",
                     LABEL_WIDTH, y, length, BAR_HEIGHT, color));
-            sb.append(text(LABEL_WIDTH + length + 4, y + 12, bar.text(), ""));
+            int end = length;
+            if (!Double.isNaN(bar.error())) {
+                end = Math.max(end, whisker(sb, y + BAR_HEIGHT / 2, bar, plot, low, high, log));
+            }
+            sb.append(text(LABEL_WIDTH + end + 4, y + 12, bar.text(), ""));
             y += BAR_HEIGHT + BAR_GAP;
         }
         if (!Double.isNaN(floor)) {
@@ -108,6 +117,27 @@ public final class SvgChart {
             y += BAR_HEIGHT;
         }
         return y + PANEL_GAP;
+    }
+
+    /**
+     * Draws the bar's value ± error as a line with an end at each side; an end beyond the axis is cut at
+     * it and drawn without its cap. Returns where the line ends, in pixels from the axis's start.
+     */
+    private static int whisker(StringBuilder sb, int y, Bar bar, int plot, double low, double high, boolean log) {
+        double from = bar.value() - bar.error();
+        double to = bar.value() + bar.error();
+        int x1 = (int) Math.round(plot * scale(from, low, high, log));
+        int x2 = (int) Math.round(plot * scale(to, low, high, log));
+        StringBuilder path = new StringBuilder(String.format(Locale.ROOT, "M%d %dH%d", LABEL_WIDTH + x1, y, LABEL_WIDTH + x2));
+        if (from > low) {
+            path.append(String.format(Locale.ROOT, "M%d %dv%d", LABEL_WIDTH + x1, y - CAP, 2 * CAP));
+        }
+        if (to < high) {
+            path.append(String.format(Locale.ROOT, "M%d %dv%d", LABEL_WIDTH + x2, y - CAP, 2 * CAP));
+        }
+        sb.append(String.format(Locale.ROOT, "<path class=\"error\" d=\"%s\" stroke=\"%s\" stroke-width=\"1.5\" fill=\"none\"/>%n",
+                path, ERROR_COLOR));
+        return x2;
     }
 
     private static double scale(double value, double low, double high, boolean log) {

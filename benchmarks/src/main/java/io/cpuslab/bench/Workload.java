@@ -47,6 +47,13 @@ public record Workload(String key, String label, String include, Map<String, Str
                 Map.of("size", Integer.toString(size)), 1, false, false, null, true, EVERY_PEER, Peers.BASELINE);
     }
 
+    /** Same-thread malloc and sized free of {@code size} bytes, for the peers that have a sized free. */
+    public static Workload pairSized(int size) {
+        return new Workload("pair-" + size + "-sized", "pair " + size + " B, freeSized", method(PairBenchmark.class, "pairSized"),
+                Map.of("size", Integer.toString(size)), 1, false, false, null, true,
+                spec -> spec.freesSized() ? null : "has no free that takes the block's size", Peers.BASELINE);
+    }
+
     /** Same-thread 64-byte pairs on {@code threads} threads at once, platform or virtual. */
     public static Workload pairThreads(int threads, boolean virtual) {
         String kind = virtual ? "virtual" : "platform";
@@ -60,6 +67,15 @@ public record Workload(String key, String label, String include, Map<String, Str
         return new Workload("batch-" + order.toLowerCase(Locale.ROOT), "batch 1000 " + order,
                 method(BatchBenchmark.class, "batch"), Map.of("order", order), 1, false, false, null, true, EVERY_PEER,
                 Peers.BASELINE);
+    }
+
+    /**
+     * The LIFO batch with bulk calls where the peer has them (cpuslab: one {@code mallocBulk} and one
+     * {@code freeBulk} per 1,000 blocks), individual calls otherwise.
+     */
+    public static Workload bulk() {
+        return new Workload("bulk-" + BatchBenchmark.LIVE, "bulk " + BatchBenchmark.LIVE + " (bulk calls)",
+                method(BulkBenchmark.class, "bulk"), Map.of(), 1, false, false, null, true, EVERY_PEER, Peers.BASELINE);
     }
 
     /** Netty's pattern: a random one of 8,192 live blocks replaced per operation. */
