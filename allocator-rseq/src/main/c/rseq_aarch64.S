@@ -347,6 +347,7 @@ cpuslab_rseq_push_batch:
     .type cpuslab_rseq_pop_batch, %function
     .p2align 5
 cpuslab_rseq_pop_batch:
+.Lpopb_entry:                           /* malloc_bulk's way in: a local branch, not through the PLT */
     RSEQ_AREA
     mov w1, w1
 .Lpopb_restart:
@@ -456,7 +457,7 @@ cpuslab_rseq_free_bulk:
 cpuslab_rseq_malloc_bulk:
     CLASS_OF_SIZE .Lmallocb_large
     mov w4, #-1                         /* any slab */
-    b cpuslab_rseq_pop_batch
+    b .Lpopb_entry
 .Lmallocb_large:
     mov w0, #0
     ret

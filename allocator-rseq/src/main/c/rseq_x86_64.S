@@ -6,7 +6,7 @@
  *   1. arm:    store the address of the section's descriptor into rseq->rseq_cs
  *   2. start:  load cpu_id (registered and below nslabs?), in mm_cid mode then mm_cid, the region,
  *              and the region's stop word; any failure leaves through a miss label without storing
- *              anything
+ *              anything (the free sections' class hint aside: a hint, which any value may be)
  *   3. work:   loads, and stores into slots above `current` that nobody reads until the commit
  *   4. commit: ONE store of the class header (16-bit `current`, or the 32-bit header for grow)
  * The 16-bit `current` and `end` of a header are loaded separately: a 32-bit load of the header right

@@ -91,7 +91,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         SlabFrontEnd created = null;
         try {
             // Checked mode validates every block in Java: it never takes the native fast path, so needs no mirror.
-            NativePageMap classes = choice.provider().nativeFastPath() != null && !checked ? new NativePageMap(os) : null;
+            NativePageMap classes = choice.provider().nativeFastPath() != null && NativeFastPath.available() && !checked
+                    ? new NativePageMap(os) : null;
             heap = new PageHeap(os, pageMap, classes, config.memoryLimit(), config.softMemoryLimit(), checked);
             this.pageHeap = heap;
             for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
@@ -314,7 +315,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     @Override
     public void freeSized(long address, long size) {
-        if (fastFree != 0 && size >= 0 && size <= SizeClasses.MAX_SIZE) {
+        if (fastFree != 0 && !validateSizedFrees && size >= 0 && size <= SizeClasses.MAX_SIZE) {
             free(address); // the native page map files the block: the size is not needed
             return;
         }

@@ -32,7 +32,8 @@ import java.lang.invoke.VarHandle;
  * the next thread on that CPU, with the context switch between them), and the application's own hand-off
  * of the address. So the free reads this span's entry or a later one; a later one exists only if the
  * span went back to the page heap, that is once all of its blocks were freed, so the free is a double
- * free. An entry is 16 bits, written and read whole.
+ * free. An entry is 16 bits, written whole; the x86 free reads its two bytes with two loads, which could
+ * see halves of two entries only while such a double free races the span's pages being carved again.
  *
  * <p>Leaves are mapped when a region joins the page heap ({@link #reserve}), so writing an entry never
  * allocates and cannot fail. The native readers run inside rseq critical sections that read the root's

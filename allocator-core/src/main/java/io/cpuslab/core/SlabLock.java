@@ -15,7 +15,7 @@ import java.lang.invoke.VarHandle;
  * needs no new frame and cannot overflow, never through a method. Taking the lock goes through a
  * {@code compareAndSet} call; an overflow there happens before the swap or not at all, and the call
  * returns without further calls once the swap succeeded. The volatile store costs a StoreLoad fence on
- * x86 where a release store would not; that is the price of a release that always happens.
+ * x86 (a locked instruction, several nanoseconds) where a release store would not.
  *
  * <pre>{@code
  * SlabLock lock = layout.tryLock(slab);
@@ -27,13 +27,40 @@ import java.lang.invoke.VarHandle;
  *     }
  * }
  * }</pre>
+ *
+ * <h2>The release store, for hot paths</h2>
+ * An owner that releases millions of times a second (the locked front end's push and pop) releases
+ * with {@link #RELEASE}, which orders the owner's slab writes before the release as the lock needs and
+ * costs no fence, and falls back to the volatile field store if that call fails:
+ * <pre>{@code
+ * } finally {
+ *     try {
+ *         SlabLock.RELEASE.setRelease(lock, 0);
+ *     } catch (StackOverflowError | LinkageError e) {
+ *         lock.held = 0; // the call died at an entry, before its store: the store that cannot fail
+ *     }
+ * }
+ * }</pre>
+ * The handler never releases twice: an overflow (or an error linking the first call) comes at the entry
+ * of a method the release goes through, before the one store that releases, and only returns follow that
+ * store. No other exception is caught: an asynchronous one (a debugger's stop) could arrive after the
+ * store, and releasing again then would free a lock another thread holds; left alone, the worst it can
+ * do is what it can do to the volatile store too, leave the lock held. The handler's store is a
+ * {@code putfield} in the owner's frame, which cannot overflow, and the error is not rethrown: the
+ * operation committed, and an overflow near the stack's end comes again at the caller's next call.
+ * In the interpreter no overflow reaches this call at all ({@code ReleaseOverflowMain} runs push and
+ * pop with every amount of stack left): the slab accesses before it need more stack than it does. The
+ * handler is for frames compiled code lays out otherwise.
  */
 public final class SlabLock extends SlabLockValue {
+    /** {@code held}, for the release store above: {@code RELEASE.setRelease(lock, 0)}. */
+    public static final VarHandle RELEASE;
     private static final VarHandle HELD;
 
     static {
         try {
             HELD = MethodHandles.lookup().findVarHandle(SlabLockValue.class, "held", int.class);
+            RELEASE = HELD;
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -68,8 +95,9 @@ abstract class SlabLockPadding {
 /** The lock word, between the two paddings. */
 abstract class SlabLockValue extends SlabLockPadding {
     /**
-     * 1 while held. Release by assigning 0 in the owner's {@code finally}, never through a method (see
-     * {@link SlabLock}); the volatile store orders the owner's slab writes before the next owner's reads.
+     * 1 while held. Release by assigning 0 in the owner's {@code finally}, never through a method alone
+     * (see {@link SlabLock}, and its release store for hot paths); the store orders the owner's slab writes
+     * before the next owner's reads.
      */
     public volatile int held;
 }

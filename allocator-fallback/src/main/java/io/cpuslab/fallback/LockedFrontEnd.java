@@ -70,7 +70,11 @@ public final class LockedFrontEnd implements SlabFrontEnd {
                 try {
                     return layout.pop(shard, sizeClass);
                 } finally {
-                    lock.held = 0; // a store, not a call: it cannot overflow (SlabLock)
+                    try {
+                        SlabLock.RELEASE.setRelease(lock, 0); // no fence (SlabLock, "The release store")
+                    } catch (StackOverflowError | LinkageError e) {
+                        lock.held = 0; // the call died at an entry, before its store: the store that cannot fail
+                    }
                 }
             }
         }
@@ -87,7 +91,11 @@ public final class LockedFrontEnd implements SlabFrontEnd {
                 try {
                     return layout.push(shard, sizeClass, address);
                 } finally {
-                    lock.held = 0; // a store, not a call: it cannot overflow (SlabLock)
+                    try {
+                        SlabLock.RELEASE.setRelease(lock, 0); // no fence (SlabLock, "The release store")
+                    } catch (StackOverflowError | LinkageError e) {
+                        lock.held = 0; // the call died at an entry, before its store: the store that cannot fail
+                    }
                 }
             }
         }

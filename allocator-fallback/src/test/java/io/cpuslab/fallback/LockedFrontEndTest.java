@@ -86,4 +86,13 @@ class LockedFrontEndTest {
         assertTrue(e.getMessage().contains("rseq unavailable"), e.getMessage());
         assertFalse(e.getMessage().contains("locked"), "no silent fallback: " + e.getMessage());
     }
+
+    @Test
+    void anOverflowAtAnyCallOfPushOrPopLeavesNoShardLockedInAForkedJvm() throws Exception {
+        var r = io.cpuslab.core.ForkedJvm.run(java.util.List.of(), java.util.Map.of(),
+                java.util.List.of("--enable-native-access=ALL-UNNAMED", "-Xint", "-Xss512k"), ReleaseOverflowMain.class);
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.verdict().startsWith("OK"), r.output());
+        System.out.println(r.verdict());
+    }
 }

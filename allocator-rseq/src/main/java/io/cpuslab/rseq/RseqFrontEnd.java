@@ -78,7 +78,7 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
         this.layout = layout;
         this.mmCid = index == CpuSlab.Index.MM_CID;
         this.indexField = mmCid ? MM_CID : CPU_ID;
-        // Lives as long as the JVM: a thread racing with close may still read it (216 bytes per allocator).
+        // Lives as long as the JVM: a thread racing with close may still read it (DESC_SIZE bytes per allocator).
         this.descriptor = Arena.global().allocate(DESC_SIZE, 64);
         descriptor.set(ValueLayout.JAVA_LONG, DESC_BASE, layout.address());
         descriptor.set(ValueLayout.JAVA_INT, DESC_INDEX_FIELD, indexField);
