@@ -32,10 +32,11 @@ public record Settings(String name, int forks, int warmups, TimeValue warmupTime
 
     /**
      * {@code bench --quick}: the one place its forks and iterations are set (the printout, table and chart
-     * name them from here; the README's Benchmarks table quotes them with the measured run time). About
-     * 1–2 minutes on 2 cores as set: one fork, short iterations.
+     * name them from here). Two forks, because a JVM can settle at a speed of its own: with one, ratios
+     * moved by up to 30% between two runs on 2 cores; with two, those of the quick workloads stayed within
+     * 15%. Warm-up long enough for the fast paths' compilation (about 2 s).
      */
-    public static final Settings QUICK = timed("quick", 1, 2, TimeValue.milliseconds(200), 3, TimeValue.milliseconds(200));
+    public static final Settings QUICK = timed("quick", 2, 2, TimeValue.seconds(1), 5, TimeValue.milliseconds(400));
     /** JMH's settings as annotated (1 or 2 forks, 3 x 1 s warm-up, 5 x 1 s measured). */
     public static final Settings FULL = new Settings("full (as annotated: 1 fork, 2 for pairs; 3 x 1 s warm-up, 5 x 1 s measured)",
             ANNOTATED, 0, null, 0, null, FOOTPRINT_PLATFORM_THREADS, FOOTPRINT_VIRTUAL_THREADS, FOOTPRINT_OPERATIONS);
