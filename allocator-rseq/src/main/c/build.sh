@@ -2,12 +2,13 @@
 # Builds the rseq native code for every platform this machine has a compiler for: the host with gcc
 # (or $CC), and linux-aarch64 on an x86-64 host with Debian's cross compiler (aarch64-linux-gnu-gcc)
 # when it is installed. Each goes to $2/<platform>/ (META-INF/native of the jar or of the tests).
-#   build.sh main DIR   libcpuslab_rseq.so, and libcpuslab_rseq_check.so: CPUSLAB_SELF_CHECK, which
-#                       injects a delay before every commit and traps if a commit would land on
-#                       another slab than the one its section started on (used by all rseq tests);
-#                       cpuslab_overlay_probe, the out-of-process kernel probe for overlay mode
-#   build.sh test DIR   the tests' signal-storm helper (host) and slab_logic_test (every platform;
-#                       static for a cross platform, to run under qemu-user)
+#   build.sh main DIR   what the jar ships: libcpuslab_rseq.so, and cpuslab_overlay_probe, the
+#                       out-of-process kernel probe for overlay mode
+#   build.sh test DIR   test scope only: libcpuslab_rseq_check.so, built with CPUSLAB_SELF_CHECK, which
+#                       injects a delay before every commit and traps if a commit would land on another
+#                       slab than the one its section started on (every rseq test loads it), and has the
+#                       test hooks; the tests' signal-storm helper (host); slab_logic_test (every
+#                       platform; static for a cross platform, to run under qemu-user)
 # Where nothing can be built (no gcc, other OS or CPU) it says so and succeeds: AUTO then picks locked.
 set -euo pipefail
 mode="$1"
@@ -38,17 +39,17 @@ for target in "${targets[@]}"; do
   sources=("$src/cpuslab_rseq.c" "$src/rseq_$arch.S")
   if [ "$mode" = main ]; then
     "$cc" "${flags[@]}" -shared -Wl,--no-undefined -o "$out/libcpuslab_rseq.so" "${sources[@]}" -ldl -lpthread
-    "$cc" "${flags[@]}" -shared -Wl,--no-undefined -DCPUSLAB_SELF_CHECK -o "$out/libcpuslab_rseq_check.so" "${sources[@]}" -ldl -lpthread
     # The overlay probe runs out of process (it writes a read-only rseq field): an executable of its own.
     "$cc" "${flags[@]}" -o "$out/cpuslab_overlay_probe" "$src/overlay_probe.c" "${sources[@]}" -ldl -lpthread
-    echo "cpuslab rseq: built $platform libraries and overlay probe with $("$cc" -dumpfullversion)"
+    echo "cpuslab rseq: built $platform library and overlay probe with $("$cc" -dumpfullversion)"
   else
+    "$cc" "${flags[@]}" -shared -Wl,--no-undefined -DCPUSLAB_SELF_CHECK -o "$out/libcpuslab_rseq_check.so" "${sources[@]}" -ldl -lpthread
     if [ "$platform" = "$host" ]; then
       "$cc" "${flags[@]}" -shared -o "$out/libcpuslab_rseq_test.so" "$tests/cpuslab_rseq_test.c" -lpthread
       "$cc" "${flags[@]}" -DCPUSLAB_SELF_CHECK -o "$out/slab_logic_test" "$tests/slab_logic_test.c" "${sources[@]}" -ldl -lpthread
     else
       "$cc" "${flags[@]}" -static -DCPUSLAB_SELF_CHECK -o "$out/slab_logic_test" "$tests/slab_logic_test.c" "${sources[@]}" -ldl -lpthread
     fi
-    echo "cpuslab rseq: built $platform test helpers"
+    echo "cpuslab rseq: built $platform self-checking library and test helpers"
   fi
 done

@@ -127,7 +127,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             scope.close();
             throw e;
         }
-        LOG.log(System.Logger.Level.INFO, "cpuslab: {0}", frontEnd.info());
+        LOG.log(System.Logger.Level.DEBUG, "cpuslab: {0}", frontEnd.info()); // quiet unless asked: frontEnd() has it
     }
 
     /** A new allocator; throws {@link IllegalStateException} if the requested front end cannot run. */

@@ -35,7 +35,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>System properties: {@code cpuslab.rseq.library=PATH} loads that file instead of the bundled one
  * (tests use a missing path); {@code cpuslab.rseq.selfCheck=true} loads the self-checking build, which
- * kills the process if a commit ever lands on another CPU's slab than the one its section began on.
+ * kills the process if a commit ever lands on another CPU's slab than the one its section began on; it
+ * exists only in the tests' class path, never in the shipped jar.
  */
 final class RseqLibrary {
     static final int STATUS_OK = 1;

@@ -109,6 +109,30 @@ class RseqLibraryCheckTest {
     }
 
     @Test
+    void theShippedNativeDirectoryHasNoSelfCheckingBuildAndNoTestHooks() throws Exception {
+        assumeTrue(ForkedJvm.onPath("readelf"), "readelf (binutils) is not installed: file check skipped");
+        // Where RseqLibrary's own class comes from: the module's output, what its jar packs.
+        Path shipped = Path.of(RseqLibrary.class.getProtectionDomain().getCodeSource().getLocation().toURI()).resolve("META-INF/native");
+        int checked = 0;
+        for (String platform : PLATFORMS.keySet()) {
+            Path dir = shipped.resolve(platform);
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try (var files = Files.list(dir)) {
+                List<String> names = files.map(f -> f.getFileName().toString()).sorted().toList();
+                assertEquals(List.of("cpuslab_overlay_probe", "libcpuslab_rseq.so"), names, platform);
+            }
+            String symbols = readelf(dir.resolve("libcpuslab_rseq.so"), "--dyn-syms");
+            assertTrue(symbols.contains("cpuslab_rseq_malloc"), platform + ": the symbol table was read");
+            assertTrue(!symbols.contains("cpuslab_rseq_test_") && !symbols.contains("inject_loops"),
+                    platform + ": a test hook is exported by the shipped library");
+            checked++;
+        }
+        assertTrue(checked >= 1, "the host's library was built");
+    }
+
+    @Test
     void loadedDescriptorsPointAtSignedAbortHandlersOutsideTheirSections() {
         assertEquals(null, RseqLibrary.UNAVAILABLE);
         MemorySegment descriptors = RseqLibrary.descriptors();
