@@ -1,15 +1,12 @@
 package io.cpuslab.rseq;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -70,7 +67,7 @@ public final class OverlayProbe {
         Path helper = null;
         Path output = null;
         try {
-            helper = extract();
+            helper = NativeFiles.extract("cpuslab_overlay_probe");
             output = Files.createTempFile("cpuslab_overlay_probe", ".out");
             // Output to a file, not a pipe: reading a pipe would block past the timeout if the helper hung.
             ProcessBuilder builder = new ProcessBuilder(helper.toString()).redirectErrorStream(true)
@@ -83,23 +80,14 @@ public final class OverlayProbe {
             }
             return evaluate(parse(Files.readString(output, StandardCharsets.UTF_8)), process.exitValue(), kernel, arch);
         } catch (IOException e) {
-            return new Result(false, Map.of(), "the probe helper cannot run: " + e.getMessage());
+            return new Result(false, Map.of(), "the probe helper cannot run: " + e.getMessage()
+                    + (helper == null ? "" : NativeFiles.noexecHint(helper)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new Result(false, Map.of(), "interrupted while probing");
         } finally {
-            deleteQuietly(helper);
-            deleteQuietly(output);
-        }
-    }
-
-    private static void deleteQuietly(Path path) {
-        try {
-            if (path != null) {
-                Files.deleteIfExists(path);
-            }
-        } catch (IOException e) {
-            // a temporary file left behind is no reason to refuse
+            NativeFiles.delete(helper);
+            NativeFiles.delete(output);
         }
     }
 
@@ -181,26 +169,6 @@ public final class OverlayProbe {
             return null;
         } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
             return "kernel version " + kernel + " could not be read";
-        }
-    }
-
-    /** Copies the bundled helper for this platform to an executable temporary file. */
-    private static Path extract() throws IOException {
-        if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux")) {
-            throw new IOException("overlay mode is Linux only");
-        }
-        String arch = System.getProperty("os.arch", "");
-        String resource = "/META-INF/native/linux-" + (arch.equals("amd64") ? "x86_64" : arch) + "/cpuslab_overlay_probe";
-        try (InputStream in = OverlayProbe.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IOException("no probe helper for " + arch + " in this jar (" + resource + ")");
-            }
-            Path copy = Files.createTempFile("cpuslab_overlay_probe", "");
-            Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
-            if (!copy.toFile().setExecutable(true, true)) {
-                throw new IOException("cannot make " + copy + " executable");
-            }
-            return copy;
         }
     }
 }

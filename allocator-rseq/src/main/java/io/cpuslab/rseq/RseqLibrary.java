@@ -3,7 +3,6 @@ package io.cpuslab.rseq;
 import io.cpuslab.core.SizeClasses;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -13,8 +12,6 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Locale;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -36,9 +33,11 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * <p>System properties: {@code cpuslab.rseq.library=PATH} loads that file instead of the bundled one
  * (tests use a missing path); {@code cpuslab.rseq.selfCheck=true} loads the self-checking build, which
  * kills the process if a commit ever lands on another CPU's slab than the one its section began on; it
- * exists only in the tests' class path, never in the shipped jar.
+ * exists only in the tests' class path, never in the shipped jar. The bundled library is copied to
+ * {@code -Dcpuslab.native.dir} (default {@code java.io.tmpdir}), loaded and deleted ({@link NativeFiles}).
  */
 final class RseqLibrary {
+    private static final String LIBRARY_PROPERTY = "cpuslab.rseq.library";
     static final int STATUS_OK = 1;
     static final int STATUS_GLIBC_OWNS = 1 << 1;
     static final int STATUS_MM_CID = 1 << 2;
@@ -60,6 +59,8 @@ final class RseqLibrary {
     static final int OWN_LENGTH;
     /** Which file was loaded, for reports. */
     static final String FILE;
+    /** The loaded library's symbols (null if it did not load): its file may be gone, so look here. */
+    static final SymbolLookup LOOKUP;
 
     static final MethodHandle MALLOC;
     static final MethodHandle FREE;
@@ -85,13 +86,14 @@ final class RseqLibrary {
         String why = null;
         int status = 0, ownLength = 0, fenceProbe = -1;
         String file = "none";
+        SymbolLookup loaded = null;
         MethodHandle malloc = null, free = null, mallocBulk = null, freeBulk = null, pop = null, push = null, overlayPop = null, overlayPush = null, overlayCache = null,
                 overlayUncache = null, pushBatch = null, popBatch = null, grow = null, current = null,
                 register = null, fenceCpu = null, fenceAll = null, descriptors = null, signature = null;
         try {
-            Path path = locate();
-            file = path.toString();
-            SymbolLookup lib = SymbolLookup.libraryLookup(path, Arena.global());
+            SymbolLookup lib = load();
+            loaded = lib;
+            file = describe();
             Linker linker = Linker.nativeLinker();
             Linker.Option fast = Linker.Option.critical(false);
             Linker.Option heap = Linker.Option.critical(true);
@@ -150,6 +152,7 @@ final class RseqLibrary {
                 ? "preemption abort proven; IPI abort not probed (one CPU)" : "preemption and IPI aborts proven";
         OWN_LENGTH = ownLength;
         FILE = file;
+        LOOKUP = loaded;
         MALLOC = malloc;
         FREE = free;
         MALLOC_BULK = mallocBulk;
@@ -174,34 +177,36 @@ final class RseqLibrary {
     private RseqLibrary() {
     }
 
-    /** The library file: the property's path, or the bundled build extracted to a temporary file. */
-    private static Path locate() throws IOException {
-        String explicit = System.getProperty("cpuslab.rseq.library");
+    /**
+     * Loads the library named by the property, or the bundled build: extracted, loaded and deleted again
+     * ({@link NativeFiles}), so no copy outlives the load.
+     */
+    private static SymbolLookup load() throws IOException {
+        String explicit = System.getProperty(LIBRARY_PROPERTY);
         if (explicit != null) {
             Path path = Path.of(explicit);
             if (!Files.isReadable(path)) {
-                throw new IOException("no readable library at cpuslab.rseq.library=" + explicit);
+                throw new IOException("no readable library at " + LIBRARY_PROPERTY + "=" + explicit);
             }
-            return path;
+            return SymbolLookup.libraryLookup(path, Arena.global());
         }
-        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        String arch = System.getProperty("os.arch", "");
-        if (!os.startsWith("linux")) {
-            throw new IOException("rseq is Linux only (os.name=" + System.getProperty("os.name") + ")");
+        Path copy = NativeFiles.extract(bundledName());
+        try {
+            return SymbolLookup.libraryLookup(copy, Arena.global());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage() + NativeFiles.noexecHint(copy), e);
+        } finally {
+            NativeFiles.delete(copy);
         }
-        String platform = "linux-" + (arch.equals("amd64") ? "x86_64" : arch);
-        String name = Boolean.getBoolean("cpuslab.rseq.selfCheck") ? "libcpuslab_rseq_check.so" : "libcpuslab_rseq.so";
-        String resource = "/META-INF/native/" + platform + "/" + name;
-        try (InputStream in = RseqLibrary.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IOException("no native library for " + platform + " in this jar (" + resource
-                        + "); x86-64 is built always, aarch64 where a cross compiler was installed, nothing else");
-            }
-            Path copy = Files.createTempFile("cpuslab_rseq", ".so");
-            copy.toFile().deleteOnExit();
-            Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
-            return copy;
-        }
+    }
+
+    private static String bundledName() {
+        return Boolean.getBoolean("cpuslab.rseq.selfCheck") ? "libcpuslab_rseq_check.so" : "libcpuslab_rseq.so";
+    }
+
+    private static String describe() {
+        String explicit = System.getProperty(LIBRARY_PROPERTY);
+        return explicit != null ? explicit : bundledName() + " from the jar";
     }
 
     /**

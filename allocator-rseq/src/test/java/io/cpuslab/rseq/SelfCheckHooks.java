@@ -1,12 +1,10 @@
 package io.cpuslab.rseq;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Path;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -28,7 +26,7 @@ final class SelfCheckHooks {
     private static final MethodHandle AREA;
 
     static {
-        SymbolLookup lookup = SymbolLookup.libraryLookup(Path.of(RseqLibrary.FILE), Arena.global());
+        SymbolLookup lookup = RseqLibrary.LOOKUP;
         Linker linker = Linker.nativeLinker();
         INJECT_LOOPS = linker.downcallHandle(find(lookup, "cpuslab_rseq_set_inject_loops"), FunctionDescriptor.ofVoid(JAVA_INT));
         SLAB_WORD = linker.downcallHandle(find(lookup, "cpuslab_rseq_test_slab_word"), FunctionDescriptor.of(JAVA_LONG));
