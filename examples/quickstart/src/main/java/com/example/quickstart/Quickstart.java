@@ -1,0 +1,24 @@
+package com.example.quickstart;
+
+import io.cpuslab.CpuSlab;
+import io.cpuslab.OffHeapAllocator;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/** The README's example as a user's program: allocate, write, read, free, and say which front end ran. */
+public final class Quickstart {
+    public static void main(String[] args) {
+        try (OffHeapAllocator allocator = CpuSlab.create()) {
+            long address = allocator.malloc(64);
+            MemorySegment block = MemorySegment.ofAddress(address).reinterpret(64);
+            block.set(ValueLayout.JAVA_LONG, 0, 42);
+            long read = block.get(ValueLayout.JAVA_LONG, 0);
+            allocator.free(address);
+            if (read != 42 || allocator.stats().applicationBytes() != 0) {
+                throw new AssertionError("read " + read + ", " + allocator.stats().applicationBytes() + " bytes still in use");
+            }
+            System.out.println("cpuslab quickstart: 64 bytes allocated, written, read and freed; " + allocator.frontEnd());
+        }
+    }
+}
