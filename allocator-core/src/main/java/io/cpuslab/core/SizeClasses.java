@@ -135,7 +135,7 @@ public final class SizeClasses {
      * Index of the object of class {@code sc} that starts {@code offset} bytes into its span, or -1 if no
      * object starts there (an interior pointer, or the span's unused tail).
      *
-     * @param offset 0 <= offset < the span's bytes
+     * @param offset {@code 0 <= offset < } the span's bytes
      */
     public static int objectIndex(int sc, long offset) {
         long index = (offset * RECIPROCAL[sc]) >>> RECIPROCAL_SHIFT;

@@ -9,7 +9,7 @@ import java.lang.invoke.VarHandle;
  * {@code 1 << SHIFT} bytes per slab (per CPU for rseq, per shard for the locked front end).
  *
  * <pre>
- * region(slab) = base + (slab << SHIFT)
+ * region(slab) = base + (slab &lt;&lt; SHIFT)
  * +0                 int   stop word: non-zero while rseq sections must not commit (remote work)
  * +4                 int   class hint of the rseq free sections (the class of a recent free; any value is safe)
  * +8 + 4 * sc        int   header of size class sc: bits 0..15 current, bits 16..31 end
