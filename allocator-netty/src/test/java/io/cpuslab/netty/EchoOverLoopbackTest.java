@@ -19,6 +19,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import org.junit.jupiter.api.Assumptions;
@@ -36,13 +37,17 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A Netty echo server and client over loopback TCP, both with {@link CpuSlabByteBufAllocator} set
  * through {@link ChannelOption#ALLOCATOR}: thousands of messages of mixed sizes, every byte echoed back
  * and compared, every buffer both sides read checked to be cpuslab memory, no leak reported (PARANOID),
- * and cpuslab's bytes in use back to where they started.
+ * and cpuslab's bytes in use back to where they started. Once on NIO and once on Netty's native epoll
+ * transport, each channel (listening, accepted, client) checked to be that transport's; epoll is
+ * skipped, with Netty's reason, only where {@link Epoll#isAvailable()} is false (not Linux, or its
+ * native library for this CPU is missing or cannot load).
  */
 class EchoOverLoopbackTest {
 
@@ -57,12 +62,13 @@ class EchoOverLoopbackTest {
 
         final Supplier<IoHandlerFactory> handlers;
         final Class<? extends ServerChannel> server;
-        final Class<? extends Channel> client;
+        /** A connected socket's class: the client's, and the connection the server accepts. */
+        final Class<? extends SocketChannel> socket;
 
-        Transport(Supplier<IoHandlerFactory> handlers, Class<? extends ServerChannel> server, Class<? extends Channel> client) {
+        Transport(Supplier<IoHandlerFactory> handlers, Class<? extends ServerChannel> server, Class<? extends SocketChannel> socket) {
             this.handlers = handlers;
             this.server = server;
-            this.client = client;
+            this.socket = socket;
         }
     }
 
@@ -89,7 +95,7 @@ class EchoOverLoopbackTest {
             CpuSlabByteBufAllocator alloc = new CpuSlabByteBufAllocator(memory);
             long baseline = memory.stats().applicationBytes();
             long leaksBefore = CountingLeakDetector.collectAndCount(alloc, Long.MAX_VALUE);
-            Echo echo = new Echo(alloc, payload, sizes);
+            Echo echo = new Echo(alloc, transport, payload, sizes);
 
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, transport.handlers.get());
             try {
@@ -98,10 +104,12 @@ class EchoOverLoopbackTest {
                         .childOption(ChannelOption.ALLOCATOR, alloc)
                         .childHandler(echo.server)
                         .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
-                Channel client = new Bootstrap().group(group).channel(transport.client)
+                Channel client = new Bootstrap().group(group).channel(transport.socket)
                         .option(ChannelOption.ALLOCATOR, alloc)
                         .handler(echo.client)
                         .connect(server.localAddress()).sync().channel();
+                assertInstanceOf(transport.server, server);
+                assertInstanceOf(transport.socket, client);
                 echo.done.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 client.close().sync();
                 server.close().sync();
@@ -112,8 +120,9 @@ class EchoOverLoopbackTest {
             assertTrue(echo.failures.isEmpty(), () -> "failures: " + echo.failures);
             assertEquals(total, echo.received.get());
             assertTrue(echo.serverReads.get() > 0 && echo.clientReads.get() > 0);
-            System.out.printf("%s echo: %d messages, %d bytes, %d server reads and %d client reads, all in cpuslab buffers%n",
-                    transport, MESSAGES, total, echo.serverReads.get(), echo.clientReads.get());
+            System.out.printf("%s echo (%s, %s): %d messages, %d bytes, %d server reads and %d client reads, all in cpuslab buffers%n",
+                    transport, transport.server.getSimpleName(), transport.socket.getSimpleName(), MESSAGES, total,
+                    echo.serverReads.get(), echo.clientReads.get());
             assertEquals(leaksBefore, CountingLeakDetector.collectAndCount(alloc, leaksBefore), "leaks reported");
             assertEquals(baseline, memory.stats().applicationBytes(), "cpuslab bytes in use after the run");
         } finally {
@@ -152,8 +161,8 @@ class EchoOverLoopbackTest {
         final ChannelHandler server;
         final ChannelHandler client;
 
-        Echo(CpuSlabByteBufAllocator alloc, byte[] payload, int[] sizes) {
-            server = new ServerHandler(this, alloc);
+        Echo(CpuSlabByteBufAllocator alloc, Transport transport, byte[] payload, int[] sizes) {
+            server = new ServerHandler(this, alloc, transport);
             client = new ClientHandler(this, alloc, payload, sizes);
         }
 
@@ -169,10 +178,19 @@ class EchoOverLoopbackTest {
     private static final class ServerHandler extends ChannelInboundHandlerAdapter {
         private final Echo echo;
         private final CpuSlabByteBufAllocator alloc;
+        private final Transport transport;
 
-        ServerHandler(Echo echo, CpuSlabByteBufAllocator alloc) {
+        ServerHandler(Echo echo, CpuSlabByteBufAllocator alloc, Transport transport) {
             this.echo = echo;
             this.alloc = alloc;
+            this.transport = transport;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            echo.check(transport.socket.isInstance(ctx.channel()), "server accepted a " + ctx.channel().getClass().getName()
+                    + " on " + transport);
+            ctx.fireChannelActive();
         }
 
         @Override

@@ -10,9 +10,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -21,14 +18,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A Netty NIO echo server and one client connected to it over loopback TCP, in this JVM, every channel
- * (listening, accepted, client) with the allocator under test through {@link ChannelOption#ALLOCATOR}.
- * The server runs on one event-loop thread and writes back every buffer it reads, as Netty's echo
- * example does; the client ({@link EchoClient}) runs on another. So every buffer is allocated and
- * released on an event-loop thread, where Netty's pooled allocators keep their thread caches.
+ * A Netty echo server and one client connected to it over loopback TCP, in this JVM, on one
+ * {@link EchoTransport} (epoll or NIO), every channel (listening, accepted, client) with the allocator
+ * under test through {@link ChannelOption#ALLOCATOR}. The server runs on one event-loop thread and
+ * writes back every buffer it reads, as Netty's echo example does; the client ({@link EchoClient}) runs
+ * on another. So every buffer is allocated and released on an event-loop thread, where Netty's pooled
+ * allocators keep their thread caches.
  *
  * <pre>{@code
- * try (EchoLoopback echo = new EchoLoopback(PooledByteBufAllocator.DEFAULT, 16)) {
+ * try (EchoLoopback echo = new EchoLoopback(PooledByteBufAllocator.DEFAULT, 16, EchoTransport.preferred())) {
  *     echo.echo(1024);      // returns when all 1,024 came back intact; throws otherwise
  * }
  * }</pre>
@@ -38,22 +36,33 @@ final class EchoLoopback implements AutoCloseable {
     private static final long BATCH_TIMEOUT_SECONDS = 60;
     private static final long SHUTDOWN_TIMEOUT_SECONDS = 10;
 
-    private final EventLoopGroup serverGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    private final EventLoopGroup clientGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final EventLoopGroup serverGroup;
+    private final EventLoopGroup clientGroup;
     private final EchoClient client;
     private Channel server;
     private Channel connection;
 
-    EchoLoopback(ByteBufAllocator allocator, int depth) throws InterruptedException {
+    /**
+     * Binds the server to a free loopback port and connects the client to it, on {@code transport}.
+     *
+     * @throws IllegalStateException where the transport cannot run, with the reason
+     */
+    EchoLoopback(ByteBufAllocator allocator, int depth, EchoTransport transport) throws InterruptedException {
+        String unavailable = transport.unavailable();
+        if (unavailable != null) {
+            throw new IllegalStateException(unavailable);
+        }
         client = new EchoClient(depth);
+        serverGroup = new MultiThreadIoEventLoopGroup(1, transport.handlers.get());
+        clientGroup = new MultiThreadIoEventLoopGroup(1, transport.handlers.get());
         try {
-            server = new ServerBootstrap().group(serverGroup).channel(NioServerSocketChannel.class)
+            server = new ServerBootstrap().group(serverGroup).channel(transport.server)
                     .option(ChannelOption.ALLOCATOR, allocator)
                     .childOption(ChannelOption.ALLOCATOR, allocator)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new EchoServer())
                     .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
-            connection = new Bootstrap().group(clientGroup).channel(NioSocketChannel.class)
+            connection = new Bootstrap().group(clientGroup).channel(transport.socket)
                     .option(ChannelOption.ALLOCATOR, allocator)
                     .option(ChannelOption.TCP_NODELAY, true)
                     .handler(client)
@@ -62,6 +71,11 @@ final class EchoLoopback implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /** The client's end of the connection. */
+    Channel connection() {
+        return connection;
     }
 
     /** Echoes {@code messages} messages with the client's depth in flight; throws if any came back wrong. */

@@ -94,10 +94,13 @@ public record Workload(String key, String label, String include, Map<String, Str
     /**
      * A Netty echo over loopback TCP with {@code depth} messages in flight; one operation is one message
      * echoed. Only Netty allocators can be set on Netty's channels, so ratios are to cpuslab's Netty adapter.
+     * It runs on the transport a Netty server here would use ({@link EchoTransport#preferred()}: epoll where
+     * Netty's native library loads, NIO otherwise), and the label names it: {@code epoll echo, 16 in flight}.
      */
     public static Workload echo(int depth) {
-        return new Workload("echo-" + depth, "echo, " + depth + " in flight", method(EchoBenchmark.class, "echo"),
-                Map.of("depth", Integer.toString(depth)), 1, false, false, null, true,
+        EchoTransport transport = EchoTransport.preferred();
+        return new Workload("echo-" + depth, transport.label + " echo, " + depth + " in flight", method(EchoBenchmark.class, "echo"),
+                Map.of("depth", Integer.toString(depth), "transport", transport.name()), 1, false, false, null, true,
                 spec -> spec.kind() == Peers.Kind.NETTY ? null : "only a Netty ByteBufAllocator can serve Netty's channels",
                 Peers.CPUSLAB_NETTY);
     }
