@@ -9,6 +9,7 @@
  *   cpuslab_rseq_probe_abort proves that this kernel aborts a preempted critical section
  *   cpuslab_rseq_overlay_uncache  drops the caller's cached overlay slab word
  *   cpuslab_rseq_set_classes the size-class tables malloc and free read, once from Java
+ *   cpuslab_rseq_constants   the layout and status constants by name, which Java checks against its own
  *
  * Nothing here is called inside a critical section.
  */
@@ -466,4 +467,30 @@ const void *cpuslab_rseq_descriptors(int *count) {
 /* The signature the kernel expects before each abort handler. */
 unsigned int cpuslab_rseq_signature(void) {
     return RSEQ_SIG;
+}
+
+/* Every constant the Java side shares with this library, by name. Each side writes its values once (here
+ * cpuslab_rseq.h and the status bits above; in Java the descriptor's StructLayout and core's layout
+ * classes), and RseqLibrary refuses a library whose values differ from the jar's, naming the constant:
+ * a library built from another version of this header never runs a section on a layout it does not
+ * share. */
+#define CONSTANT(name) { #name, name }
+static const struct cpuslab_constant constants[] = {
+    CONSTANT(RSEQ_CPU_ID_OFFSET), CONSTANT(RSEQ_MM_CID_OFFSET),
+    CONSTANT(SLAB_SHIFT), CONSTANT(SLAB_STOP_OFFSET), CONSTANT(SLAB_HINT_OFFSET), CONSTANT(SLAB_HEADER_OFFSET),
+    CONSTANT(DESC_BASE), CONSTANT(DESC_NSLABS), CONSTANT(DESC_INDEX_FIELD), CONSTANT(DESC_BEGIN),
+    CONSTANT(DESC_MAX_CAPACITY), CONSTANT(DESC_SLAB_BYTES), CONSTANT(DESC_PAGE_MAP), CONSTANT(DESC_OVERLAY),
+    CONSTANT(DESC_SIZE),
+    CONSTANT(PAGE_SHIFT), CONSTANT(PAGE_MAP_LEAF_BITS), CONSTANT(PAGE_MAP_HINT_KEY), CONSTANT(PAGE_MAP_HINT_LEAF),
+    CONSTANT(PAGE_MAP_ROOT), CONSTANT(PAGE_MAP_ROOT_ENTRIES), CONSTANT(PAGE_MAP_ENTRY_INDEX_SHIFT),
+    CONSTANT(CLASS_COUNT), CONSTANT(MAX_SMALL_SIZE),
+    CONSTANT(STATUS_OK), CONSTANT(STATUS_GLIBC_OWNS), CONSTANT(STATUS_MM_CID), CONSTANT(STATUS_NO_RSEQ),
+    CONSTANT(STATUS_NO_MEMBARRIER), CONSTANT(STATUS_REGISTER_FAILED), CONSTANT(STATUS_BAD_TLS),
+    CONSTANT(PROBE_ABORTED), CONSTANT(PROBE_OBSERVED), CONSTANT(PROBE_INCONCLUSIVE), CONSTANT(PROBE_SKIPPED),
+};
+
+/* The shared constants; *count receives how many. */
+const struct cpuslab_constant *cpuslab_rseq_constants(int *count) {
+    *count = (int) (sizeof constants / sizeof constants[0]);
+    return constants;
 }

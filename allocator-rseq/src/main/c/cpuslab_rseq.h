@@ -110,6 +110,12 @@ int cpuslab_rseq_probe_fence_abort(void);
 int cpuslab_rseq_probe_spin(const volatile long *counter, long iterations);
 const void *cpuslab_rseq_descriptors(int *count);
 unsigned int cpuslab_rseq_signature(void);
+/* A constant the Java side shares, by name (cpuslab_rseq_constants). */
+struct cpuslab_constant {
+    const char *name;
+    int64_t value;
+};
+const struct cpuslab_constant *cpuslab_rseq_constants(int *count);
 #ifdef CPUSLAB_SELF_CHECK
 /* Test hooks of the self-checking build only. */
 void cpuslab_rseq_set_inject_loops(int loops);

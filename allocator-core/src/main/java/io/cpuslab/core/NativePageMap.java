@@ -51,18 +51,19 @@ import java.lang.invoke.VarHandle;
  * {@link #clear}, as a thread can die at any call.
  */
 public class NativePageMap {
+    // Public: the native library's free sections read this layout, and checks its own against these when it loads.
     /** Page-number bits a leaf covers: 2 GiB of address space per leaf. */
-    private static final int LEAF_BITS = 18;
+    public static final int LEAF_BITS = 18;
     private static final int LEAF_MASK = (1 << LEAF_BITS) - 1;
-    private static final int ROOT_ENTRIES = 1 << (PageMap.ADDRESS_BITS - SizeClasses.PAGE_SHIFT - LEAF_BITS);
-    private static final long HINT_KEY = 0;
-    private static final long HINT_LEAF = 8;
-    private static final long ROOT = 16;
+    public static final int ROOT_ENTRIES = 1 << (PageMap.ADDRESS_BITS - SizeClasses.PAGE_SHIFT - LEAF_BITS);
+    public static final long HINT_KEY = 0;
+    public static final long HINT_LEAF = 8;
+    public static final long ROOT = 16;
     /** Whole pages: the OS maps nothing smaller. */
     private static final long ROOT_BYTES = (ROOT + 8L * ROOT_ENTRIES + SizeClasses.PAGE_SIZE - 1) & -SizeClasses.PAGE_SIZE;
     private static final long LEAF_BYTES = 2L << LEAF_BITS;
     /** Where the page's index in its span sits in an entry. */
-    private static final int INDEX_SHIFT = 8;
+    public static final int INDEX_SHIFT = 8;
     private static final VarHandle ENTRY = ValueLayout.JAVA_LONG.varHandle();
 
     private final OsMemory os;

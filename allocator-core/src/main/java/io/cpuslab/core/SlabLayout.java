@@ -38,6 +38,8 @@ public final class SlabLayout {
     public static final int SHIFT = 18;
     public static final long SLAB_BYTES = 1L << SHIFT;
     public static final int STOP_OFFSET = 0;
+    /** The rseq free sections' class hint: only native code reads and writes it. */
+    public static final int HINT_OFFSET = 4;
     public static final int HEADER_OFFSET = 8;
     /** First word of the slot arrays: right after the headers. */
     private static final int FIRST_SLOT_WORD = (HEADER_OFFSET + 4 * SizeClasses.COUNT + 7) / 8;

@@ -9,7 +9,9 @@ import io.cpuslab.core.SlabLayout;
 import io.cpuslab.core.SlabLock;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 
@@ -35,24 +37,40 @@ import java.lang.invoke.VarHandle;
  * }</pre>
  */
 public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd {
-    // struct cpuslab_desc (cpuslab_rseq.h)
-    private static final long DESC_BASE = 0;
-    private static final long DESC_NSLABS = 8;
-    private static final long DESC_INDEX_FIELD = 12;
-    private static final long DESC_BEGIN = 16;
-    private static final long DESC_MAX_CAPACITY = 112;
-    private static final long DESC_SLAB_BYTES = 208;
-    private static final long DESC_PAGE_MAP = 216;
-    private static final long DESC_OVERLAY = 224;
-    private static final long DESC_SIZE = 232;
+    /**
+     * The descriptor every native call takes first (struct cpuslab_desc in cpuslab_rseq.h, whose offsets
+     * the library reports when it loads and {@link LibraryContract} checks against these).
+     */
+    static final StructLayout DESCRIPTOR = MemoryLayout.structLayout(
+            ValueLayout.JAVA_LONG.withName("DESC_BASE"),                 // address of slab 0
+            ValueLayout.JAVA_INT.withName("DESC_NSLABS"),                // slabs; 0 once closed (publishes the rest)
+            ValueLayout.JAVA_INT.withName("DESC_INDEX_FIELD"),           // struct rseq offset of the slab index
+            MemoryLayout.sequenceLayout(SizeClasses.COUNT, ValueLayout.JAVA_SHORT).withName("DESC_BEGIN"),        // first slot word per class
+            MemoryLayout.sequenceLayout(SizeClasses.COUNT, ValueLayout.JAVA_SHORT).withName("DESC_MAX_CAPACITY"), // most slots per class
+            ValueLayout.JAVA_LONG.withName("DESC_SLAB_BYTES"),           // nslabs << SHIFT; 0 once closed
+            ValueLayout.JAVA_LONG.withName("DESC_PAGE_MAP"),             // the native page map's root; 0 once closed
+            ValueLayout.JAVA_INT.withName("DESC_OVERLAY"),               // non-zero: overlay mode's cached slab
+            MemoryLayout.paddingLayout(4));
+    private static final long DESC_BASE = offset("DESC_BASE");
+    private static final long DESC_NSLABS = offset("DESC_NSLABS");
+    private static final long DESC_INDEX_FIELD = offset("DESC_INDEX_FIELD");
+    private static final long DESC_BEGIN = offset("DESC_BEGIN");
+    private static final long DESC_MAX_CAPACITY = offset("DESC_MAX_CAPACITY");
+    private static final long DESC_SLAB_BYTES = offset("DESC_SLAB_BYTES");
+    private static final long DESC_PAGE_MAP = offset("DESC_PAGE_MAP");
+    private static final long DESC_OVERLAY = offset("DESC_OVERLAY");
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    /** struct rseq offsets of the slab index. */
-    private static final int CPU_ID = 4;
-    private static final int MM_CID = 24;
+    /** struct rseq offsets of the slab index (the Linux ABI). */
+    static final int CPU_ID = 4;
+    static final int MM_CID = 24;
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final int FENCE_ATTEMPTS = 8;
     private static final int ENOMEM = 12;
     private static final int EAGAIN = 11;
+
+    private static long offset(String field) {
+        return DESCRIPTOR.byteOffset(MemoryLayout.PathElement.groupElement(field));
+    }
 
     private final SlabLayout layout;
     private final MemorySegment descriptor;
@@ -78,8 +96,8 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
         this.layout = layout;
         this.mmCid = index == CpuSlab.Index.MM_CID;
         this.indexField = mmCid ? MM_CID : CPU_ID;
-        // Lives as long as the JVM: a thread racing with close may still read it (DESC_SIZE bytes per allocator).
-        this.descriptor = Arena.global().allocate(DESC_SIZE, 64);
+        // Lives as long as the JVM: a thread racing with close may still read it (232 bytes per allocator).
+        this.descriptor = Arena.global().allocate(DESCRIPTOR.byteSize(), 64);
         descriptor.set(ValueLayout.JAVA_LONG, DESC_BASE, layout.address());
         descriptor.set(ValueLayout.JAVA_INT, DESC_INDEX_FIELD, indexField);
         for (int sc = 1; sc < SizeClasses.COUNT; sc++) {

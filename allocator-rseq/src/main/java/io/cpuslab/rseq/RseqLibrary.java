@@ -12,6 +12,8 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -47,7 +49,15 @@ final class RseqLibrary {
     private static final int STATUS_BAD_TLS = 1 << 11;
     static final int PROBE_ABORTED = 0;
     private static final int PROBE_OBSERVED = 1;
+    private static final int PROBE_INCONCLUSIVE = 2;
     static final int PROBE_SKIPPED = 3;
+    /** The codes above by their names in the library, for {@link LibraryContract}. */
+    static final Map<String, Long> CODES = Map.ofEntries(Map.entry("STATUS_OK", (long) STATUS_OK),
+            Map.entry("STATUS_GLIBC_OWNS", (long) STATUS_GLIBC_OWNS), Map.entry("STATUS_MM_CID", (long) STATUS_MM_CID),
+            Map.entry("STATUS_NO_RSEQ", (long) STATUS_NO_RSEQ), Map.entry("STATUS_NO_MEMBARRIER", (long) STATUS_NO_MEMBARRIER),
+            Map.entry("STATUS_REGISTER_FAILED", (long) STATUS_REGISTER_FAILED), Map.entry("STATUS_BAD_TLS", (long) STATUS_BAD_TLS),
+            Map.entry("PROBE_ABORTED", (long) PROBE_ABORTED), Map.entry("PROBE_OBSERVED", (long) PROBE_OBSERVED),
+            Map.entry("PROBE_INCONCLUSIVE", (long) PROBE_INCONCLUSIVE), Map.entry("PROBE_SKIPPED", (long) PROBE_SKIPPED));
 
     /** Null when the library is loaded, initialised and its probe passed; else why not. */
     static final String UNAVAILABLE;
@@ -123,9 +133,13 @@ final class RseqLibrary {
             fenceAll = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_fence_all"), FunctionDescriptor.of(JAVA_INT));
             descriptors = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_descriptors"), FunctionDescriptor.of(ADDRESS, ADDRESS));
             signature = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_signature"), FunctionDescriptor.of(JAVA_INT));
-            MethodHandle init = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_init"), FunctionDescriptor.of(JAVA_INT));
-            status = (int) init.invokeExact();
-            why = statusProblem(status);
+            why = LibraryContract.mismatch(constants(linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_constants"),
+                    FunctionDescriptor.of(ADDRESS, ADDRESS))));
+            if (why == null) {
+                MethodHandle init = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_init"), FunctionDescriptor.of(JAVA_INT));
+                status = (int) init.invokeExact();
+                why = statusProblem(status);
+            }
             if (why == null) {
                 why = installClasses(linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_set_classes"),
                         FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT)));
@@ -207,6 +221,21 @@ final class RseqLibrary {
     private static String describe() {
         String explicit = System.getProperty(LIBRARY_PROPERTY);
         return explicit != null ? explicit : bundledName() + " from the jar";
+    }
+
+    /** The library's shared constants by name: an array of {const char *name; int64_t value}. */
+    static Map<String, Long> constants(MethodHandle table) throws Throwable {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment count = arena.allocate(JAVA_INT);
+            MemorySegment entries = (MemorySegment) table.invokeExact(count);
+            int n = count.get(JAVA_INT, 0);
+            entries = entries.reinterpret(16L * n);
+            Map<String, Long> values = new HashMap<>();
+            for (int i = 0; i < n; i++) {
+                values.put(entries.get(ADDRESS, 16L * i).reinterpret(Long.MAX_VALUE).getString(0), entries.get(JAVA_LONG, 16L * i + 8));
+            }
+            return values;
+        }
     }
 
     /**
