@@ -31,7 +31,8 @@ import java.util.Objects;
  * {@code cpuslab.memoryLimit=N}, {@code cpuslab.softMemoryLimit=N}, {@code cpuslab.releaseRate=N}
  * (bytes/s, 0 = no background release), {@code cpuslab.idleDrainMillis=N} (0 = never),
  * {@code cpuslab.maintenancePeriodMillis=N}, {@code cpuslab.guardSampleRate=N} (0 = no guard pages).
- * Sizes accept a {@code k}, {@code m} or {@code g} suffix ({@code 512m}).
+ * Sizes accept a {@code k}, {@code m} or {@code g} suffix ({@code 512m}). An allocator's
+ * {@link Builder#name name} has no property: every allocator made from the properties would get the same one.
  */
 public final class CpuSlab {
     /** TCMalloc's default per-CPU cache budget. */
@@ -100,6 +101,7 @@ public final class CpuSlab {
         private long maintenancePeriodMillis = sizeProperty("maintenancePeriodMillis",
                 AllocatorConfig.DEFAULT_MAINTENANCE_PERIOD_MILLIS, false);
         private long guardSampleRate = sizeProperty("guardSampleRate", 0, true);
+        private String name;
 
         private Builder() {
         }
@@ -181,6 +183,20 @@ public final class CpuSlab {
             return this;
         }
 
+        /**
+         * The allocator's name: its JFR events carry it in their {@code allocator} field. Letters, digits,
+         * {@code .}, {@code _} and {@code -}. Without one, allocators are numbered 1, 2, ... in the order they
+         * are made ({@link CpuSlab#global()} is {@code global}).
+         */
+        public Builder name(String value) {
+            Objects.requireNonNull(value, "name");
+            if (!value.matches("[A-Za-z0-9._-]+")) {
+                throw new IllegalArgumentException("name must be letters, digits, '.', '_' or '-': \"" + value + "\"");
+            }
+            name = value;
+            return this;
+        }
+
         /** A new allocator. Throws {@link IllegalStateException} if the front end asked for cannot run, saying why. */
         public OffHeapAllocator build() {
             return CpuSlabAllocator.create(config());
@@ -188,7 +204,7 @@ public final class CpuSlab {
 
         AllocatorConfig config() {
             return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                    releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, null);
+                    releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, null);
         }
 
         private static long positive(String name, long value) {

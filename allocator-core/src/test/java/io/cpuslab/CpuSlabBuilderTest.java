@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -70,6 +71,15 @@ class CpuSlabBuilderTest {
                 System.clearProperty("cpuslab." + p[0]);
             }
         }
+    }
+
+    @Test
+    void namesAreCheckedAtOnceAndReachTheConfiguration() {
+        assertNull(CpuSlab.builder().config().name(), "unnamed: the allocator numbers itself");
+        assertEquals("orders-1.a_b", CpuSlab.builder().name("orders-1.a_b").config().name());
+        assertMessage("name", () -> CpuSlab.builder().name("a,b"));
+        assertMessage("name", () -> CpuSlab.builder().name(""));
+        assertThrows(NullPointerException.class, () -> CpuSlab.builder().name(null));
     }
 
     private static void assertMessage(String part, Runnable call) {
