@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -80,6 +81,21 @@ class CpuSlabBuilderTest {
         assertMessage("name", () -> CpuSlab.builder().name("a,b"));
         assertMessage("name", () -> CpuSlab.builder().name(""));
         assertThrows(NullPointerException.class, () -> CpuSlab.builder().name(null));
+    }
+
+    @Test
+    void jmxIsOnUnlessThePropertyOrTheBuilderTurnsItOff() {
+        assertTrue(CpuSlab.builder().config().jmx());
+        assertFalse(CpuSlab.builder().jmx(false).config().jmx());
+        System.setProperty("cpuslab.jmx", " FALSE ");
+        try {
+            assertFalse(CpuSlab.builder().config().jmx());
+            assertTrue(CpuSlab.builder().jmx(true).config().jmx(), "the builder wins over the property");
+            System.setProperty("cpuslab.jmx", "no");
+            assertMessage("cpuslab.jmx", CpuSlab::builder);
+        } finally {
+            System.clearProperty("cpuslab.jmx");
+        }
     }
 
     private static void assertMessage(String part, Runnable call) {

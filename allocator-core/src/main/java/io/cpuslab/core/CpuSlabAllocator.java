@@ -39,9 +39,9 @@ import java.util.concurrent.atomic.LongAdder;
  * either completes or throws; it never touches unmapped memory.
  *
  * <h2>Observability</h2>
- * An allocator has a name (its own, or a number) under which it shows in JDK Flight Recorder
- * ({@link AllocatorEvents}): its statistics start when construction has succeeded and stop first thing in
- * {@link #close()}. Nothing of it is in {@link #malloc} or {@link #free}.
+ * An allocator has a name (its own, or a number) under which it shows in JMX ({@link AllocatorMXBeanSupport})
+ * and in JDK Flight Recorder ({@link AllocatorEvents}): both start when construction has succeeded and stop
+ * first thing in {@link #close()}. Neither adds anything to {@link #malloc} or {@link #free}.
  */
 public final class CpuSlabAllocator implements OffHeapAllocator {
     private static final System.Logger LOG = System.getLogger("io.cpuslab");
@@ -88,6 +88,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private final LongAdder largeBytes = new LongAdder();
     /** Null unless the configuration asks for background work. */
     private final BackgroundMaintenance maintenance;
+    /** The allocator's MXBean; null when JMX is off or refused it. */
+    private final AllocatorMXBeanSupport mxBean;
     private volatile boolean closed;
 
     private CpuSlabAllocator(AllocatorConfig config, FrontEndSelection.Choice choice, boolean global) {
@@ -141,7 +143,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             throw e;
         }
         LOG.log(System.Logger.Level.DEBUG, "cpuslab: {0}: {1}", name, frontEnd.info()); // quiet unless asked: frontEnd() has it
-        AllocatorEvents.watch(this); // last, once nothing can fail any more: a JFR hook may call stats() from now on
+        // Last, once nothing can fail any more: a JMX client or a JFR hook may call stats() from now on.
+        AllocatorEvents.watch(this);
+        this.mxBean = config.jmx() ? AllocatorMXBeanSupport.register(this, name) : null;
     }
 
     /** A new allocator; throws {@link IllegalStateException} if the requested front end cannot run. */
@@ -154,7 +158,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         return new CpuSlabAllocator(config, FrontEndSelection.select(config), true);
     }
 
-    /** The name in the allocator's JFR events. */
+    /** The name in the allocator's MXBean's object name and in its JFR events. */
     String name() {
         return name;
     }
@@ -646,6 +650,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             }
             closed = true;
             AllocatorEvents.unwatch(this);
+            if (mxBean != null) {
+                mxBean.unregister();
+            }
             if (maintenance != null) {
                 maintenance.stop(); // before anything is unmapped: it drains slabs and releases pages
             }

@@ -247,8 +247,8 @@ public abstract class AllocatorFlightRecorderTest {
     }
 
     /**
-     * Closing takes an allocator out of the periodic statistics: nothing cpuslab registered keeps a closed
-     * allocator from the garbage collector.
+     * Closing takes an allocator out of the periodic statistics (and JMX): nothing cpuslab registered keeps
+     * a closed allocator from the garbage collector.
      */
     @Test
     void aClosedAllocatorIsNotKeptForItsStatistics() throws InterruptedException {
