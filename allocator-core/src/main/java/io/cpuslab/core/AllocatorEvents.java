@@ -38,11 +38,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p><b>Why this costs nothing with JFR off.</b> Nothing here is on the {@code malloc}/{@code free} fast
  * paths: the slow-operation events are made where the allocator already pays for a lock, a membarrier or a
  * system call, and only the allocator's name is set before {@link Event#shouldCommit()} says JFR records
- * the event. Until JFR starts, an event class is not instrumented and {@code begin}, {@code end},
- * {@code shouldCommit} and {@code commit} are empty methods; after, while no recording wants the event, they
- * check one flag. Until the recorder is initialized this class does not even touch JFR's metadata: the
- * periodic hooks and the event types are registered by a {@link FlightRecorderListener} when the first
- * recording starts (or at once, if one already runs).
+ * the event. Until the recorder is initialized no event is made at all and no event class is loaded: the
+ * JDK initializes JFR's metadata when the first {@link Event} subclass loads, which took 0.2 to 0.4 s on a
+ * 2-vCPU machine (JDK 25), and would have stalled the first {@code malloc} that grows the heap. A
+ * {@link FlightRecorderListener} registers the event types and the periodic hooks, and lets events be
+ * made, when the first recording starts (or at once, if one already runs). From then on, while no
+ * recording wants an event, {@code begin}, {@code end} and {@code shouldCommit} check one flag.
  *
  * <p><b>One hook per periodic event, not per allocator.</b> Live allocators {@link #watch} themselves and
  * {@link #unwatch} on close; each periodic hook emits one event per live allocator. JFR keeps one "has a
@@ -50,11 +51,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code period} setting of every other allocator's statistics once the first one closed.
  *
  * <p>An instance carries one allocator's name into the events its page heap, caches and maintenance thread
- * make: {@code new AllocatorEvents(name).drain()} starts a drain's event, its {@code finish(...)} commits it.
+ * make: {@code new AllocatorEvents(name).drain()} starts a drain's event (null before JFR starts), its
+ * {@code finish(...)} commits it.
  */
 final class AllocatorEvents {
     /** The allocators whose statistics the periodic hooks emit. */
     private static final Set<CpuSlabAllocator> LIVE = ConcurrentHashMap.newKeySet();
+    /** Whether the recorder is initialized: until then no event is made (see the class comment). */
+    private static volatile boolean recorder;
 
     /** Why a cache was drained or memory went back to the OS: named after the call or setting behind it. */
     enum Reason {
@@ -101,7 +105,8 @@ final class AllocatorEvents {
         }
 
         @Override
-        public void recorderInitialized(FlightRecorder recorder) {
+        public void recorderInitialized(FlightRecorder flightRecorder) {
+            recorder = true;
             // Registered up front, so recording settings and JMC's event browser know them before the first one.
             for (Class<? extends Event> type : List.of(Statistics.class, ClassStatistics.class, SlabStatistics.class,
                     Drain.class, PageHeapGrowth.class, Release.class, LimitHit.class)) {
@@ -207,10 +212,14 @@ final class AllocatorEvents {
         }
     }
 
-    // ---- the slow operations: each starts its event before the work and ends it after ----
+    // ---- the slow operations: each starts its event before the work and ends it after; null until the
+    // recorder is initialized ----
 
     /** Starts the event of a per-CPU cache drain. */
     Drain drain() {
+        if (!recorder) {
+            return null;
+        }
         Drain e = new Drain();
         e.allocator = allocator;
         e.begin();
@@ -219,6 +228,9 @@ final class AllocatorEvents {
 
     /** Starts the event of a new region mapped for the page heap. */
     PageHeapGrowth growth() {
+        if (!recorder) {
+            return null;
+        }
         PageHeapGrowth e = new PageHeapGrowth();
         e.allocator = allocator;
         e.begin();
@@ -227,6 +239,9 @@ final class AllocatorEvents {
 
     /** Starts the event of free pages going back to the OS. */
     Release release() {
+        if (!recorder) {
+            return null;
+        }
         Release e = new Release();
         e.allocator = allocator;
         e.begin();
@@ -235,6 +250,9 @@ final class AllocatorEvents {
 
     /** A request or a free found backed memory over a limit ({@code refused}: the request failed for it). */
     void limitHit(Reason limit, long limitBytes, long backedBytes, long requestedBytes, long releasedBytes, boolean refused) {
+        if (!recorder) {
+            return;
+        }
         LimitHit e = new LimitHit();
         if (e.shouldCommit()) {
             e.allocator = allocator;

@@ -227,7 +227,9 @@ final class CpuCache {
                 lock.held = 0;
             }
         }
-        event.finish(slab, reason, objects, bytes); // after the slab runs again: the event never holds it up
+        if (event != null) { // after the slab runs again: the event never holds it up
+            event.finish(slab, reason, objects, bytes);
+        }
     }
 
     void drainAll(AllocatorEvents.Reason reason) {

@@ -636,7 +636,10 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             transfer[sc].flush();
         }
         AllocatorEvents.Release release = events.release();
-        release.finish(AllocatorEvents.Reason.RELEASE_MEMORY, pageHeap.release(Long.MAX_VALUE));
+        long released = pageHeap.release(Long.MAX_VALUE);
+        if (release != null) {
+            release.finish(AllocatorEvents.Reason.RELEASE_MEMORY, released);
+        }
     }
 
     @Override

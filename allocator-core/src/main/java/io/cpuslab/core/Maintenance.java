@@ -85,7 +85,10 @@ final class Maintenance {
         }
         if (releaseBytesPerTick > 0) {
             AllocatorEvents.Release release = events.release();
-            release.finish(AllocatorEvents.Reason.RELEASE_RATE, pageHeap.release(releaseBytesPerTick));
+            long released = pageHeap.release(releaseBytesPerTick);
+            if (release != null) {
+                release.finish(AllocatorEvents.Reason.RELEASE_RATE, released);
+            }
         }
     }
 }

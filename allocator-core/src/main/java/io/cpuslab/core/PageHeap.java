@@ -211,7 +211,9 @@ final class PageHeap {
             }
             released += releaseRun(run);
         }
-        release.finish(backedLimit, released << SizeClasses.PAGE_SHIFT);
+        if (release != null) {
+            release.finish(backedLimit, released << SizeClasses.PAGE_SHIFT);
+        }
         events.limitHit(backedLimit, backedLimitPages << SizeClasses.PAGE_SHIFT, backedPages << SizeClasses.PAGE_SHIFT,
                 pages << SizeClasses.PAGE_SHIFT, released << SizeClasses.PAGE_SHIFT, false);
         return released > 0;
@@ -237,7 +239,9 @@ final class PageHeap {
         mappedBytes += bytes;
         insertFree(coalesce(base >>> SizeClasses.PAGE_SHIFT, bytes >>> SizeClasses.PAGE_SHIFT,
                 os.canRelease() ? Span.FREE_RELEASED : Span.FREE_BACKED));
-        growth.finish(bytes, pages << SizeClasses.PAGE_SHIFT, mappedBytes);
+        if (growth != null) {
+            growth.finish(bytes, pages << SizeClasses.PAGE_SHIFT, mappedBytes);
+        }
     }
 
     /** Gives an in-use span back. The caller has already {@link Span#retire() retired} it. */

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -264,6 +265,24 @@ public abstract class AllocatorFlightRecorderTest {
         a.free(a.malloc(64));
         a.close();
         return new WeakReference<>(a);
+    }
+
+    /**
+     * Without a recording no event class is loaded, though every slow operation runs: the JDK initializes
+     * JFR's metadata when the first one loads, a fraction of a second the first growing malloc would wait.
+     */
+    @Test
+    void withoutARecordingNoEventClassIsLoaded() throws Exception {
+        ForkedJvm.Result r = ForkedJvm.run(List.of(), Map.of(), List.of("-Xlog:class+load=info",
+                "--enable-native-access=ALL-UNNAMED", "-Dcpuslab.frontEnd=" + frontEnd()), ShortWorkMain.class);
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.verdict().startsWith("OK"), r.output());
+        assertTrue(r.output().contains(" io.cpuslab.core.AllocatorEvents "), "the class log is there: " + r.output());
+        for (String type : List.of("Statistics", "ClassStatistics", "SlabStatistics", "Drain", "PageHeapGrowth",
+                "Release", "LimitHit")) {
+            assertFalse(r.output().contains("AllocatorEvents$" + type + " "), type + " was loaded");
+        }
+        assertFalse(r.output().contains("jdk.jfr.internal.MetadataRepository"), "JFR's metadata was initialized");
     }
 
     /** A started recording of the slow-operation events, every one of them (no duration threshold). */

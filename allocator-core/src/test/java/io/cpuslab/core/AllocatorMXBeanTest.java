@@ -140,7 +140,7 @@ public abstract class AllocatorMXBeanTest {
     void withoutJavaManagementAllocatorsStillWork() throws Exception {
         ForkedJvm.Result r = ForkedJvm.run(List.of(), Map.of(), List.of("--limit-modules", "java.base,jdk.jfr",
                 "--enable-native-access=ALL-UNNAMED", "-Djdk.system.logger.level=DEBUG", "-Dcpuslab.frontEnd=" + frontEnd()),
-                NoManagementMain.class);
+                ShortWorkMain.class);
         assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.verdict().startsWith("OK"), r.output());
         assertTrue(r.output().contains("no MXBean " + AllocatorMXBean.TYPE + ",name=1"), r.output());
