@@ -55,6 +55,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code finish(...)} commits it.
  */
 final class AllocatorEvents {
+    private static final System.Logger LOG = System.getLogger("io.cpuslab");
     /** The allocators whose statistics the periodic hooks emit. */
     private static final Set<CpuSlabAllocator> LIVE = ConcurrentHashMap.newKeySet();
     /** Whether the recorder is initialized: until then no event is made (see the class comment). */
@@ -83,9 +84,17 @@ final class AllocatorEvents {
         this.allocator = allocator;
     }
 
-    /** Emits the periodic events for {@code allocator} from now on, one of each per period. */
+    /**
+     * Emits the periodic events for {@code allocator} from now on, one of each per period. In a runtime
+     * without the {@code jdk.jfr} module (a jlinked image) the listener cannot be added, so the recorder is
+     * never seen to start and no event is ever made: the allocator works the same, without events.
+     */
     static void watch(CpuSlabAllocator allocator) {
-        Hooks.install();
+        try {
+            Hooks.install();
+        } catch (LinkageError e) {
+            LOG.log(System.Logger.Level.DEBUG, "cpuslab: no JFR events (the allocator works without them)", e);
+        }
         LIVE.add(allocator);
     }
 

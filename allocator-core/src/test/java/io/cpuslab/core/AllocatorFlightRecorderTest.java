@@ -285,6 +285,21 @@ public abstract class AllocatorFlightRecorderTest {
         assertFalse(r.output().contains("jdk.jfr.internal.MetadataRepository"), "JFR's metadata was initialized");
     }
 
+    /**
+     * Without the {@code jdk.jfr} module (a jlinked runtime, or a module path that does not resolve it) an
+     * allocator is made, runs every slow operation, and the {@code DEBUG} log says there are no events.
+     */
+    @Test
+    void withoutJdkJfrAllocatorsStillWork() throws Exception {
+        ForkedJvm.Result r = ForkedJvm.run(List.of(), Map.of(), List.of("--limit-modules", "java.base",
+                "--enable-native-access=ALL-UNNAMED", "-Djdk.system.logger.level=DEBUG", "-Dcpuslab.frontEnd=" + frontEnd()),
+                ShortWorkMain.class);
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.verdict().startsWith("OK"), r.output());
+        assertTrue(r.output().contains("no JFR events"), r.output());
+        assertTrue(r.output().contains("NoClassDefFoundError: jdk/jfr/"), r.output());
+    }
+
     /** A started recording of the slow-operation events, every one of them (no duration threshold). */
     private static Recording slowOperations() {
         Recording recording = new Recording();
