@@ -6,7 +6,9 @@ import java.util.List;
  * Where an allocator's memory is, at one moment. The parts add up: {@link #mappedBytes()} equals
  * application + per-CPU caches + transfer caches + central free lists + span overhead + page heap free +
  * released + metadata. Caches are read without stopping them, so while other threads allocate the parts
- * are each a close snapshot; when the allocator is quiet they are exact.
+ * are each a close snapshot; when the allocator is quiet they are exact. Tools see the same numbers under
+ * the same names: JMX through {@link AllocatorMXBean}, JDK Flight Recorder in the events
+ * {@code io.cpuslab.Statistics}, {@code io.cpuslab.ClassStatistics} and {@code io.cpuslab.SlabStatistics}.
  *
  * <pre>{@code
  * AllocatorStats s = alloc.stats();

@@ -30,8 +30,10 @@ import java.util.Objects;
  * {@code cpuslab.index=CPU|MM_CID}, {@code cpuslab.perCpuCacheBytes=N}, {@code cpuslab.checked=true|false},
  * {@code cpuslab.memoryLimit=N}, {@code cpuslab.softMemoryLimit=N}, {@code cpuslab.releaseRate=N}
  * (bytes/s, 0 = no background release), {@code cpuslab.idleDrainMillis=N} (0 = never),
- * {@code cpuslab.maintenancePeriodMillis=N}, {@code cpuslab.guardSampleRate=N} (0 = no guard pages).
- * Sizes accept a {@code k}, {@code m} or {@code g} suffix ({@code 512m}).
+ * {@code cpuslab.maintenancePeriodMillis=N}, {@code cpuslab.guardSampleRate=N} (0 = no guard pages),
+ * {@code cpuslab.jmx=true|false} (the allocator's MXBean). Sizes accept a {@code k}, {@code m} or {@code g}
+ * suffix ({@code 512m}). An allocator's {@link Builder#name name} has no property: every allocator made from
+ * the properties would get the same one.
  */
 public final class CpuSlab {
     /** TCMalloc's default per-CPU cache budget. */
@@ -92,7 +94,7 @@ public final class CpuSlab {
         private RseqMode rseqMode = property("rseqMode", RseqMode.COMPLIANT);
         private Index index = property("index", Index.CPU);
         private long perCpuCacheBytes = sizeProperty("perCpuCacheBytes", DEFAULT_PER_CPU_CACHE_BYTES, false);
-        private boolean checked = Boolean.parseBoolean(checkedProperty());
+        private boolean checked = booleanProperty("checked", false);
         private long memoryLimit = sizeProperty("memoryLimit", Long.MAX_VALUE, false);
         private long softMemoryLimit = sizeProperty("softMemoryLimit", Long.MAX_VALUE, false);
         private long releaseRate = sizeProperty("releaseRate", 0, true);
@@ -100,6 +102,8 @@ public final class CpuSlab {
         private long maintenancePeriodMillis = sizeProperty("maintenancePeriodMillis",
                 AllocatorConfig.DEFAULT_MAINTENANCE_PERIOD_MILLIS, false);
         private long guardSampleRate = sizeProperty("guardSampleRate", 0, true);
+        private String name;
+        private boolean jmx = booleanProperty("jmx", true);
 
         private Builder() {
         }
@@ -181,6 +185,31 @@ public final class CpuSlab {
             return this;
         }
 
+        /**
+         * The allocator's name: its MXBean is {@code io.cpuslab:type=Allocator,name=<name>} and its JFR events
+         * carry it in their {@code allocator} field. Letters, digits, {@code .}, {@code _} and {@code -}.
+         * Without one, allocators are numbered 1, 2, ... in the order they are made ({@link CpuSlab#global()}
+         * is {@code global}). Two live allocators of one name both work; only the first has the MXBean.
+         */
+        public Builder name(String value) {
+            Objects.requireNonNull(value, "name");
+            if (!value.matches("[A-Za-z0-9._-]+")) {
+                throw new IllegalArgumentException("name must be letters, digits, '.', '_' or '-': \"" + value + "\"");
+            }
+            name = value;
+            return this;
+        }
+
+        /**
+         * Whether the allocator registers an {@link AllocatorMXBean} in the platform MBean server (default
+         * true). Where that fails (no {@code java.management} module, a name already taken) the allocator
+         * still works, and says why in a {@code DEBUG} line of the {@code io.cpuslab} logger.
+         */
+        public Builder jmx(boolean value) {
+            jmx = value;
+            return this;
+        }
+
         /** A new allocator. Throws {@link IllegalStateException} if the front end asked for cannot run, saying why. */
         public OffHeapAllocator build() {
             return CpuSlabAllocator.create(config());
@@ -188,7 +217,7 @@ public final class CpuSlab {
 
         AllocatorConfig config() {
             return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                    releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, null);
+                    releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, null);
         }
 
         private static long positive(String name, long value) {
@@ -205,12 +234,15 @@ public final class CpuSlab {
             return value;
         }
 
-        private static String checkedProperty() {
-            String value = System.getProperty("cpuslab.checked", "false").trim();
-            if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
-                throw new IllegalArgumentException("cpuslab.checked must be true or false: " + value);
+        private static boolean booleanProperty(String name, boolean fallback) {
+            String value = System.getProperty("cpuslab." + name);
+            if (value == null) {
+                return fallback;
             }
-            return value;
+            if (!value.trim().equalsIgnoreCase("true") && !value.trim().equalsIgnoreCase("false")) {
+                throw new IllegalArgumentException("cpuslab." + name + " must be true or false: " + value);
+            }
+            return Boolean.parseBoolean(value.trim());
         }
 
         private static <E extends Enum<E>> E property(String name, E fallback) {

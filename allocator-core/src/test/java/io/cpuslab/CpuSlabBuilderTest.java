@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.ResourceLock;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -69,6 +71,30 @@ class CpuSlabBuilderTest {
             for (String[] p : properties) {
                 System.clearProperty("cpuslab." + p[0]);
             }
+        }
+    }
+
+    @Test
+    void namesAreCheckedAtOnceAndReachTheConfiguration() {
+        assertNull(CpuSlab.builder().config().name(), "unnamed: the allocator numbers itself");
+        assertEquals("orders-1.a_b", CpuSlab.builder().name("orders-1.a_b").config().name());
+        assertMessage("name", () -> CpuSlab.builder().name("a,b"));
+        assertMessage("name", () -> CpuSlab.builder().name(""));
+        assertThrows(NullPointerException.class, () -> CpuSlab.builder().name(null));
+    }
+
+    @Test
+    void jmxIsOnUnlessThePropertyOrTheBuilderTurnsItOff() {
+        assertTrue(CpuSlab.builder().config().jmx());
+        assertFalse(CpuSlab.builder().jmx(false).config().jmx());
+        System.setProperty("cpuslab.jmx", " FALSE ");
+        try {
+            assertFalse(CpuSlab.builder().config().jmx());
+            assertTrue(CpuSlab.builder().jmx(true).config().jmx(), "the builder wins over the property");
+            System.setProperty("cpuslab.jmx", "no");
+            assertMessage("cpuslab.jmx", CpuSlab::builder);
+        } finally {
+            System.clearProperty("cpuslab.jmx");
         }
     }
 

@@ -18,21 +18,27 @@ import io.cpuslab.CpuSlab;
  * @param maintenancePeriodMillis how often the maintenance thread wakes up
  * @param guardSampleRate  one in this many small {@code malloc}s ends right at a {@code PROT_NONE}
  *                         page (any mode, where the OS can protect pages); 0 for none
+ * @param name             the allocator's name in JMX and in its JFR events; null for a number (1, 2, ...),
+ *                         or {@code global} for {@link CpuSlab#global()}
+ * @param jmx              whether the allocator registers its MXBean in the platform MBean server
  * @param osMemory where memory comes from; null for {@link OsMemory#forThisPlatform()} (tests inject faults here)
  */
 public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMode, CpuSlab.Index index,
                               long perCpuCacheBytes, boolean checked, long memoryLimit, long softMemoryLimit,
                               long releaseRate, long idleDrainMillis, long maintenancePeriodMillis,
-                              long guardSampleRate, OsMemory osMemory) {
+                              long guardSampleRate, String name, boolean jmx, OsMemory osMemory) {
 
     /** How often the maintenance thread wakes up unless configured otherwise. */
     public static final long DEFAULT_MAINTENANCE_PERIOD_MILLIS = 1000;
 
-    /** The defaults (TCMalloc's per-CPU budget, no limits, unchecked, no background maintenance) for {@code frontEnd}. */
+    /**
+     * The defaults (TCMalloc's per-CPU budget, no limits, unchecked, no background maintenance, numbered,
+     * MXBean registered) for {@code frontEnd}.
+     */
     public static AllocatorConfig defaults(CpuSlab.FrontEnd frontEnd) {
         return new AllocatorConfig(frontEnd, CpuSlab.RseqMode.COMPLIANT, CpuSlab.Index.CPU,
                 CpuSlab.DEFAULT_PER_CPU_CACHE_BYTES, false, Long.MAX_VALUE, Long.MAX_VALUE, 0, 0,
-                DEFAULT_MAINTENANCE_PERIOD_MILLIS, 0, null);
+                DEFAULT_MAINTENANCE_PERIOD_MILLIS, 0, null, true, null);
     }
 
     /** Whether anything needs the maintenance thread. */
@@ -42,42 +48,52 @@ public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMo
 
     public AllocatorConfig withRseqMode(CpuSlab.RseqMode value) {
         return new AllocatorConfig(frontEnd, value, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, osMemory);
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, osMemory);
     }
 
     public AllocatorConfig withIndex(CpuSlab.Index value) {
         return new AllocatorConfig(frontEnd, rseqMode, value, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, osMemory);
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, osMemory);
     }
 
     public AllocatorConfig withOsMemory(OsMemory value) {
         return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, value);
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, value);
     }
 
     public AllocatorConfig withChecked(boolean value) {
         return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, value, memoryLimit, softMemoryLimit,
-                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, osMemory);
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, osMemory);
     }
 
     public AllocatorConfig withMemoryLimit(long value) {
         return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, value, softMemoryLimit,
-                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, osMemory);
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, osMemory);
     }
 
     public AllocatorConfig withSoftMemoryLimit(long value) {
         return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, value,
-                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, osMemory);
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, osMemory);
     }
 
     /** Background maintenance: release rate, idle-drain time and wake-up period together. */
     public AllocatorConfig withMaintenance(long releaseBytesPerSecond, long idleMillis, long periodMillis) {
         return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                releaseBytesPerSecond, idleMillis, periodMillis, guardSampleRate, osMemory);
+                releaseBytesPerSecond, idleMillis, periodMillis, guardSampleRate, name, jmx, osMemory);
     }
 
     public AllocatorConfig withGuardSampleRate(long value) {
         return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                releaseRate, idleDrainMillis, maintenancePeriodMillis, value, osMemory);
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, value, name, jmx, osMemory);
+    }
+
+    public AllocatorConfig withName(String value) {
+        return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, value, jmx, osMemory);
+    }
+
+    public AllocatorConfig withJmx(boolean value) {
+        return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, value, osMemory);
     }
 }

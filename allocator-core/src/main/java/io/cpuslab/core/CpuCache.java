@@ -42,8 +42,10 @@ final class CpuCache {
     private final byte[] lastMiss;
     /** Per slab: the class to steal from next, so no class is always the victim. */
     private final AtomicIntegerArray stealCursor;
+    private final AllocatorEvents events;
 
-    CpuCache(SlabFrontEnd frontEnd, SlabLayout layout, TransferCache[] transfer, OsMemory os, long perCpuCacheBytes) {
+    CpuCache(SlabFrontEnd frontEnd, SlabLayout layout, TransferCache[] transfer, OsMemory os, long perCpuCacheBytes,
+             AllocatorEvents events) {
         this.frontEnd = frontEnd;
         this.layout = layout;
         this.transfer = transfer;
@@ -56,6 +58,7 @@ final class CpuCache {
         this.drains = new AtomicLongArray(slabs);
         this.lastMiss = new byte[slabs * SizeClasses.COUNT];
         this.stealCursor = new AtomicIntegerArray(slabs);
+        this.events = events;
     }
 
     /** Underflow: refills the caller's slab from the transfer cache and returns one object. */
@@ -191,10 +194,14 @@ final class CpuCache {
 
     /**
      * Moves every cached object of {@code slab} to the transfer caches, sets its capacities to 0 and,
-     * where the OS supports it, hands the slab's slot pages back.
+     * where the OS supports it, hands the slab's slot pages back. A JFR event says why ({@code reason}),
+     * how long the slab was stopped and what moved.
      */
-    void drain(int slab) {
+    void drain(int slab, AllocatorEvents.Reason reason) {
+        AllocatorEvents.Drain event = events.drain();
         long[] buffer = new long[SlabLayout.maxCapacity(1)];
+        long objects = 0;
+        long bytes = 0;
         SlabLock lock = frontEnd.stop(slab);
         try {
             long capacity = 0;
@@ -203,6 +210,8 @@ final class CpuCache {
                 int n = layout.drain(slab, sc, buffer);
                 if (n > 0) {
                     transfer[sc].insertRange(buffer, 0, n);
+                    objects += n;
+                    bytes += (long) n * SizeClasses.size(sc);
                 }
             }
             capacityBytes.addAndGet(slab, -capacity);
@@ -218,11 +227,14 @@ final class CpuCache {
                 lock.held = 0;
             }
         }
+        if (event != null) { // after the slab runs again: the event never holds it up
+            event.finish(slab, reason, objects, bytes);
+        }
     }
 
-    void drainAll() {
+    void drainAll(AllocatorEvents.Reason reason) {
         for (int slab = 0; slab < slabs; slab++) {
-            drain(slab);
+            drain(slab, reason);
         }
     }
 

@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -36,6 +37,11 @@ import java.util.concurrent.atomic.LongAdder;
  * slab for good, then closes that arena: the JDK's handshake waits out accesses in flight and makes later
  * ones throw {@link IllegalStateException}. Only then is memory unmapped, so a call racing with close
  * either completes or throws; it never touches unmapped memory.
+ *
+ * <h2>Observability</h2>
+ * An allocator has a name (its own, or a number) under which it shows in JMX ({@link AllocatorMXBeanSupport})
+ * and in JDK Flight Recorder ({@link AllocatorEvents}): both start when construction has succeeded and stop
+ * first thing in {@link #close()}. Neither adds anything to {@link #malloc} or {@link #free}.
  */
 public final class CpuSlabAllocator implements OffHeapAllocator {
     private static final System.Logger LOG = System.getLogger("io.cpuslab");
@@ -50,7 +56,12 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private static final int BULK_CHUNK = 1024;
     /** No request can be served beyond this (the page map covers 2^48 bytes of address space). */
     private static final long MAX_REQUEST = 1L << 46;
+    /** The last number given to an allocator made without a name. */
+    private static final AtomicLong NUMBERS = new AtomicLong();
 
+    private final String name;
+    /** Starts the JFR events of this allocator's slow operations. */
+    private final AllocatorEvents events;
     private final OsMemory os;
     private final Arena scope = Arena.ofShared();
     private final PageMap pageMap = new PageMap();
@@ -77,6 +88,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private final LongAdder largeBytes = new LongAdder();
     /** Null unless the configuration asks for background work. */
     private final BackgroundMaintenance maintenance;
+    /** The allocator's MXBean; null when JMX is off or refused it. */
+    private final AllocatorMXBeanSupport mxBean;
     private volatile boolean closed;
 
     private CpuSlabAllocator(AllocatorConfig config, FrontEndSelection.Choice choice, boolean global) {
@@ -84,6 +97,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         this.checked = config.checked();
         this.canaryBytes = checked ? BlockChecks.CANARY_BYTES : 0;
         this.global = global;
+        this.name = config.name() != null ? config.name() : global ? "global" : String.valueOf(NUMBERS.incrementAndGet());
+        this.events = new AllocatorEvents(name);
         int slabs = choice.provider().slabCount(config);
         this.slabBytes = (long) slabs << SlabLayout.SHIFT;
         this.slabAddress = os.map(slabBytes, SlabLayout.SLAB_BYTES);
@@ -93,7 +108,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             // Checked mode validates every block in Java: it never takes the native fast path, so needs no mirror.
             NativePageMap classes = choice.provider().nativeFastPath() != null && NativeFastPath.available() && !checked
                     ? new NativePageMap(os) : null;
-            heap = new PageHeap(os, pageMap, classes, config.memoryLimit(), config.softMemoryLimit(), checked);
+            heap = new PageHeap(os, pageMap, classes, config.memoryLimit(), config.softMemoryLimit(), checked, events);
             this.pageHeap = heap;
             for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
                 central[sc] = new CentralFreeList(sc, pageHeap, pageMap);
@@ -107,9 +122,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             this.fastFree = classes == null ? 0 : frontEnd.nativeDescriptor();
             this.fastMalloc = guards == null ? fastFree : 0;
             this.validateSizedFrees = checked || guards != null;
-            this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes());
+            this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes(), events);
             this.maintenance = config.maintained() ? new BackgroundMaintenance(new Maintenance(cpuCache, transfer, pageHeap,
-                    config.releaseRate(), config.maintenancePeriodMillis(), config.idleDrainMillis()),
+                    config.releaseRate(), config.maintenancePeriodMillis(), config.idleDrainMillis(), events),
                     config.maintenancePeriodMillis()) : null;
         } catch (RuntimeException | Error e) {
             // Whatever was made goes again: a front end holds process-wide state (overlay mode's one slot).
@@ -127,7 +142,10 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             scope.close();
             throw e;
         }
-        LOG.log(System.Logger.Level.DEBUG, "cpuslab: {0}", frontEnd.info()); // quiet unless asked: frontEnd() has it
+        LOG.log(System.Logger.Level.DEBUG, "cpuslab: {0}: {1}", name, frontEnd.info()); // quiet unless asked: frontEnd() has it
+        // Last, once nothing can fail any more: a JMX client or a JFR hook may call stats() from now on.
+        AllocatorEvents.watch(this);
+        this.mxBean = config.jmx() ? AllocatorMXBeanSupport.register(this, name) : null;
     }
 
     /** A new allocator; throws {@link IllegalStateException} if the requested front end cannot run. */
@@ -138,6 +156,11 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     /** The process-wide instance behind {@link io.cpuslab.CpuSlab#global()}; it refuses to close. */
     public static OffHeapAllocator createGlobal(AllocatorConfig config) {
         return new CpuSlabAllocator(config, FrontEndSelection.select(config), true);
+    }
+
+    /** The name in the allocator's MXBean's object name and in its JFR events. */
+    String name() {
+        return name;
     }
 
     // ---- allocation ----------------------------------------------------------------------------
@@ -608,11 +631,15 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     @Override
     public synchronized void releaseMemory() {
         checkOpen();
-        cpuCache.drainAll();
+        cpuCache.drainAll(AllocatorEvents.Reason.RELEASE_MEMORY);
         for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
             transfer[sc].flush();
         }
-        pageHeap.release(Long.MAX_VALUE);
+        AllocatorEvents.Release release = events.release();
+        long released = pageHeap.release(Long.MAX_VALUE);
+        if (release != null) {
+            release.finish(AllocatorEvents.Reason.RELEASE_MEMORY, released);
+        }
     }
 
     @Override
@@ -625,6 +652,10 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
                 return;
             }
             closed = true;
+            AllocatorEvents.unwatch(this);
+            if (mxBean != null) {
+                mxBean.unregister();
+            }
             if (maintenance != null) {
                 maintenance.stop(); // before anything is unmapped: it drains slabs and releases pages
             }

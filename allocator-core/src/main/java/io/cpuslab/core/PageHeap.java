@@ -25,7 +25,8 @@ import java.util.TreeSet;
  * until backed memory is under it again (or nothing free is left to release).
  *
  * <p>One lock guards everything here: spans are carved rarely (a span feeds a whole batch of objects)
- * and large allocations pay for a system call anyway.
+ * and large allocations pay for a system call anyway. For the same reason growth, releases to the OS and
+ * limit hits are JFR events ({@link AllocatorEvents}) here: each already costs a system call.
  *
  * <p>A thread can die at any call in here: a {@link StackOverflowError} is thrown at the entry of any
  * method near the stack limit, an {@link OutOfMemoryError} at any Java heap allocation. So every change
@@ -55,7 +56,10 @@ final class PageHeap {
     private final long limitPages;
     /** The lower of the two limits: backed memory above it is released eagerly. */
     private final long backedLimitPages;
+    /** The limit {@link #backedLimitPages} is: the soft one where it is the lower, else the hard one. */
+    private final AllocatorEvents.Reason backedLimit;
     private final boolean trackObjects;
+    private final AllocatorEvents events;
     private final TreeSet<Span> backed = new TreeSet<>(BEST_FIT);
     private final TreeSet<Span> released = new TreeSet<>(BEST_FIT);
     /** {@link #backed} from the largest run down, a live view: its {@code ceiling} is {@code backed}'s {@code floor}. */
@@ -84,12 +88,21 @@ final class PageHeap {
 
     /** @param classes the native mirror to keep of small spans' classes, or null for none */
     PageHeap(OsMemory os, PageMap pageMap, NativePageMap classes, long memoryLimit, long softMemoryLimit, boolean trackObjects) {
+        // A page heap of its own (tests): its events name no allocator.
+        this(os, pageMap, classes, memoryLimit, softMemoryLimit, trackObjects, new AllocatorEvents(""));
+    }
+
+    /** @param events the JFR events of the allocator this heap belongs to */
+    PageHeap(OsMemory os, PageMap pageMap, NativePageMap classes, long memoryLimit, long softMemoryLimit, boolean trackObjects,
+             AllocatorEvents events) {
         this.os = os;
         this.pageMap = pageMap;
         this.classes = classes;
         this.limitPages = pages(memoryLimit);
         this.backedLimitPages = Math.min(limitPages, pages(softMemoryLimit));
+        this.backedLimit = backedLimitPages < limitPages ? AllocatorEvents.Reason.SOFT_LIMIT : AllocatorEvents.Reason.MEMORY_LIMIT;
         this.trackObjects = trackObjects;
+        this.events = events;
     }
 
     private static long pages(long limit) {
@@ -113,6 +126,8 @@ final class PageHeap {
         }
         long need = pages + slack;
         if (inUsePages + pages > limitPages) {
+            events.limitHit(AllocatorEvents.Reason.MEMORY_LIMIT, limitPages << SizeClasses.PAGE_SHIFT,
+                    (inUsePages + backedFreePages) << SizeClasses.PAGE_SHIFT, pages << SizeClasses.PAGE_SHIFT, 0, true);
             throw outOfMemory(pages, "memory limit " + Bytes.format(limitPages << SizeClasses.PAGE_SHIFT)
                     + ", in use " + Bytes.format(inUsePages << SizeClasses.PAGE_SHIFT));
         }
@@ -182,20 +197,30 @@ final class PageHeap {
      * need it, and says whether it released any.
      */
     private boolean makeRoomUnderLimit(long pages) {
-        long over = backedLimitPages == Long.MAX_VALUE ? 0 : inUsePages + backedFreePages + pages - backedLimitPages;
-        boolean any = false;
-        while (over > 0 && os.canRelease()) {
+        long backedPages = inUsePages + backedFreePages;
+        long over = backedLimitPages == Long.MAX_VALUE ? 0 : backedPages + pages - backedLimitPages;
+        if (over <= 0) {
+            return false;
+        }
+        AllocatorEvents.Release release = events.release();
+        long released = 0;
+        while (released < over && os.canRelease()) {
             Span run = largestBacked();
             if (run == null) {
                 break;
             }
-            over -= releaseRun(run);
-            any = true;
+            released += releaseRun(run);
         }
-        return any;
+        if (release != null) {
+            release.finish(backedLimit, released << SizeClasses.PAGE_SHIFT);
+        }
+        events.limitHit(backedLimit, backedLimitPages << SizeClasses.PAGE_SHIFT, backedPages << SizeClasses.PAGE_SHIFT,
+                pages << SizeClasses.PAGE_SHIFT, released << SizeClasses.PAGE_SHIFT, false);
+        return released > 0;
     }
 
     private void grow(long pages) {
+        AllocatorEvents.PageHeapGrowth growth = events.growth();
         long bytes = Math.max(REGION_BYTES, ((pages << SizeClasses.PAGE_SHIFT) + REGION_ALIGNMENT - 1) & -REGION_ALIGNMENT);
         long base = os.map(bytes, REGION_ALIGNMENT);
         if (base + bytes > 1L << PageMap.ADDRESS_BITS) {
@@ -214,6 +239,9 @@ final class PageHeap {
         mappedBytes += bytes;
         insertFree(coalesce(base >>> SizeClasses.PAGE_SHIFT, bytes >>> SizeClasses.PAGE_SHIFT,
                 os.canRelease() ? Span.FREE_RELEASED : Span.FREE_BACKED));
+        if (growth != null) {
+            growth.finish(bytes, pages << SizeClasses.PAGE_SHIFT, mappedBytes);
+        }
     }
 
     /** Gives an in-use span back. The caller has already {@link Span#retire() retired} it. */

@@ -25,7 +25,7 @@ class CpuCacheTest {
     CpuCacheTest() {
         TransferCache[] transfer = new TransferCache[SizeClasses.COUNT];
         transfer[SC] = new TransferCache(SC, new CentralFreeList(SC, heap, map));
-        cache = new CpuCache(frontEnd, layout, transfer, new FaultyMemory(), BUDGET);
+        cache = new CpuCache(frontEnd, layout, transfer, new FaultyMemory(), BUDGET, new AllocatorEvents(""));
     }
 
     @AfterEach

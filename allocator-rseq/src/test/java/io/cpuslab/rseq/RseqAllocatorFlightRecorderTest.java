@@ -1,0 +1,11 @@
+package io.cpuslab.rseq;
+
+import io.cpuslab.CpuSlab;
+import io.cpuslab.core.AllocatorFlightRecorderTest;
+
+class RseqAllocatorFlightRecorderTest extends AllocatorFlightRecorderTest {
+    @Override
+    protected CpuSlab.FrontEnd frontEnd() {
+        return CpuSlab.FrontEnd.RSEQ;
+    }
+}
