@@ -12,6 +12,10 @@
  * }</pre>
  */
 module io.cpuslab {
+    // Observability: JFR events and an MXBean per allocator (both work without these at run time too).
+    requires jdk.jfr;
+    requires java.management;
+
     exports io.cpuslab;
     exports io.cpuslab.core to io.cpuslab.rseq, io.cpuslab.fallback;
 
