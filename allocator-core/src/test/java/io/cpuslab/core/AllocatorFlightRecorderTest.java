@@ -34,20 +34,18 @@ public abstract class AllocatorFlightRecorderTest {
     private static final long MIB = 1 << 20;
     private static final int BLOCK = 1000;
 
-    private final List<OffHeapAllocator> created = new ArrayList<>();
+    private final TestAllocators allocators = new TestAllocators();
 
     /** The front end under test. */
     protected abstract CpuSlab.FrontEnd frontEnd();
 
     private OffHeapAllocator allocator(AllocatorConfig config) {
-        OffHeapAllocator allocator = CpuSlabAllocator.create(config);
-        created.add(allocator);
-        return allocator;
+        return allocators.create(config);
     }
 
     @AfterEach
     void closeAll() {
-        created.forEach(OffHeapAllocator::close);
+        allocators.close();
     }
 
     @Test

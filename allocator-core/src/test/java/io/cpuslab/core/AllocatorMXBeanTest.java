@@ -13,7 +13,6 @@ import javax.management.ObjectName;
 import javax.management.openmbean.CompositeData;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.RecordComponent;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -32,15 +31,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 public abstract class AllocatorMXBeanTest {
     private final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-    private final List<OffHeapAllocator> created = new ArrayList<>();
+    private final TestAllocators allocators = new TestAllocators();
 
     /** The front end under test. */
     protected abstract CpuSlab.FrontEnd frontEnd();
 
     private OffHeapAllocator allocator(AllocatorConfig config) {
-        OffHeapAllocator allocator = CpuSlabAllocator.create(config);
-        created.add(allocator);
-        return allocator;
+        return allocators.create(config);
     }
 
     private OffHeapAllocator named(String name) {
@@ -53,7 +50,7 @@ public abstract class AllocatorMXBeanTest {
 
     @AfterEach
     void closeAll() {
-        created.forEach(OffHeapAllocator::close);
+        allocators.close();
     }
 
     @Test
