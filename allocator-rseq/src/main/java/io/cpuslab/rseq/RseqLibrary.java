@@ -43,8 +43,8 @@ final class RseqLibrary {
     static final int STATUS_OK = 1;
     static final int STATUS_GLIBC_OWNS = 1 << 1;
     static final int STATUS_MM_CID = 1 << 2;
-    private static final int STATUS_NO_RSEQ = 1 << 8;
-    private static final int STATUS_NO_MEMBARRIER = 1 << 9;
+    static final int STATUS_NO_RSEQ = 1 << 8;
+    static final int STATUS_NO_MEMBARRIER = 1 << 9;
     private static final int STATUS_REGISTER_FAILED = 1 << 10;
     private static final int STATUS_BAD_TLS = 1 << 11;
     static final int PROBE_ABORTED = 0;

@@ -5,6 +5,7 @@ import io.cpuslab.core.AllocatorConcurrencyTest;
 import io.cpuslab.core.AllocatorConfig;
 
 /** The concurrency suite with slabs indexed by the kernel's mm_cid instead of the CPU number. */
+@RequiresRseq
 class MmCidAllocatorConcurrencyTest extends AllocatorConcurrencyTest {
     @Override
     protected CpuSlab.FrontEnd frontEnd() {

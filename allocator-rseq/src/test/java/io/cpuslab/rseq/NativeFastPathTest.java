@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
  * The one-call fast path against the Java tables it mirrors: the native class lookup gives every size
  * the class {@link SizeClasses#classFor} gives it, and the native free files a block by the page map.
  */
+@RequiresRseq
 class NativeFastPathTest {
     @Test
     void everySmallSizeGetsTheClassTheJavaTableGivesIt() {

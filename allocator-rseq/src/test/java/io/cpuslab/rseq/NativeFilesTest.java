@@ -32,6 +32,7 @@ class NativeFilesTest {
         }
     }
 
+    @RequiresRseq
     @Test
     void anUnusableDirectoryGivesTheLockedFrontEndAndNamesTheProperty() throws Exception {
         var r = ForkedJvm.run(List.of(), Map.of(), List.of("-D" + NativeFiles.DIRECTORY_PROPERTY + "=/nonexistent/dir"), PrintFrontEnd.class);

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * registration, on the host and, for the aarch64 sections, under qemu-user when the cross compiler
  * and qemu are installed.
  */
+@RequiresRseq
 class NativeSlabLogicTest {
     private static Path binary(String platform) throws Exception {
         Path natives = Path.of(NativeSlabLogicTest.class.getResource("/META-INF/native").toURI());

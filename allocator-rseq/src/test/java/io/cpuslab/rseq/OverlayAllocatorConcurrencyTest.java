@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Tag;
 
 /** The concurrency suite on the rseq front end in overlay mode (it fails if overlay mode is refused). */
 @Tag(OwnRegistration.TAG)
+@RequiresRseq
 class OverlayAllocatorConcurrencyTest extends AllocatorConcurrencyTest {
     @BeforeAll
     static void ownRegistration() {

@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The contract suite on the rseq front end in overlay mode. */
 @Tag(OwnRegistration.TAG)
+@RequiresRseq
 class OverlayAllocatorContractTest extends AllocatorContractTest {
     @BeforeAll
     static void ownRegistration() {

@@ -26,6 +26,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * invalidation (Linux 6.19) does to it.
  */
 @Tag(OwnRegistration.TAG)
+@RequiresRseq
 class OverlayFrontEndTest {
     private static final int READS = 1000;
     private static final int SC = 4;

@@ -23,6 +23,7 @@ class OverlayProbeTest {
         return m;
     }
 
+    @RequiresRseq
     @Test
     void thisKernelPassesEveryCheckOutOfProcess() {
         OverlayProbe.Result r = OverlayProbe.result();

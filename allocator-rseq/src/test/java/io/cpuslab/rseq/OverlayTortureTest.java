@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * stops are excluded only by the kernel invalidating cached slab words.
  */
 @Tag(OwnRegistration.TAG)
+@RequiresRseq
 class OverlayTortureTest {
     private static final int SECONDS = 3;
 

@@ -3,6 +3,7 @@ package io.cpuslab.rseq;
 import io.cpuslab.CpuSlab;
 import io.cpuslab.core.AllocatorConcurrencyTest;
 
+@RequiresRseq
 class RseqAllocatorConcurrencyTest extends AllocatorConcurrencyTest {
     @Override
     protected CpuSlab.FrontEnd frontEnd() {

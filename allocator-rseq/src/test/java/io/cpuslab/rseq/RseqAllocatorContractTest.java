@@ -3,6 +3,7 @@ package io.cpuslab.rseq;
 import io.cpuslab.CpuSlab;
 import io.cpuslab.core.AllocatorContractTest;
 
+@RequiresRseq
 class RseqAllocatorContractTest extends AllocatorContractTest {
     @Override
     protected CpuSlab.FrontEnd frontEnd() {

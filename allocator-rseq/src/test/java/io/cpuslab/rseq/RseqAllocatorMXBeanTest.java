@@ -3,6 +3,7 @@ package io.cpuslab.rseq;
 import io.cpuslab.CpuSlab;
 import io.cpuslab.core.AllocatorMXBeanTest;
 
+@RequiresRseq
 class RseqAllocatorMXBeanTest extends AllocatorMXBeanTest {
     @Override
     protected CpuSlab.FrontEnd frontEnd() {

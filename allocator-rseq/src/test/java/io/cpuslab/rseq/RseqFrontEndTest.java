@@ -19,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@RequiresRseq
 class RseqFrontEndTest {
     private static final int SC = 4;
     private final Arena arena = Arena.ofShared();

@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * test does: in the files with readelf (section alignment, relocations, contents, the signature before
  * each abort handler) and in memory after loading (what the kernel will actually read).
  */
+@RequiresRseq
 class RseqLibraryCheckTest {
     /** pop, push, free, push_batch, pop_batch, free_bulk, grow, probe_spin; overlay pop, push, free and re-cache. */
     private static final int SECTIONS = 12;

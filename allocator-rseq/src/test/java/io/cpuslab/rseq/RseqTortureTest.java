@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * every 100 µs to each worker, glibc's registration and our own, cpu_id and mm_cid indexing, platform
  * and virtual threads. Each run is a few seconds; every one ends with every token found exactly once.
  */
+@RequiresRseq
 class RseqTortureTest {
     private static final int SECONDS = 3;
     private static final Map<String, String> OWN_REGISTRATION = Map.of("GLIBC_TUNABLES", "glibc.pthread.rseq=0");
