@@ -28,11 +28,12 @@ import java.util.List;
  * @param pageMapHeapBytes   Java heap held by the page map (not part of the sum)
  * @param classes            one row per size class that has memory
  * @param slabs              one row per per-CPU slab
+ * @param hugePages          whether the page heap is hugepage-aware, and why (not)
  */
 public record AllocatorStats(long applicationBytes, long cpuCacheBytes, long transferCacheBytes, long centralCacheBytes,
                              long spanOverheadBytes, long pageHeapFreeBytes, long releasedBytes, long metadataBytes,
                              long mappedBytes, long releasedTotalBytes, long pageMapHeapBytes,
-                             List<ClassStats> classes, List<SlabStats> slabs) {
+                             List<ClassStats> classes, List<SlabStats> slabs, HugePageStats hugePages) {
 
     /** Free memory held by caches at every level (per-CPU, transfer, central, page heap). */
     public long cachedBytes() {
@@ -74,5 +75,23 @@ public record AllocatorStats(long applicationBytes, long cpuCacheBytes, long tra
      * @param drains        times the slab was drained
      */
     public record SlabStats(int slab, long cachedBytes, long capacityBytes, long underflows, long overflows, long drains) {
+    }
+
+    /**
+     * The page heap's hugepages.
+     *
+     * <pre>{@code
+     * AllocatorStats.HugePageStats h = alloc.stats().hugePages();
+     * if (!h.inUse()) {
+     *     System.out.println("no hugepages: " + h.reason());
+     * }
+     * }</pre>
+     *
+     * @param inUse  whether spans are packed into 2 MiB hugepages and the regions advised {@code MADV_HUGEPAGE}
+     *               (setting {@code hugePages=AUTO} on a kernel with transparent huge pages in {@code madvise}
+     *               or {@code always} mode)
+     * @param reason what was decided and why, e.g. {@code "off: transparent huge pages are [never] in ..."}
+     */
+    public record HugePageStats(boolean inUse, String reason) {
     }
 }

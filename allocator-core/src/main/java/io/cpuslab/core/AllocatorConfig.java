@@ -18,21 +18,25 @@ import io.cpuslab.CpuSlab;
  * @param maintenancePeriodMillis how often the maintenance thread wakes up
  * @param guardSampleRate  one in this many small {@code malloc}s ends right at a {@code PROT_NONE}
  *                         page (any mode, where the OS can protect pages); 0 for none
+ * @param hugePages        whether the page heap packs spans into transparent huge pages where the kernel has them
  * @param osMemory where memory comes from; null for {@link OsMemory#forThisPlatform()} (tests inject faults here)
  */
 public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMode, CpuSlab.Index index,
                               long perCpuCacheBytes, boolean checked, long memoryLimit, long softMemoryLimit,
                               long releaseRate, long idleDrainMillis, long maintenancePeriodMillis,
-                              long guardSampleRate, OsMemory osMemory) {
+                              long guardSampleRate, CpuSlab.HugePages hugePages, OsMemory osMemory) {
 
     /** How often the maintenance thread wakes up unless configured otherwise. */
     public static final long DEFAULT_MAINTENANCE_PERIOD_MILLIS = 1000;
 
-    /** The defaults (TCMalloc's per-CPU budget, no limits, unchecked, no background maintenance) for {@code frontEnd}. */
+    /**
+     * The defaults (TCMalloc's per-CPU budget, no limits, unchecked, no background maintenance, hugepages
+     * where the kernel has them) for {@code frontEnd}.
+     */
     public static AllocatorConfig defaults(CpuSlab.FrontEnd frontEnd) {
         return new AllocatorConfig(frontEnd, CpuSlab.RseqMode.COMPLIANT, CpuSlab.Index.CPU,
                 CpuSlab.DEFAULT_PER_CPU_CACHE_BYTES, false, Long.MAX_VALUE, Long.MAX_VALUE, 0, 0,
-                DEFAULT_MAINTENANCE_PERIOD_MILLIS, 0, null);
+                DEFAULT_MAINTENANCE_PERIOD_MILLIS, 0, CpuSlab.HugePages.AUTO, null);
     }
 
     /** Whether anything needs the maintenance thread. */
@@ -42,42 +46,47 @@ public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMo
 
     public AllocatorConfig withRseqMode(CpuSlab.RseqMode value) {
         return new AllocatorConfig(frontEnd, value, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, osMemory);
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, hugePages, osMemory);
     }
 
     public AllocatorConfig withIndex(CpuSlab.Index value) {
         return new AllocatorConfig(frontEnd, rseqMode, value, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, osMemory);
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, hugePages, osMemory);
     }
 
     public AllocatorConfig withOsMemory(OsMemory value) {
         return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, value);
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, hugePages, value);
     }
 
     public AllocatorConfig withChecked(boolean value) {
         return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, value, memoryLimit, softMemoryLimit,
-                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, osMemory);
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, hugePages, osMemory);
     }
 
     public AllocatorConfig withMemoryLimit(long value) {
         return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, value, softMemoryLimit,
-                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, osMemory);
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, hugePages, osMemory);
     }
 
     public AllocatorConfig withSoftMemoryLimit(long value) {
         return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, value,
-                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, osMemory);
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, hugePages, osMemory);
     }
 
     /** Background maintenance: release rate, idle-drain time and wake-up period together. */
     public AllocatorConfig withMaintenance(long releaseBytesPerSecond, long idleMillis, long periodMillis) {
         return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                releaseBytesPerSecond, idleMillis, periodMillis, guardSampleRate, osMemory);
+                releaseBytesPerSecond, idleMillis, periodMillis, guardSampleRate, hugePages, osMemory);
     }
 
     public AllocatorConfig withGuardSampleRate(long value) {
         return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                releaseRate, idleDrainMillis, maintenancePeriodMillis, value, osMemory);
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, value, hugePages, osMemory);
+    }
+
+    public AllocatorConfig withHugePages(CpuSlab.HugePages value) {
+        return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
+                releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, value, osMemory);
     }
 }

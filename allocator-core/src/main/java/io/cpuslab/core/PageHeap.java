@@ -38,8 +38,10 @@ import java.util.TreeSet;
 final class PageHeap {
     /** Regions are reserved at least this big; address space is cheap, pages are touched on use. */
     static final long REGION_BYTES = 64L << 20;
-    /** Region alignment: lets the OS back the heap with transparent huge pages. */
-    static final long REGION_ALIGNMENT = 2L << 20;
+    /** A transparent huge page on x86-64 and on aarch64 with 4 KiB pages. */
+    static final long HUGE_PAGE_BYTES = 2L << 20;
+    /** Region alignment and size granule: regions are whole hugepages, so the OS can back them with THP. */
+    static final long REGION_ALIGNMENT = HUGE_PAGE_BYTES;
     /** Requests above this many pages cannot be addressed at all (48-bit address space). */
     private static final long MAX_PAGES = 1L << (47 - SizeClasses.PAGE_SHIFT);
 
@@ -56,6 +58,8 @@ final class PageHeap {
     /** The lower of the two limits: backed memory above it is released eagerly. */
     private final long backedLimitPages;
     private final boolean trackObjects;
+    /** Whether regions are advised {@code MADV_HUGEPAGE} (see {@link HugePageSupport}). */
+    private final boolean hugePages;
     private final TreeSet<Span> backed = new TreeSet<>(BEST_FIT);
     private final TreeSet<Span> released = new TreeSet<>(BEST_FIT);
     /** {@link #backed} from the largest run down, a live view: its {@code ceiling} is {@code backed}'s {@code floor}. */
@@ -84,12 +88,19 @@ final class PageHeap {
 
     /** @param classes the native mirror to keep of small spans' classes, or null for none */
     PageHeap(OsMemory os, PageMap pageMap, NativePageMap classes, long memoryLimit, long softMemoryLimit, boolean trackObjects) {
+        this(os, pageMap, classes, memoryLimit, softMemoryLimit, trackObjects, false);
+    }
+
+    /** @param hugePages whether the heap is hugepage-aware: decided by {@link HugePageSupport} */
+    PageHeap(OsMemory os, PageMap pageMap, NativePageMap classes, long memoryLimit, long softMemoryLimit, boolean trackObjects,
+             boolean hugePages) {
         this.os = os;
         this.pageMap = pageMap;
         this.classes = classes;
         this.limitPages = pages(memoryLimit);
         this.backedLimitPages = Math.min(limitPages, pages(softMemoryLimit));
         this.trackObjects = trackObjects;
+        this.hugePages = hugePages;
     }
 
     private static long pages(long limit) {
@@ -201,6 +212,10 @@ final class PageHeap {
         if (base + bytes > 1L << PageMap.ADDRESS_BITS) {
             os.unmap(base, bytes);
             throw outOfMemory(pages, "the OS returned memory above the 48-bit address space");
+        }
+        if (hugePages) {
+            // Advice, not a promise: a region the kernel refuses is still memory, only backed by small pages.
+            os.adviseHugePages(base, bytes);
         }
         if (classes != null) {
             try {

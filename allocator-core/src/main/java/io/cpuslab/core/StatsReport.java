@@ -33,6 +33,7 @@ final class StatsReport {
         line(f, " ", s.pageMapHeapBytes(), "Java heap bytes of the page map");
         text.append(rule);
         f.format("Front end: %s%n", frontEnd);
+        f.format("Hugepages: %s%n", s.hugePages().reason());
         text.append(rule);
         f.format("Size classes with memory:%n");
         f.format("%5s %7s %11s %11s %11s %11s %7s %13s %13s%n", "class", "size", "app objs", "cpu objs",

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -41,8 +42,15 @@ public abstract class AllocatorContractTest {
     /** The front end under test. */
     protected abstract CpuSlab.FrontEnd frontEnd();
 
+    /**
+     * The hugepage setting of every allocator the suites make, here and in forked JVMs: AUTO, or what
+     * {@code -Dcpuslab.hugePages} says, so one run of the suites can cover {@code OFF}.
+     */
+    public static final CpuSlab.HugePages HUGE_PAGES =
+            CpuSlab.HugePages.valueOf(System.getProperty("cpuslab.hugePages", "AUTO").trim().toUpperCase(Locale.ROOT));
+
     protected AllocatorConfig config() {
-        return AllocatorConfig.defaults(frontEnd());
+        return AllocatorConfig.defaults(frontEnd()).withHugePages(HUGE_PAGES);
     }
 
     /** The system properties that make a forked JVM's allocators use this suite's front end and mode. */
@@ -54,6 +62,7 @@ public abstract class AllocatorContractTest {
     private List<String> forkedJvm(String... options) {
         List<String> all = new ArrayList<>(List.of(options));
         all.addAll(forkedSelection());
+        all.add("-Dcpuslab.hugePages=" + HUGE_PAGES);
         return all;
     }
 
@@ -841,6 +850,20 @@ public abstract class AllocatorContractTest {
         assertTrue(report.contains("Size classes with memory"), report);
         assertTrue(report.contains("underflows"), report);
         assertTrue(report.contains(a.frontEnd().toString()), report);
+        assertTrue(report.contains("Hugepages: " + a.stats().hugePages().reason()), report);
+    }
+
+    /** The suite's hugepage setting reaches the page heap, and stats say what was decided and why. */
+    @Test
+    void statsSayWhetherHugePagesAreInUseAndWhy() {
+        AllocatorStats.HugePageStats h = allocator().stats().hugePages();
+        HugePageSupport expected = HugePageSupport.decide(HUGE_PAGES, OsMemory.forThisPlatform());
+        assertEquals(expected.inUse(), h.inUse(), h.reason());
+        assertEquals(expected.reason(), h.reason());
+        if (HUGE_PAGES == CpuSlab.HugePages.OFF) {
+            assertTrue(!h.inUse() && h.reason().contains("cpuslab.hugePages=OFF"), h.reason());
+        }
+        System.out.println("hugepages (" + frontEnd() + "): " + h.reason());
     }
 
     private static void assertMessage(Class<? extends Throwable> type, String part, Runnable call) {
