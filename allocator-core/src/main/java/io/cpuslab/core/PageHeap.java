@@ -18,6 +18,14 @@ import java.util.TreeSet;
  * neighbours when it is released itself. Address space is cheap, so a request no single run can serve
  * simply maps a new region.
  *
+ * <p>A hugepage-aware heap (TCMalloc's Temeraire; {@link HugePageSupport} decides) advises its regions
+ * {@code MADV_HUGEPAGE} and keeps its free runs whole 2 MiB hugepages. Spans below a hugepage go to the
+ * {@link HugePageFiller}, which packs them into the fullest hugepage that fits and takes a whole free
+ * hugepage from the runs when none does; a hugepage whose spans all came back returns to the runs whole.
+ * Spans of a hugepage or more are whole hugepages from the runs, and the pages of the last one they do
+ * not need go to the filler. Releasing gives back whole free hugepages (the free runs); free pages inside
+ * hugepages in use stay backed.
+ *
  * <p>The memory limit (hard) bounds backed memory: pages in use plus free backed pages. Reaching it first
  * releases free backed pages; only a request that cannot fit even then fails, with an
  * {@link OutOfMemoryError} that names the size and the limit, and leaves the heap unchanged. The soft
@@ -62,6 +70,8 @@ final class PageHeap {
     private final boolean hugePages;
     private final TreeSet<Span> backed = new TreeSet<>(BEST_FIT);
     private final TreeSet<Span> released = new TreeSet<>(BEST_FIT);
+    /** Spans below a hugepage, in a hugepage-aware heap. */
+    private final HugePageFiller filler = new HugePageFiller();
     /** {@link #backed} from the largest run down, a live view: its {@code ceiling} is {@code backed}'s {@code floor}. */
     private final NavigableSet<Span> backedLargestFirst = backed.descendingSet();
     private final List<long[]> regions = new ArrayList<>();
@@ -118,15 +128,39 @@ final class PageHeap {
      */
     synchronized Span allocateAligned(long pages, long alignPages, int sizeClass) {
         checkOpen();
-        long slack = alignPages - 1;
-        if (pages <= 0 || pages > MAX_PAGES - slack) {
+        if (pages <= 0 || pages > MAX_PAGES - (alignPages - 1)) {
             throw outOfMemory(pages, "larger than the address space");
         }
-        long need = pages + slack;
         if (inUsePages + pages > limitPages) {
             throw outOfMemory(pages, "memory limit " + Bytes.format(limitPages << SizeClasses.PAGE_SHIFT)
                     + ", in use " + Bytes.format(inUsePages << SizeClasses.PAGE_SHIFT));
         }
+        Span span;
+        if (!hugePages) {
+            Span run = runFor(pages, alignPages);
+            long start = (run.startPage + alignPages - 1) & -alignPages;
+            span = new Span(start, pages, sizeClass, Span.IN_USE, trackObjects); // made before anything changes
+            carve(run, start, pages);
+            inUsePages += pages;
+        } else if (pages < HugePageFiller.PAGES && alignPages <= HugePageFiller.PAGES) {
+            span = allocateInFiller((int) pages, (int) alignPages, sizeClass);
+        } else {
+            span = allocateHugePages(pages, Math.max(alignPages, HugePageFiller.PAGES), sizeClass);
+        }
+        pageMap.set(span.startPage, pages, span);
+        if (classes != null && sizeClass != 0) {
+            classes.set(span.startPage, pages, sizeClass); // before any of its objects exists for anyone
+        }
+        return span;
+    }
+
+    /**
+     * A free run that holds {@code pages} pages aligned to {@code alignPages}, mapping a region if none does,
+     * and under the limits when taking from a released run backs memory.
+     */
+    private Span runFor(long pages, long alignPages) {
+        // In a hugepage-aware heap every run starts on a hugepage and is whole hugepages: less slack does.
+        long need = pages + alignPages - (hugePages ? HugePageFiller.PAGES : 1);
         Span run = bestFit(need);
         if (run == null) {
             grow(need);
@@ -135,16 +169,20 @@ final class PageHeap {
         if (run.state() == Span.FREE_RELEASED && makeRoomUnderLimit(pages)) {
             run = bestFit(need); // releasing may have merged into the chosen run
         }
-        // Cut the aligned piece out of the run; head and tail stay free in the run's state. All three spans
-        // first, then the run retired, then the pieces filed: a piece filed while the run is still free and
-        // findable at its page map ends would be merged back with the run by a neighbour's free if a cut
-        // came in between, its pages then in two runs.
+        return run;
+    }
+
+    /**
+     * Takes {@code [start, start + pages)} out of the free run {@code run}; head and tail stay free in the
+     * run's state. Both pieces first, then the run retired, then the pieces filed: a
+     * piece filed while the run is still free and findable at its page map ends would be merged back with
+     * the run by a neighbour's free if a cut came in between, its pages then in two runs.
+     */
+    private void carve(Span run, long start, long pages) {
         int state = run.state();
-        long alignedStart = (run.startPage + slack) & -alignPages;
-        long tailPages = run.endPage() - (alignedStart + pages);
-        Span head = alignedStart > run.startPage ? new Span(run.startPage, alignedStart - run.startPage, 0, state, false) : null;
-        Span tail = tailPages > 0 ? new Span(alignedStart + pages, tailPages, 0, state, false) : null;
-        Span span = new Span(alignedStart, pages, sizeClass, Span.IN_USE, trackObjects);
+        long tailPages = run.endPage() - (start + pages);
+        Span head = start > run.startPage ? new Span(run.startPage, start - run.startPage, 0, state, false) : null;
+        Span tail = tailPages > 0 ? new Span(start + pages, tailPages, 0, state, false) : null;
         removeFree(run);
         if (head != null) {
             insertFree(head);
@@ -152,11 +190,61 @@ final class PageHeap {
         if (tail != null) {
             insertFree(tail);
         }
-        pageMap.set(span.startPage, pages, span);
-        if (classes != null && sizeClass != 0) {
-            classes.set(span.startPage, pages, sizeClass); // before any of its objects exists for anyone
+    }
+
+    /**
+     * A span below a hugepage, from the filler: in the hugepage it chooses, or in a whole hugepage taken
+     * from the free runs when none fits.
+     */
+    private Span allocateInFiller(int pages, int alignPages, int sizeClass) {
+        HugePageFiller.HugePage hugePage = filler.find(pages, alignPages);
+        if (hugePage == null) {
+            hugePage = takeHugePage();
         }
+        int offset = HugePageFiller.place(hugePage, pages, alignPages);
+        Span span = new Span(hugePage.firstPage + offset, pages, sizeClass, Span.IN_USE, trackObjects);
+        span.hugePage = hugePage;
+        filler.allocate(hugePage, offset, pages);
+        backedFreePages -= pages;
         inUsePages += pages;
+        return span;
+    }
+
+    /**
+     * A whole free hugepage taken from the free runs into the filler. Its pages count as backed from now
+     * on, even when it comes from a released run: the first touch makes the kernel back all 2 MiB.
+     */
+    private HugePageFiller.HugePage takeHugePage() {
+        Span run = runFor(HugePageFiller.PAGES, HugePageFiller.PAGES);
+        HugePageFiller.HugePage hugePage = new HugePageFiller.HugePage(run.startPage);
+        carve(run, run.startPage, HugePageFiller.PAGES);
+        backedFreePages += HugePageFiller.PAGES;
+        filler.add(hugePage);
+        return hugePage;
+    }
+
+    /**
+     * A span of a hugepage or more (or aligned beyond one): whole hugepages from the free runs. The pages
+     * of its last hugepage that it does not need go to the filler, as TCMalloc donates them, so a 2.1 MiB
+     * span does not hold 4 MiB.
+     */
+    private Span allocateHugePages(long pages, long alignPages, int sizeClass) {
+        long runPages = (pages + HugePageFiller.PAGES - 1) & -HugePageFiller.PAGES;
+        Span run = runFor(runPages, alignPages);
+        long start = (run.startPage + alignPages - 1) & -alignPages;
+        int tailUsed = (int) (pages & (HugePageFiller.PAGES - 1));
+        // Made before anything changes.
+        Span span = new Span(start, pages, sizeClass, Span.IN_USE, trackObjects);
+        HugePageFiller.HugePage tail = tailUsed == 0 ? null
+                : new HugePageFiller.HugePage(start + runPages - HugePageFiller.PAGES);
+        carve(run, start, runPages);
+        inUsePages += pages;
+        if (tail != null) {
+            span.hugePage = tail;
+            backedFreePages += HugePageFiller.PAGES - tailUsed; // the pages of the tail's hugepage it does not need
+            filler.allocate(tail, 0, tailUsed);
+            filler.add(tail);
+        }
         return span;
     }
 
@@ -190,7 +278,7 @@ final class PageHeap {
 
     /**
      * Taking {@code pages} from a released run backs them: releases free backed runs while the limits
-     * need it, and says whether it released any.
+     * need it, and says whether it released any. In a hugepage-aware heap those runs are whole hugepages.
      */
     private boolean makeRoomUnderLimit(long pages) {
         long over = backedLimitPages == Long.MAX_VALUE ? 0 : inUsePages + backedFreePages + pages - backedLimitPages;
@@ -238,8 +326,29 @@ final class PageHeap {
             classes.clear(span.startPage, span.pages); // before its pages can be carved again
         }
         inUsePages -= span.pages;
-        insertFree(coalesce(span.startPage, span.pages, Span.FREE_BACKED));
+        HugePageFiller.HugePage hugePage = span.hugePage;
+        // Pages before the filler's hugepage are whole hugepages (all of a span without one).
+        long wholeEnd = hugePage == null ? span.endPage() : Math.max(span.startPage, hugePage.firstPage);
+        if (wholeEnd > span.startPage) {
+            insertFree(coalesce(span.startPage, wholeEnd - span.startPage, Span.FREE_BACKED));
+        }
+        if (hugePage != null) {
+            freeInHugePage(hugePage, wholeEnd, span.endPage());
+        }
         makeRoomUnderLimit(0);
+    }
+
+    /** Frees pages {@code [from, to)} of a filler hugepage; an empty one goes back to the free runs whole. */
+    private void freeInHugePage(HugePageFiller.HugePage hugePage, long from, long to) {
+        filler.free(hugePage, (int) (from - hugePage.firstPage), (int) (to - from));
+        backedFreePages += to - from;
+        if (hugePage.usedPages() > 0) {
+            return;
+        }
+        // Out of the filler before its pages join a run: from then on only the run hands them out.
+        filler.remove(hugePage);
+        backedFreePages -= HugePageFiller.PAGES;
+        insertFree(coalesce(hugePage.firstPage, HugePageFiller.PAGES, Span.FREE_BACKED));
     }
 
     /** Whether backed memory (in use + free backed) is above the soft limit (or the hard one). */
@@ -300,7 +409,8 @@ final class PageHeap {
 
     /**
      * Returns up to {@code bytes} of free backed memory to the OS, largest runs first, and says how much
-     * was released (whole runs, so it may be more than asked).
+     * was released (whole runs, so it may be more than asked). In a hugepage-aware heap the runs are whole
+     * free hugepages; free pages inside hugepages in use stay, so those hugepages stay whole.
      */
     synchronized long release(long bytes) {
         if (closed || !os.canRelease()) {
@@ -341,6 +451,7 @@ final class PageHeap {
         regions.clear();
         backed.clear();
         released.clear();
+        filler.clear();
         mappedBytes = inUsePages = backedFreePages = releasedFreePages = 0;
         if (classes != null) {
             classes.close(); // the front end closed first: no native reader is left in it
