@@ -1,6 +1,8 @@
 package io.cpuslab.core;
 
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.TreeSet;
 import java.util.function.IntToLongFunction;
 
@@ -15,7 +17,8 @@ import java.util.function.IntToLongFunction;
  * at that range's first page of the span's alignment.
  *
  * <p>Only placement lives here: the page heap, under its lock, decides when a hugepage joins or leaves,
- * writes the page maps, calls the OS and keeps the counts.
+ * writes the page maps, calls the OS and keeps the counts. A hugepage also knows which of its free pages
+ * were released to the OS (the hugepage is then broken: the kernel backs what is left with small pages).
  *
  * <p>The order holds immutable entries, and a hugepage points at its current one. A cut inside
  * {@link TreeSet}'s own remove (a thread can die at any call) can leave an entry behind; it no longer is
@@ -35,16 +38,19 @@ final class HugePageFiller {
     static final int PAGES = (int) (PageHeap.HUGE_PAGE_BYTES >>> SizeClasses.PAGE_SHIFT);
     private static final int WORDS = PAGES / Long.SIZE;
 
-    /** One hugepage of the filler: which of its pages are in use. */
+    /** One hugepage of the filler: which of its pages are in use, and which free ones are released. */
     static final class HugePage {
         final long firstPage;
         private final long[] used = new long[WORDS];
+        /** Free pages given back to the OS; never a page in use. */
+        private final long[] released = new long[WORDS];
         private int usedPages;
+        private int releasedPages;
         private int longestFree = PAGES;
         /** Its entry in the filler's order, null while out of it. */
         private Entry entry;
 
-        /** A hugepage with every page free. */
+        /** A hugepage with every page free and backed. */
         HugePage(long firstPage) {
             this.firstPage = firstPage;
         }
@@ -53,8 +59,36 @@ final class HugePageFiller {
             return usedPages;
         }
 
+        int releasedPages() {
+            return releasedPages;
+        }
+
+        /** Free pages still backed by memory. */
+        int freeBackedPages() {
+            return PAGES - usedPages - releasedPages;
+        }
+
         int longestFree() {
             return longestFree;
+        }
+
+        /** The first page at or after {@code from} that is free and backed; {@link #PAGES} if none. */
+        int nextFreeBacked(int from) {
+            return next(from, i -> ~(used[i] | released[i]));
+        }
+
+        /** The first page at or after {@code from} that is in use or released; {@link #PAGES} if none. */
+        int nextNotFreeBacked(int from) {
+            return next(from, i -> used[i] | released[i]);
+        }
+
+        /** How many of the pages {@code [offset, offset + count)} are released. */
+        int releasedIn(int offset, int count) {
+            int n = 0;
+            for (int page = offset; page < offset + count; page++) {
+                n += (int) (released[page >>> 6] >>> page) & 1;
+            }
+            return n;
         }
 
         private int nextUsed(int from) {
@@ -76,12 +110,13 @@ final class HugePageFiller {
             return PAGES;
         }
 
-        /** Sets or clears the in-use bits of {@code [offset, offset + count)}. */
+        /** Sets or clears the in-use bits of {@code [offset, offset + count)}; in use also means not released. */
         private void mark(int offset, int count, boolean inUse) {
             for (int page = offset; page < offset + count; page++) {
                 long bit = 1L << page;
                 if (inUse) {
                     used[page >>> 6] |= bit;
+                    released[page >>> 6] &= ~bit;
                 } else {
                     used[page >>> 6] &= ~bit;
                 }
@@ -100,7 +135,8 @@ final class HugePageFiller {
 
         @Override
         public String toString() {
-            return "HugePage[page " + firstPage + ", " + usedPages + " used, longest free " + longestFree + "]";
+            return "HugePage[page " + firstPage + ", " + usedPages + " used, " + releasedPages + " released, longest free "
+                    + longestFree + "]";
         }
     }
 
@@ -159,21 +195,24 @@ final class HugePageFiller {
     }
 
     /**
-     * Marks {@code [offset, offset + count)} of {@code hugePage} in use. A hugepage not yet
-     * {@linkplain #add added} stays out of the order: the page heap marks a new one's first pages before it
-     * adds it.
+     * Marks {@code [offset, offset + count)} of {@code hugePage} in use, and returns how many of those
+     * pages were released (the caller backs them again). A hugepage not yet {@linkplain #add added} stays
+     * out of the order: the page heap marks a new one's first pages before it adds it.
      */
-    void allocate(HugePage hugePage, int offset, int count) {
+    int allocate(HugePage hugePage, int offset, int count) {
+        int wasReleased = hugePage.releasedIn(offset, count);
         boolean filed = unfile(hugePage);
         hugePage.mark(offset, count, true);
         hugePage.usedPages += count;
+        hugePage.releasedPages -= wasReleased;
         hugePage.longestFree = hugePage.longestFreeRange();
         if (filed) {
             file(hugePage);
         }
+        return wasReleased;
     }
 
-    /** Marks {@code [offset, offset + count)} of {@code hugePage} free. */
+    /** Marks {@code [offset, offset + count)} of {@code hugePage} free; the pages stay backed. */
     void free(HugePage hugePage, int offset, int count) {
         boolean filed = unfile(hugePage);
         hugePage.mark(offset, count, false);
@@ -182,6 +221,28 @@ final class HugePageFiller {
         if (filed) {
             file(hugePage);
         }
+    }
+
+    /**
+     * Marks the free backed pages {@code [offset, offset + count)} released, after the caller gave them back
+     * to the OS. The order does not change: it counts free pages, released or not.
+     */
+    static void markReleased(HugePage hugePage, int offset, int count) {
+        for (int page = offset; page < offset + count; page++) {
+            hugePage.released[page >>> 6] |= 1L << page;
+        }
+        hugePage.releasedPages += count;
+    }
+
+    /** Every hugepage in the filler, for statistics and for choosing one to break. */
+    List<HugePage> hugePages() {
+        List<HugePage> all = new ArrayList<>(order.size());
+        for (Entry entry : order) {
+            if (entry.hugePage().entry == entry) {
+                all.add(entry.hugePage());
+            }
+        }
+        return all;
     }
 
     /** Forgets every hugepage (the heap closed). */

@@ -24,7 +24,8 @@ import java.util.TreeSet;
  * hugepage from the runs when none does; a hugepage whose spans all came back returns to the runs whole.
  * Spans of a hugepage or more are whole hugepages from the runs, and the pages of the last one they do
  * not need go to the filler. Releasing gives back whole free hugepages (the free runs); free pages inside
- * hugepages in use stay backed.
+ * hugepages in use are released only when a limit demands it, which breaks those hugepages (the kernel
+ * then backs them with small pages), the one with the most free backed pages first.
  *
  * <p>The memory limit (hard) bounds backed memory: pages in use plus free backed pages. Reaching it first
  * releases free backed pages; only a request that cannot fit even then fails, with an
@@ -81,6 +82,8 @@ final class PageHeap {
     private long backedFreePages;
     private long releasedFreePages;
     private long releasedTotalBytes;
+    /** Times a hugepage of the filler was broken (some of its free pages released) since start. */
+    private long brokenHugePages;
     private boolean closed;
 
     /**
@@ -204,8 +207,13 @@ final class PageHeap {
         int offset = HugePageFiller.place(hugePage, pages, alignPages);
         Span span = new Span(hugePage.firstPage + offset, pages, sizeClass, Span.IN_USE, trackObjects);
         span.hugePage = hugePage;
-        filler.allocate(hugePage, offset, pages);
-        backedFreePages -= pages;
+        int releasedHere = hugePage.releasedIn(offset, pages);
+        if (releasedHere > 0) {
+            makeRoomUnderLimit(releasedHere); // the span backs released pages of a broken hugepage again
+        }
+        int backedAgain = filler.allocate(hugePage, offset, pages);
+        releasedFreePages -= backedAgain;
+        backedFreePages -= pages - backedAgain;
         inUsePages += pages;
         return span;
     }
@@ -278,20 +286,61 @@ final class PageHeap {
 
     /**
      * Taking {@code pages} from a released run backs them: releases free backed runs while the limits
-     * need it, and says whether it released any. In a hugepage-aware heap those runs are whole hugepages.
+     * need it, and says whether it released any. In a hugepage-aware heap those runs are whole hugepages;
+     * only when they are not enough does it break hugepages of the filler, the one with the most free
+     * backed pages first.
      */
     private boolean makeRoomUnderLimit(long pages) {
         long over = backedLimitPages == Long.MAX_VALUE ? 0 : inUsePages + backedFreePages + pages - backedLimitPages;
         boolean any = false;
         while (over > 0 && os.canRelease()) {
             Span run = largestBacked();
-            if (run == null) {
+            HugePageFiller.HugePage hugePage = run == null && hugePages ? sparsestHugePage() : null;
+            if (run != null) {
+                over -= releaseRun(run);
+            } else if (hugePage != null) {
+                over -= breakHugePage(hugePage);
+            } else {
                 break;
             }
-            over -= releaseRun(run);
             any = true;
         }
         return any;
+    }
+
+    /** The filler's hugepage with the most free backed pages, or null when none has any. */
+    private HugePageFiller.HugePage sparsestHugePage() {
+        HugePageFiller.HugePage sparsest = null;
+        for (HugePageFiller.HugePage hugePage : filler.hugePages()) {
+            if (hugePage.freeBackedPages() > (sparsest == null ? 0 : sparsest.freeBackedPages())) {
+                sparsest = hugePage;
+            }
+        }
+        return sparsest;
+    }
+
+    /**
+     * Releases every free backed page of a filler hugepage, which breaks it: the kernel splits the huge
+     * page and backs the pages still in use with small ones. Returns the pages released.
+     */
+    private long breakHugePage(HugePageFiller.HugePage hugePage) {
+        if (hugePage.releasedPages() == 0) {
+            brokenHugePages++;
+        }
+        long done = 0;
+        int from = hugePage.nextFreeBacked(0);
+        while (from < HugePageFiller.PAGES) {
+            int to = hugePage.nextNotFreeBacked(from);
+            long bytes = (long) (to - from) << SizeClasses.PAGE_SHIFT;
+            os.release((hugePage.firstPage + from) << SizeClasses.PAGE_SHIFT, bytes);
+            HugePageFiller.markReleased(hugePage, from, to - from);
+            backedFreePages -= to - from;
+            releasedFreePages += to - from;
+            releasedTotalBytes += bytes;
+            done += to - from;
+            from = hugePage.nextFreeBacked(to);
+        }
+        return done;
     }
 
     private void grow(long pages) {
@@ -347,8 +396,19 @@ final class PageHeap {
         }
         // Out of the filler before its pages join a run: from then on only the run hands them out.
         filler.remove(hugePage);
-        backedFreePages -= HugePageFiller.PAGES;
-        insertFree(coalesce(hugePage.firstPage, HugePageFiller.PAGES, Span.FREE_BACKED));
+        int releasedPages = hugePage.releasedPages();
+        backedFreePages -= HugePageFiller.PAGES - releasedPages;
+        releasedFreePages -= releasedPages;
+        long start = hugePage.firstPage << SizeClasses.PAGE_SHIFT;
+        if (releasedPages == 0) {
+            insertFree(coalesce(hugePage.firstPage, HugePageFiller.PAGES, Span.FREE_BACKED));
+        } else {
+            // Broken: the kernel backs what is left with small pages. Released whole, it is one run state again.
+            Span run = coalesce(hugePage.firstPage, HugePageFiller.PAGES, Span.FREE_RELEASED);
+            os.release(start, HUGE_PAGE_BYTES);
+            releasedTotalBytes += (long) (HugePageFiller.PAGES - releasedPages) << SizeClasses.PAGE_SHIFT;
+            insertFree(run);
+        }
     }
 
     /** Whether backed memory (in use + free backed) is above the soft limit (or the hard one). */
@@ -470,17 +530,34 @@ final class PageHeap {
     }
 
     synchronized Snapshot snapshot() {
+        long full = 0, partial = 0, broken = 0, fillerFreeBacked = 0;
+        for (HugePageFiller.HugePage hugePage : filler.hugePages()) {
+            full += hugePage.longestFree() == 0 ? 1 : 0;
+            partial += hugePage.longestFree() == 0 ? 0 : 1;
+            broken += hugePage.releasedPages() > 0 ? 1 : 0;
+            fillerFreeBacked += hugePage.freeBackedPages();
+        }
+        // In a hugepage-aware heap the backed free runs are whole hugepages; elsewhere there are none.
+        long freeHugePages = hugePages ? (backedFreePages - fillerFreeBacked) / HugePageFiller.PAGES : 0;
         return new Snapshot(mappedBytes, inUsePages << SizeClasses.PAGE_SHIFT, backedFreePages << SizeClasses.PAGE_SHIFT,
                 releasedFreePages << SizeClasses.PAGE_SHIFT, releasedTotalBytes, backed.size() + released.size(),
-                regions.size(), pageMap.heapBytes(), classes == null ? 0 : classes.mappedBytes());
+                regions.size(), pageMap.heapBytes(), classes == null ? 0 : classes.mappedBytes(),
+                full, partial, freeHugePages, broken, brokenHugePages);
     }
 
     /**
-     * Page heap numbers at one instant (all taken under the lock).
+     * Page heap numbers at one instant (all taken under the lock). The hugepage counts are 0 in a heap that
+     * is not hugepage-aware.
      *
      * @param nativePageMapBytes address space of the page map's native mirror (not in {@code mappedBytes})
+     * @param fullHugePages      hugepages of the filler with every page in use
+     * @param partialHugePages   hugepages of the filler with free pages (released or not)
+     * @param freeHugePages      whole free hugepages still backed
+     * @param brokenHugePages    hugepages of the filler with some free pages released
+     * @param brokenTotal        times a hugepage was broken since start
      */
     record Snapshot(long mappedBytes, long inUseBytes, long freeBytes, long releasedBytes, long releasedTotalBytes,
-                    int freeRuns, int regions, long pageMapHeapBytes, long nativePageMapBytes) {
+                    int freeRuns, int regions, long pageMapHeapBytes, long nativePageMapBytes,
+                    long fullHugePages, long partialHugePages, long freeHugePages, long brokenHugePages, long brokenTotal) {
     }
 }

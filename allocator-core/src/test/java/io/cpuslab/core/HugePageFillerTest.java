@@ -66,9 +66,24 @@ class HugePageFillerTest {
     }
 
     @Test
+    void releasedPagesAreCountedAndBackedAgainWhenUsed() {
+        HugePageFiller.HugePage hugePage = hugePage(0, 0, 100);
+        assertEquals(100, hugePage.nextFreeBacked(0));
+        assertEquals(PAGES, hugePage.nextNotFreeBacked(100));
+        HugePageFiller.markReleased(hugePage, 100, PAGES - 100);
+        assertEquals(PAGES - 100, hugePage.releasedPages());
+        assertEquals(0, hugePage.freeBackedPages());
+        assertEquals(PAGES, hugePage.nextFreeBacked(0));
+        assertEquals(156, hugePage.longestFree(), "released pages are free pages all the same");
+        assertEquals(20, filler.allocate(hugePage, 100, 20), "the 20 pages were released: the caller backs them");
+        assertEquals(PAGES - 120, hugePage.releasedPages());
+    }
+
+    @Test
     void aHugePageOutOfTheFillerIsNeverChosen() {
         HugePageFiller.HugePage hugePage = hugePage(0, 0, 10);
         filler.remove(hugePage);
         assertNull(filler.find(1, 1));
+        assertEquals(0, filler.hugePages().size());
     }
 }

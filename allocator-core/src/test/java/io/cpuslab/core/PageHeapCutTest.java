@@ -108,6 +108,7 @@ class PageHeapCutTest {
             if (at < 0) {
                 PageHeap.Snapshot s = heap.snapshot();
                 assertTrue(s.regions() == 2 && s.releasedTotalBytes() > 0, "the scenario grows and releases: " + s);
+                assertTrue(!hugePages || s.brokenTotal() > 0, "the soft limit breaks hugepages: " + s);
             }
             cuts.stop();
             cuts.failMaps();
