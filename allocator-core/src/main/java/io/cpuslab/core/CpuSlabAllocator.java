@@ -590,12 +590,19 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         return new AllocatorStats(smallApplication + largeBytes.sum(), cpu, transferred, centralFree, overhead,
                 heap.freeBytes(), heap.releasedBytes(), metadata, heap.mappedBytes() + metadata,
                 heap.releasedTotalBytes(), heap.pageMapHeapBytes(), List.copyOf(classes), List.copyOf(slabs),
-                new AllocatorStats.HugePageStats(hugePages.inUse(), hugePages.reason()));
+                new AllocatorStats.HugePageStats(hugePages.inUse(), hugePages.reason(), heap.fullHugePages(),
+                        heap.partialHugePages(), heap.freeHugePages(), heap.brokenHugePages(), heap.brokenTotal()));
     }
 
     @Override
     public String statsReport() {
-        return StatsReport.format(stats(), frontEnd.info(), os.description());
+        return StatsReport.format(stats(), frontEnd.info(), os.description(), transparentHugePageBytes());
+    }
+
+    @Override
+    public long transparentHugePageBytes() {
+        checkOpen();
+        return HugePageSupport.anonHugePageBytes(pageHeap.regions());
     }
 
     @Override

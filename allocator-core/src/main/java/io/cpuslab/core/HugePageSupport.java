@@ -5,6 +5,7 @@ import io.cpuslab.CpuSlab;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Whether an allocator's page heap is hugepage-aware, decided once when it is built: from the setting,
@@ -25,6 +26,7 @@ import java.nio.file.Path;
 record HugePageSupport(boolean inUse, String reason) {
     static final Path ENABLED = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
     static final Path PMD_SIZE = Path.of("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size");
+    private static final Path SMAPS = Path.of("/proc/self/smaps");
 
     static HugePageSupport decide(CpuSlab.HugePages setting, OsMemory os) {
         if (setting == CpuSlab.HugePages.OFF) {
@@ -57,6 +59,49 @@ record HugePageSupport(boolean inUse, String reason) {
         }
         return new HugePageSupport(true, "on: spans packed into 2 MiB hugepages, regions advised MADV_HUGEPAGE"
                 + " (transparent huge pages [" + mode + "])");
+    }
+
+    /**
+     * Bytes of {@code regions} (each {@code {address, bytes}}) the kernel backs with transparent huge pages
+     * now: the {@code AnonHugePages} of every mapping in {@code /proc/self/smaps} that overlaps a region, at
+     * most the overlap (the kernel may merge a region with a neighbouring mapping). Reads the whole file,
+     * so it is for reports and tests, never a hot path; -1 where the file cannot be read.
+     */
+    static long anonHugePageBytes(List<long[]> regions) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(SMAPS);
+        } catch (IOException | SecurityException e) {
+            return -1;
+        }
+        long total = 0;
+        long overlap = 0;
+        for (String line : lines) {
+            int dash = line.indexOf('-');
+            int space = line.indexOf(' ');
+            if (line.startsWith("AnonHugePages:")) {
+                long bytes = Long.parseLong(line.substring("AnonHugePages:".length()).replace("kB", "").trim()) << 10;
+                total += Math.min(bytes, overlap);
+            } else if (dash > 0 && space > dash && isHex(line, 0, dash) && isHex(line, dash + 1, space)) {
+                // A mapping's header: "start-end perms offset dev inode path"; its fields follow.
+                long start = Long.parseUnsignedLong(line, 0, dash, 16);
+                long end = Long.parseUnsignedLong(line, dash + 1, space, 16);
+                overlap = 0;
+                for (long[] region : regions) {
+                    overlap += Math.max(0, Math.min(end, region[0] + region[1]) - Math.max(start, region[0]));
+                }
+            }
+        }
+        return total;
+    }
+
+    private static boolean isHex(String text, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (Character.digit(text.charAt(i), 16) < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String read(Path file) {

@@ -545,6 +545,15 @@ final class PageHeap {
                 full, partial, freeHugePages, broken, brokenHugePages);
     }
 
+    /** The regions mapped, each {@code {address, bytes}}: for reading what the kernel says about them. */
+    synchronized List<long[]> regions() {
+        List<long[]> copy = new ArrayList<>(regions.size());
+        for (long[] region : regions) {
+            copy.add(region.clone());
+        }
+        return copy;
+    }
+
     /**
      * Page heap numbers at one instant (all taken under the lock). The hugepage counts are 0 in a heap that
      * is not hugepage-aware.

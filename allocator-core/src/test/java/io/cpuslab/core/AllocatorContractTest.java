@@ -30,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * What every front end must satisfy through the public API: alignment, sizes, contents, bad input as
@@ -864,6 +865,35 @@ public abstract class AllocatorContractTest {
             assertTrue(!h.inUse() && h.reason().contains("cpuslab.hugePages=OFF"), h.reason());
         }
         System.out.println("hugepages (" + frontEnd() + "): " + h.reason());
+    }
+
+    /**
+     * With hugepages in use, a live set of small blocks fills whole hugepages, the kernel backs them with
+     * transparent huge pages, and freeing it all gives them back whole (none broken without a limit).
+     */
+    @Test
+    void smallBlocksFillHugePagesThatTheKernelBacksWithHugePages() {
+        OffHeapAllocator a = allocator();
+        assumeTrue(a.stats().hugePages().inUse(), "hugepages not in use: " + a.stats().hugePages().reason());
+        long before = a.transparentHugePageBytes();
+        List<Long> blocks = new ArrayList<>();
+        for (long bytes = 0; bytes < (32L << 20); bytes += 64 + 64 * (blocks.size() % 4)) {
+            long size = 64 + 64 * (blocks.size() % 4);
+            long p = a.malloc(size);
+            at(p, size).fill((byte) 3);
+            blocks.add(p);
+        }
+        AllocatorStats.HugePageStats h = a.stats().hugePages();
+        assertTrue(h.full() >= 8, "32 MiB of small blocks fill hugepages: " + h);
+        long thp = a.transparentHugePageBytes();
+        System.out.println("AnonHugePages of the heap (" + frontEnd() + "): " + Bytes.format(before) + " before, "
+                + Bytes.format(thp) + " after writing 32 MiB of 64-256 B blocks");
+        assertTrue(thp - before >= 16L << 20, "AnonHugePages grew by " + (thp - before));
+        blocks.forEach(a::free);
+        a.releaseMemory();
+        h = a.stats().hugePages();
+        assertEquals(0, h.full() + h.partial() + h.broken() + h.brokenTotal(), h.toString());
+        assertTrue(a.statsReport().contains("Bytes backed by transparent huge pages"));
     }
 
     private static void assertMessage(Class<? extends Throwable> type, String part, Runnable call) {
