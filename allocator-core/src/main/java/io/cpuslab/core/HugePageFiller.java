@@ -253,7 +253,12 @@ final class HugePageFiller {
     private void file(HugePage hugePage) {
         Entry entry = new Entry(hugePage.longestFree, hugePage.usedPages, hugePage.firstPage, hugePage);
         hugePage.entry = entry;
-        order.add(entry);
+        if (!order.add(entry)) {
+            // An equal entry is one a cut left behind for this very hugepage (others differ in firstPage):
+            // the set would keep it and find would drop it, hiding the hugepage. This one takes its place.
+            order.remove(entry);
+            order.add(entry);
+        }
     }
 
     /**

@@ -2,6 +2,9 @@ package io.cpuslab.core;
 
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.Field;
+import java.util.TreeSet;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -85,5 +88,32 @@ class HugePageFillerTest {
         filler.remove(hugePage);
         assertNull(filler.find(1, 1));
         assertEquals(0, filler.hugePages().size());
+    }
+
+    /**
+     * What a cut inside TreeMap's own remove can leave (it counts the entry gone, then dies before
+     * unlinking it): a hugepage's old entry, still in the order. It is dropped when met, and when the
+     * hugepage is filed again with the same key, the new entry takes its place: the hugepage stays findable.
+     */
+    @Test
+    void anEntryACutLeftBehindNeverHidesItsHugePage() throws ReflectiveOperationException {
+        HugePageFiller.HugePage hugePage = hugePage(0, 0, 10);
+        TreeSet<Object> order = order();
+        Object old = order.first();
+        filler.allocate(hugePage, 10, 5);
+        order.add(old);                           // left behind: it says 246 free pages in a row, there are 241
+        assertNull(filler.find(242, 1), "the old entry is dropped when met, not chosen");
+        assertEquals(1, order.size());
+        order.add(old);                           // left behind again, then the same key filed anew
+        filler.free(hugePage, 10, 5);
+        assertSame(hugePage, filler.find(1, 1));
+        assertEquals(1, order.size());
+    }
+
+    @SuppressWarnings("unchecked")
+    private TreeSet<Object> order() throws ReflectiveOperationException {
+        Field field = HugePageFiller.class.getDeclaredField("order");
+        field.setAccessible(true);
+        return (TreeSet<Object>) field.get(filler);
     }
 }
