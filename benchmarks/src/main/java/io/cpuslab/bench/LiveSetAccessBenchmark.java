@@ -36,7 +36,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * java -jar benchmarks/target/benchmarks.jar LiveSetAccessBenchmark -p peer=cpuslab-rseq,glibc,jemalloc,tcmalloc
- * java -jar benchmarks/target/benchmarks.jar LiveSetAccessBenchmark -p peer=cpuslab-rseq -jvmArgsAppend -Dcpuslab.hugePages=OFF
+ * java -jar benchmarks/target/benchmarks.jar LiveSetAccessBenchmark -p peer=cpuslab-rseq \
+ *     -jvmArgsAppend '--enable-native-access=ALL-UNNAMED -Dcpuslab.hugePages=OFF'
  * </pre>
  *
  * (jemalloc and tcmalloc need their libraries preloaded, as {@code ./cpuslab bench} does for its child JVMs.)
