@@ -40,7 +40,7 @@ import java.util.concurrent.TimeUnit;
  *     -jvmArgsAppend '--enable-native-access=ALL-UNNAMED -Dcpuslab.hugePages=OFF'
  * </pre>
  *
- * (jemalloc and tcmalloc need their libraries preloaded, as {@code ./cpuslab bench} does for its child JVMs.)
+ * (jemalloc needs its library preloaded, as {@code ./cpuslab bench} does for its child JVMs.)
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
