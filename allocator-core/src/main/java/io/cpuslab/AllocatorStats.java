@@ -30,11 +30,12 @@ import java.util.List;
  * @param pageMapHeapBytes   Java heap held by the page map (not part of the sum)
  * @param classes            one row per size class that has memory
  * @param slabs              one row per per-CPU slab
+ * @param hugePages          whether the page heap is hugepage-aware, and why (not)
  */
 public record AllocatorStats(long applicationBytes, long cpuCacheBytes, long transferCacheBytes, long centralCacheBytes,
                              long spanOverheadBytes, long pageHeapFreeBytes, long releasedBytes, long metadataBytes,
                              long mappedBytes, long releasedTotalBytes, long pageMapHeapBytes,
-                             List<ClassStats> classes, List<SlabStats> slabs) {
+                             List<ClassStats> classes, List<SlabStats> slabs, HugePageStats hugePages) {
 
     /** Free memory held by caches at every level (per-CPU, transfer, central, page heap). */
     public long cachedBytes() {
@@ -76,5 +77,41 @@ public record AllocatorStats(long applicationBytes, long cpuCacheBytes, long tra
      * @param drains        times the slab was drained
      */
     public record SlabStats(int slab, long cachedBytes, long capacityBytes, long underflows, long overflows, long drains) {
+    }
+
+    /**
+     * The page heap's hugepages. A hugepage-aware heap keeps its memory in 2 MiB hugepages: whole free
+     * ones, and the filler's, which hold the spans below a hugepage. The counts are 0 when it is off.
+     * Which of them the kernel really backs with transparent huge pages is
+     * {@link io.cpuslab.OffHeapAllocator#transparentHugePageBytes()} (it reads {@code /proc/self/smaps}).
+     *
+     * <pre>{@code
+     * AllocatorStats.HugePageStats h = alloc.stats().hugePages();
+     * if (!h.inUse()) {
+     *     System.out.println("no hugepages: " + h.reason());
+     * } else {
+     *     System.out.printf("%d of %d hugepages full, %d broken%n", h.full(), h.backed(), h.broken());
+     * }
+     * }</pre>
+     *
+     * @param inUse       whether spans are packed into 2 MiB hugepages and the regions advised {@code MADV_HUGEPAGE}
+     *                    (setting {@code hugePages=AUTO} on a kernel with transparent huge pages in {@code madvise}
+     *                    or {@code always} mode)
+     * @param reason      what was decided and why, e.g. {@code "off: transparent huge pages are [never] in ..."}
+     * @param full        hugepages with every page in use
+     * @param partial     hugepages with pages in use and free pages (free pages of a hugepage in use count in
+     *                    {@link #pageHeapFreeBytes()}, or in {@link #releasedBytes()} once it is broken)
+     * @param free        whole free hugepages still backed (in {@link #pageHeapFreeBytes()})
+     * @param broken      partially used hugepages some of whose free pages were released because a limit
+     *                    demanded it: the kernel backs what is left of them with small pages
+     * @param brokenTotal times a hugepage was broken since start
+     */
+    public record HugePageStats(boolean inUse, String reason, long full, long partial, long free, long broken,
+                                long brokenTotal) {
+
+        /** Hugepages holding backed memory: full, partially used and free. */
+        public long backed() {
+            return full + partial + free;
+        }
     }
 }

@@ -31,7 +31,7 @@ import java.util.Objects;
  * {@code cpuslab.memoryLimit=N}, {@code cpuslab.softMemoryLimit=N}, {@code cpuslab.releaseRate=N}
  * (bytes/s, 0 = no background release), {@code cpuslab.idleDrainMillis=N} (0 = never),
  * {@code cpuslab.maintenancePeriodMillis=N}, {@code cpuslab.guardSampleRate=N} (0 = no guard pages),
- * {@code cpuslab.jmx=true|false} (the allocator's MXBean). Sizes accept a {@code k}, {@code m} or {@code g}
+ * {@code cpuslab.jmx=true|false} (the allocator's MXBean), {@code cpuslab.hugePages=AUTO|OFF}. Sizes accept a {@code k}, {@code m} or {@code g}
  * suffix ({@code 512m}). An allocator's {@link Builder#name name} has no property: every allocator made from
  * the properties would get the same one.
  */
@@ -64,6 +64,27 @@ public final class CpuSlab {
     public enum Index {
         CPU,
         MM_CID
+    }
+
+    /**
+     * Whether the page heap is hugepage-aware (TCMalloc's Temeraire): small spans packed into the fullest
+     * 2 MiB hugepage that fits them, larger ones in whole hugepages, memory released in whole hugepages,
+     * and the heap's regions advised {@code MADV_HUGEPAGE} so the kernel backs them with transparent huge
+     * pages. The application's own loads and stores then miss the TLB less.
+     *
+     * <pre>{@code
+     * OffHeapAllocator plain = CpuSlab.builder().hugePages(CpuSlab.HugePages.OFF).build();
+     * System.out.println(CpuSlab.create().stats().hugePages().reason());   // what AUTO decided here, and why
+     * }</pre>
+     */
+    public enum HugePages {
+        /**
+         * On where the kernel has transparent huge pages in {@code madvise} or {@code always} mode (Linux),
+         * off elsewhere; {@code stats().hugePages()} says which and why.
+         */
+        AUTO,
+        /** The page heap of 8 KiB page runs, regions not advised: as on a system without hugepages. */
+        OFF
     }
 
     /** A new allocator with defaults from the system properties. */
@@ -104,6 +125,7 @@ public final class CpuSlab {
         private long guardSampleRate = sizeProperty("guardSampleRate", 0, true);
         private String name;
         private boolean jmx = booleanProperty("jmx", true);
+        private HugePages hugePages = property("hugePages", HugePages.AUTO);
 
         private Builder() {
         }
@@ -210,6 +232,12 @@ public final class CpuSlab {
             return this;
         }
 
+        /** Hugepage-aware page heap where the kernel has transparent huge pages ({@code AUTO}, the default), or not. */
+        public Builder hugePages(HugePages value) {
+            hugePages = Objects.requireNonNull(value, "hugePages");
+            return this;
+        }
+
         /** A new allocator. Throws {@link IllegalStateException} if the front end asked for cannot run, saying why. */
         public OffHeapAllocator build() {
             return CpuSlabAllocator.create(config());
@@ -217,7 +245,7 @@ public final class CpuSlab {
 
         AllocatorConfig config() {
             return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                    releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, null);
+                    releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, hugePages, null);
         }
 
         private static long positive(String name, long value) {

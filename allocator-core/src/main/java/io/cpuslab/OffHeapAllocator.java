@@ -126,10 +126,21 @@ public interface OffHeapAllocator extends SegmentAllocator, AutoCloseable {
     /** The same numbers as a text table for people, in the shape of TCMalloc's stats. */
     String statsReport();
 
+    /**
+     * Bytes of the page heap's memory that the kernel backs with transparent huge pages now
+     * ({@code AnonHugePages} of its regions in {@code /proc/self/smaps}); -1 where that cannot be read
+     * (not Linux). It reads a file the size of the process's mappings: for reports and monitoring, not for
+     * a hot path. Whether the page heap asks for huge pages is {@code stats().hugePages()}.
+     */
+    long transparentHugePageBytes();
+
     /** Which front end serves this allocator and why. */
     FrontEndInfo frontEnd();
 
-    /** Drains every cache and returns all free pages to the OS now. */
+    /**
+     * Drains every cache and returns all free pages to the OS now; with hugepages in use, all whole free
+     * hugepages (free pages inside hugepages still in use stay, so those stay whole).
+     */
     void releaseMemory();
 
     /** Returns all memory to the OS; every later call throws {@link IllegalStateException}. Idempotent. */

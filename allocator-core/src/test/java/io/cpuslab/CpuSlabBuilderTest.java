@@ -98,6 +98,27 @@ class CpuSlabBuilderTest {
         }
     }
 
+    @Test
+    void hugePagesDefaultToAutoAndFollowThePropertyAndTheBuilder() {
+        String given = System.getProperty("cpuslab.hugePages"); // a run of the suites with -Dcpuslab.hugePages=OFF
+        System.clearProperty("cpuslab.hugePages");
+        try {
+            assertEquals(CpuSlab.HugePages.AUTO, CpuSlab.builder().config().hugePages());
+            System.setProperty("cpuslab.hugePages", "off");
+            assertEquals(CpuSlab.HugePages.OFF, CpuSlab.builder().config().hugePages());
+            assertEquals(CpuSlab.HugePages.AUTO, CpuSlab.builder().hugePages(CpuSlab.HugePages.AUTO).config().hugePages());
+            System.setProperty("cpuslab.hugePages", "sometimes");
+            assertMessage("cpuslab.hugePages", CpuSlab::builder);
+        } finally {
+            if (given == null) {
+                System.clearProperty("cpuslab.hugePages");
+            } else {
+                System.setProperty("cpuslab.hugePages", given);
+            }
+        }
+        assertThrows(NullPointerException.class, () -> CpuSlab.builder().hugePages(null));
+    }
+
     private static void assertMessage(String part, Runnable call) {
         var e = assertThrows(IllegalArgumentException.class, call::run);
         assertTrue(e.getMessage().contains(part), e.getMessage());

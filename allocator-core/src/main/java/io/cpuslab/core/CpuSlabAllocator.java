@@ -66,6 +66,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private final Arena scope = Arena.ofShared();
     private final PageMap pageMap = new PageMap();
     private final PageHeap pageHeap;
+    private final HugePageSupport hugePages;
     /** The native fast path's descriptor for malloc, or 0 when malloc takes the Java path (see above). */
     private final long fastMalloc;
     /** The native fast path's descriptor for free and freeSized, or 0. */
@@ -108,7 +109,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             // Checked mode validates every block in Java: it never takes the native fast path, so needs no mirror.
             NativePageMap classes = choice.provider().nativeFastPath() != null && NativeFastPath.available() && !checked
                     ? new NativePageMap(os) : null;
-            heap = new PageHeap(os, pageMap, classes, config.memoryLimit(), config.softMemoryLimit(), checked, events);
+            this.hugePages = HugePageSupport.decide(config.hugePages(), os);
+            heap = new PageHeap(os, pageMap, classes, config.memoryLimit(), config.softMemoryLimit(), checked, hugePages.inUse(),
+                    events);
             this.pageHeap = heap;
             for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
                 central[sc] = new CentralFreeList(sc, pageHeap, pageMap);
@@ -610,12 +613,20 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         long metadata = slabBytes + heap.nativePageMapBytes();
         return new AllocatorStats(smallApplication + largeBytes.sum(), cpu, transferred, centralFree, overhead,
                 heap.freeBytes(), heap.releasedBytes(), metadata, heap.mappedBytes() + metadata,
-                heap.releasedTotalBytes(), heap.pageMapHeapBytes(), List.copyOf(classes), List.copyOf(slabs));
+                heap.releasedTotalBytes(), heap.pageMapHeapBytes(), List.copyOf(classes), List.copyOf(slabs),
+                new AllocatorStats.HugePageStats(hugePages.inUse(), hugePages.reason(), heap.fullHugePages(),
+                        heap.partialHugePages(), heap.freeHugePages(), heap.brokenHugePages(), heap.brokenTotal()));
     }
 
     @Override
     public String statsReport() {
-        return StatsReport.format(stats(), frontEnd.info(), os.description());
+        return StatsReport.format(stats(), frontEnd.info(), os.description(), transparentHugePageBytes());
+    }
+
+    @Override
+    public long transparentHugePageBytes() {
+        checkOpen();
+        return HugePageSupport.anonHugePageBytes(pageHeap.regions());
     }
 
     @Override

@@ -12,7 +12,8 @@ import java.lang.invoke.VarHandle;
 
 /**
  * Linux memory through FFM downcalls to libc: {@code mmap} of private anonymous regions, {@code munmap},
- * {@code madvise(MADV_DONTNEED)} to return free pages to the OS, and {@code mprotect} for guard pages.
+ * {@code madvise(MADV_DONTNEED)} to return free pages to the OS, {@code madvise(MADV_HUGEPAGE)} to ask for
+ * transparent huge pages, and {@code mprotect} for guard pages.
  *
  * <p>These calls may take long (page-table work for big ranges), so they are ordinary downcalls, not
  * {@code critical} ones: a critical call would hold up safepoints while the kernel works.
@@ -27,6 +28,7 @@ final class MmapMemory implements OsMemory {
     /** Reserve address space without swap reservation: pages cost memory only when first touched. */
     private static final int MAP_NORESERVE = 0x4000;
     private static final int MADV_DONTNEED = 4;
+    private static final int MADV_HUGEPAGE = 14;
     private static final long MAP_FAILED = -1L;
 
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
@@ -107,6 +109,17 @@ final class MmapMemory implements OsMemory {
     @Override
     public void release(long address, long bytes) {
         check("madvise(MADV_DONTNEED)", call(MADVISE, address, bytes, MADV_DONTNEED));
+    }
+
+    /** Fails with EINVAL on a kernel built without transparent huge pages: the caller then does without. */
+    @Override
+    public boolean adviseHugePages(long address, long bytes) {
+        return call(MADVISE, address, bytes, MADV_HUGEPAGE) == 0;
+    }
+
+    @Override
+    public boolean canAdviseHugePages() {
+        return true;
     }
 
     /** May fail with ENOMEM when the process reaches its limit of mappings: the caller then does without. */

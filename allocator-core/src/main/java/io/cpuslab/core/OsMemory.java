@@ -48,6 +48,19 @@ public interface OsMemory {
         return false;
     }
 
+    /**
+     * Asks the OS to back a mapped range with transparent huge pages ({@code MADV_HUGEPAGE}); says whether
+     * it took the advice. The default cannot.
+     */
+    default boolean adviseHugePages(long address, long bytes) {
+        return false;
+    }
+
+    /** Whether {@link #adviseHugePages} can work here at all. */
+    default boolean canAdviseHugePages() {
+        return false;
+    }
+
     /** A few words for reports, e.g. "mmap" or "Arena (no release)". */
     String description();
 

@@ -18,6 +18,15 @@ import java.util.TreeSet;
  * neighbours when it is released itself. Address space is cheap, so a request no single run can serve
  * simply maps a new region.
  *
+ * <p>A hugepage-aware heap (TCMalloc's Temeraire; {@link HugePageSupport} decides) advises its regions
+ * {@code MADV_HUGEPAGE} and keeps its free runs whole 2 MiB hugepages. Spans below a hugepage go to the
+ * {@link HugePageFiller}, which packs them into the fullest hugepage that fits and takes a whole free
+ * hugepage from the runs when none does; a hugepage whose spans all came back returns to the runs whole.
+ * Spans of a hugepage or more are whole hugepages from the runs, and the pages of the last one they do
+ * not need go to the filler. Releasing gives back whole free hugepages (the free runs); free pages inside
+ * hugepages in use are released only when a limit demands it, which breaks those hugepages (the kernel
+ * then backs them with small pages), the one with the most free backed pages first.
+ *
  * <p>The memory limit (hard) bounds backed memory: pages in use plus free backed pages. Reaching it first
  * releases free backed pages; only a request that cannot fit even then fails, with an
  * {@link OutOfMemoryError} that names the size and the limit, and leaves the heap unchanged. The soft
@@ -39,8 +48,10 @@ import java.util.TreeSet;
 final class PageHeap {
     /** Regions are reserved at least this big; address space is cheap, pages are touched on use. */
     static final long REGION_BYTES = 64L << 20;
-    /** Region alignment: lets the OS back the heap with transparent huge pages. */
-    static final long REGION_ALIGNMENT = 2L << 20;
+    /** A transparent huge page on x86-64 and on aarch64 with 4 KiB pages. */
+    static final long HUGE_PAGE_BYTES = 2L << 20;
+    /** Region alignment and size granule: regions are whole hugepages, so the OS can back them with THP. */
+    static final long REGION_ALIGNMENT = HUGE_PAGE_BYTES;
     /** Requests above this many pages cannot be addressed at all (48-bit address space). */
     private static final long MAX_PAGES = 1L << (47 - SizeClasses.PAGE_SHIFT);
 
@@ -60,8 +71,12 @@ final class PageHeap {
     private final AllocatorEvents.Reason backedLimit;
     private final boolean trackObjects;
     private final AllocatorEvents events;
+    /** Whether regions are advised {@code MADV_HUGEPAGE} (see {@link HugePageSupport}). */
+    private final boolean hugePages;
     private final TreeSet<Span> backed = new TreeSet<>(BEST_FIT);
     private final TreeSet<Span> released = new TreeSet<>(BEST_FIT);
+    /** Spans below a hugepage, in a hugepage-aware heap. */
+    private final HugePageFiller filler = new HugePageFiller();
     /** {@link #backed} from the largest run down, a live view: its {@code ceiling} is {@code backed}'s {@code floor}. */
     private final NavigableSet<Span> backedLargestFirst = backed.descendingSet();
     private final List<long[]> regions = new ArrayList<>();
@@ -71,6 +86,8 @@ final class PageHeap {
     private long backedFreePages;
     private long releasedFreePages;
     private long releasedTotalBytes;
+    /** Times a hugepage of the filler was broken (some of its free pages released) since start. */
+    private long brokenHugePages;
     private boolean closed;
 
     /**
@@ -88,13 +105,22 @@ final class PageHeap {
 
     /** @param classes the native mirror to keep of small spans' classes, or null for none */
     PageHeap(OsMemory os, PageMap pageMap, NativePageMap classes, long memoryLimit, long softMemoryLimit, boolean trackObjects) {
-        // A page heap of its own (tests): its events name no allocator.
-        this(os, pageMap, classes, memoryLimit, softMemoryLimit, trackObjects, new AllocatorEvents(""));
+        this(os, pageMap, classes, memoryLimit, softMemoryLimit, trackObjects, false);
     }
 
-    /** @param events the JFR events of the allocator this heap belongs to */
+    /** @param hugePages whether the heap is hugepage-aware: decided by {@link HugePageSupport} */
     PageHeap(OsMemory os, PageMap pageMap, NativePageMap classes, long memoryLimit, long softMemoryLimit, boolean trackObjects,
-             AllocatorEvents events) {
+             boolean hugePages) {
+        // A page heap of its own (tests): its events name no allocator.
+        this(os, pageMap, classes, memoryLimit, softMemoryLimit, trackObjects, hugePages, new AllocatorEvents(""));
+    }
+
+    /**
+     * @param hugePages whether the heap is hugepage-aware: decided by {@link HugePageSupport}
+     * @param events    the JFR events of the allocator this heap belongs to
+     */
+    PageHeap(OsMemory os, PageMap pageMap, NativePageMap classes, long memoryLimit, long softMemoryLimit, boolean trackObjects,
+             boolean hugePages, AllocatorEvents events) {
         this.os = os;
         this.pageMap = pageMap;
         this.classes = classes;
@@ -103,6 +129,7 @@ final class PageHeap {
         this.backedLimit = backedLimitPages < limitPages ? AllocatorEvents.Reason.SOFT_LIMIT : AllocatorEvents.Reason.MEMORY_LIMIT;
         this.trackObjects = trackObjects;
         this.events = events;
+        this.hugePages = hugePages;
     }
 
     private static long pages(long limit) {
@@ -120,17 +147,41 @@ final class PageHeap {
      */
     synchronized Span allocateAligned(long pages, long alignPages, int sizeClass) {
         checkOpen();
-        long slack = alignPages - 1;
-        if (pages <= 0 || pages > MAX_PAGES - slack) {
+        if (pages <= 0 || pages > MAX_PAGES - (alignPages - 1)) {
             throw outOfMemory(pages, "larger than the address space");
         }
-        long need = pages + slack;
         if (inUsePages + pages > limitPages) {
             events.limitHit(AllocatorEvents.Reason.MEMORY_LIMIT, limitPages << SizeClasses.PAGE_SHIFT,
                     (inUsePages + backedFreePages) << SizeClasses.PAGE_SHIFT, pages << SizeClasses.PAGE_SHIFT, 0, true);
             throw outOfMemory(pages, "memory limit " + Bytes.format(limitPages << SizeClasses.PAGE_SHIFT)
                     + ", in use " + Bytes.format(inUsePages << SizeClasses.PAGE_SHIFT));
         }
+        Span span;
+        if (!hugePages) {
+            Span run = runFor(pages, alignPages);
+            long start = (run.startPage + alignPages - 1) & -alignPages;
+            span = new Span(start, pages, sizeClass, Span.IN_USE, trackObjects); // made before anything changes
+            carve(run, start, pages);
+            inUsePages += pages;
+        } else if (pages < HugePageFiller.PAGES && alignPages <= HugePageFiller.PAGES) {
+            span = allocateInFiller((int) pages, (int) alignPages, sizeClass);
+        } else {
+            span = allocateHugePages(pages, Math.max(alignPages, HugePageFiller.PAGES), sizeClass);
+        }
+        pageMap.set(span.startPage, pages, span);
+        if (classes != null && sizeClass != 0) {
+            classes.set(span.startPage, pages, sizeClass); // before any of its objects exists for anyone
+        }
+        return span;
+    }
+
+    /**
+     * A free run that holds {@code pages} pages aligned to {@code alignPages}, mapping a region if none does,
+     * and under the limits when taking from a released run backs memory.
+     */
+    private Span runFor(long pages, long alignPages) {
+        // In a hugepage-aware heap every run starts on a hugepage and is whole hugepages: less slack does.
+        long need = pages + alignPages - (hugePages ? HugePageFiller.PAGES : 1);
         Span run = bestFit(need);
         if (run == null) {
             grow(need);
@@ -139,16 +190,20 @@ final class PageHeap {
         if (run.state() == Span.FREE_RELEASED && makeRoomUnderLimit(pages)) {
             run = bestFit(need); // releasing may have merged into the chosen run
         }
-        // Cut the aligned piece out of the run; head and tail stay free in the run's state. All three spans
-        // first, then the run retired, then the pieces filed: a piece filed while the run is still free and
-        // findable at its page map ends would be merged back with the run by a neighbour's free if a cut
-        // came in between, its pages then in two runs.
+        return run;
+    }
+
+    /**
+     * Takes {@code [start, start + pages)} out of the free run {@code run}; head and tail stay free in the
+     * run's state. Both pieces first, then the run retired, then the pieces filed: a
+     * piece filed while the run is still free and findable at its page map ends would be merged back with
+     * the run by a neighbour's free if a cut came in between, its pages then in two runs.
+     */
+    private void carve(Span run, long start, long pages) {
         int state = run.state();
-        long alignedStart = (run.startPage + slack) & -alignPages;
-        long tailPages = run.endPage() - (alignedStart + pages);
-        Span head = alignedStart > run.startPage ? new Span(run.startPage, alignedStart - run.startPage, 0, state, false) : null;
-        Span tail = tailPages > 0 ? new Span(alignedStart + pages, tailPages, 0, state, false) : null;
-        Span span = new Span(alignedStart, pages, sizeClass, Span.IN_USE, trackObjects);
+        long tailPages = run.endPage() - (start + pages);
+        Span head = start > run.startPage ? new Span(run.startPage, start - run.startPage, 0, state, false) : null;
+        Span tail = tailPages > 0 ? new Span(start + pages, tailPages, 0, state, false) : null;
         removeFree(run);
         if (head != null) {
             insertFree(head);
@@ -156,11 +211,66 @@ final class PageHeap {
         if (tail != null) {
             insertFree(tail);
         }
-        pageMap.set(span.startPage, pages, span);
-        if (classes != null && sizeClass != 0) {
-            classes.set(span.startPage, pages, sizeClass); // before any of its objects exists for anyone
+    }
+
+    /**
+     * A span below a hugepage, from the filler: in the hugepage it chooses, or in a whole hugepage taken
+     * from the free runs when none fits.
+     */
+    private Span allocateInFiller(int pages, int alignPages, int sizeClass) {
+        HugePageFiller.HugePage hugePage = filler.find(pages, alignPages);
+        if (hugePage == null) {
+            hugePage = takeHugePage();
         }
+        int offset = HugePageFiller.place(hugePage, pages, alignPages);
+        Span span = new Span(hugePage.firstPage + offset, pages, sizeClass, Span.IN_USE, trackObjects);
+        span.hugePage = hugePage;
+        int releasedHere = hugePage.releasedIn(offset, pages);
+        if (releasedHere > 0) {
+            makeRoomUnderLimit(releasedHere); // the span backs released pages of a broken hugepage again
+        }
+        int backedAgain = filler.allocate(hugePage, offset, pages);
+        releasedFreePages -= backedAgain;
+        backedFreePages -= pages - backedAgain;
         inUsePages += pages;
+        return span;
+    }
+
+    /**
+     * A whole free hugepage taken from the free runs into the filler. Its pages count as backed from now
+     * on, even when it comes from a released run: the first touch makes the kernel back all 2 MiB.
+     */
+    private HugePageFiller.HugePage takeHugePage() {
+        Span run = runFor(HugePageFiller.PAGES, HugePageFiller.PAGES);
+        HugePageFiller.HugePage hugePage = new HugePageFiller.HugePage(run.startPage);
+        carve(run, run.startPage, HugePageFiller.PAGES);
+        backedFreePages += HugePageFiller.PAGES;
+        filler.add(hugePage);
+        return hugePage;
+    }
+
+    /**
+     * A span of a hugepage or more (or aligned beyond one): whole hugepages from the free runs. The pages
+     * of its last hugepage that it does not need go to the filler, as TCMalloc donates them, so a 2.1 MiB
+     * span does not hold 4 MiB.
+     */
+    private Span allocateHugePages(long pages, long alignPages, int sizeClass) {
+        long runPages = (pages + HugePageFiller.PAGES - 1) & -HugePageFiller.PAGES;
+        Span run = runFor(runPages, alignPages);
+        long start = (run.startPage + alignPages - 1) & -alignPages;
+        int tailUsed = (int) (pages & (HugePageFiller.PAGES - 1));
+        // Made before anything changes.
+        Span span = new Span(start, pages, sizeClass, Span.IN_USE, trackObjects);
+        HugePageFiller.HugePage tail = tailUsed == 0 ? null
+                : new HugePageFiller.HugePage(start + runPages - HugePageFiller.PAGES);
+        carve(run, start, runPages);
+        inUsePages += pages;
+        if (tail != null) {
+            span.hugePage = tail;
+            backedFreePages += HugePageFiller.PAGES - tailUsed; // the pages of the tail's hugepage it does not need
+            filler.allocate(tail, 0, tailUsed);
+            filler.add(tail);
+        }
         return span;
     }
 
@@ -194,7 +304,9 @@ final class PageHeap {
 
     /**
      * Taking {@code pages} from a released run backs them: releases free backed runs while the limits
-     * need it, and says whether it released any.
+     * need it, and says whether it released any. In a hugepage-aware heap those runs are whole hugepages;
+     * only when they are not enough does it break hugepages of the filler, the one with the most free
+     * backed pages first.
      */
     private boolean makeRoomUnderLimit(long pages) {
         long backedPages = inUsePages + backedFreePages;
@@ -206,10 +318,14 @@ final class PageHeap {
         long released = 0;
         while (released < over && os.canRelease()) {
             Span run = largestBacked();
-            if (run == null) {
+            HugePageFiller.HugePage hugePage = run == null && hugePages ? sparsestHugePage() : null;
+            if (run != null) {
+                released += releaseRun(run);
+            } else if (hugePage != null) {
+                released += breakHugePage(hugePage);
+            } else {
                 break;
             }
-            released += releaseRun(run);
         }
         if (release != null) {
             release.finish(backedLimit, released << SizeClasses.PAGE_SHIFT);
@@ -219,6 +335,41 @@ final class PageHeap {
         return released > 0;
     }
 
+    /** The filler's hugepage with the most free backed pages, or null when none has any. */
+    private HugePageFiller.HugePage sparsestHugePage() {
+        HugePageFiller.HugePage sparsest = null;
+        for (HugePageFiller.HugePage hugePage : filler.hugePages()) {
+            if (hugePage.freeBackedPages() > (sparsest == null ? 0 : sparsest.freeBackedPages())) {
+                sparsest = hugePage;
+            }
+        }
+        return sparsest;
+    }
+
+    /**
+     * Releases every free backed page of a filler hugepage, which breaks it: the kernel splits the huge
+     * page and backs the pages still in use with small ones. Returns the pages released.
+     */
+    private long breakHugePage(HugePageFiller.HugePage hugePage) {
+        if (hugePage.releasedPages() == 0) {
+            brokenHugePages++;
+        }
+        long done = 0;
+        int from = hugePage.nextFreeBacked(0);
+        while (from < HugePageFiller.PAGES) {
+            int to = hugePage.nextNotFreeBacked(from);
+            long bytes = (long) (to - from) << SizeClasses.PAGE_SHIFT;
+            os.release((hugePage.firstPage + from) << SizeClasses.PAGE_SHIFT, bytes);
+            HugePageFiller.markReleased(hugePage, from, to - from);
+            backedFreePages -= to - from;
+            releasedFreePages += to - from;
+            releasedTotalBytes += bytes;
+            done += to - from;
+            from = hugePage.nextFreeBacked(to);
+        }
+        return done;
+    }
+
     private void grow(long pages) {
         AllocatorEvents.PageHeapGrowth growth = events.growth();
         long bytes = Math.max(REGION_BYTES, ((pages << SizeClasses.PAGE_SHIFT) + REGION_ALIGNMENT - 1) & -REGION_ALIGNMENT);
@@ -226,6 +377,10 @@ final class PageHeap {
         if (base + bytes > 1L << PageMap.ADDRESS_BITS) {
             os.unmap(base, bytes);
             throw outOfMemory(pages, "the OS returned memory above the 48-bit address space");
+        }
+        if (hugePages) {
+            // Advice, not a promise: a region the kernel refuses is still memory, only backed by small pages.
+            os.adviseHugePages(base, bytes);
         }
         if (classes != null) {
             try {
@@ -251,8 +406,40 @@ final class PageHeap {
             classes.clear(span.startPage, span.pages); // before its pages can be carved again
         }
         inUsePages -= span.pages;
-        insertFree(coalesce(span.startPage, span.pages, Span.FREE_BACKED));
+        HugePageFiller.HugePage hugePage = span.hugePage;
+        // Pages before the filler's hugepage are whole hugepages (all of a span without one).
+        long wholeEnd = hugePage == null ? span.endPage() : Math.max(span.startPage, hugePage.firstPage);
+        if (wholeEnd > span.startPage) {
+            insertFree(coalesce(span.startPage, wholeEnd - span.startPage, Span.FREE_BACKED));
+        }
+        if (hugePage != null) {
+            freeInHugePage(hugePage, wholeEnd, span.endPage());
+        }
         makeRoomUnderLimit(0);
+    }
+
+    /** Frees pages {@code [from, to)} of a filler hugepage; an empty one goes back to the free runs whole. */
+    private void freeInHugePage(HugePageFiller.HugePage hugePage, long from, long to) {
+        filler.free(hugePage, (int) (from - hugePage.firstPage), (int) (to - from));
+        backedFreePages += to - from;
+        if (hugePage.usedPages() > 0) {
+            return;
+        }
+        // Out of the filler before its pages join a run: from then on only the run hands them out.
+        filler.remove(hugePage);
+        int releasedPages = hugePage.releasedPages();
+        backedFreePages -= HugePageFiller.PAGES - releasedPages;
+        releasedFreePages -= releasedPages;
+        long start = hugePage.firstPage << SizeClasses.PAGE_SHIFT;
+        if (releasedPages == 0) {
+            insertFree(coalesce(hugePage.firstPage, HugePageFiller.PAGES, Span.FREE_BACKED));
+        } else {
+            // Broken: the kernel backs what is left with small pages. Released whole, it is one run state again.
+            Span run = coalesce(hugePage.firstPage, HugePageFiller.PAGES, Span.FREE_RELEASED);
+            os.release(start, HUGE_PAGE_BYTES);
+            releasedTotalBytes += (long) (HugePageFiller.PAGES - releasedPages) << SizeClasses.PAGE_SHIFT;
+            insertFree(run);
+        }
     }
 
     /** Whether backed memory (in use + free backed) is above the soft limit (or the hard one). */
@@ -313,7 +500,8 @@ final class PageHeap {
 
     /**
      * Returns up to {@code bytes} of free backed memory to the OS, largest runs first, and says how much
-     * was released (whole runs, so it may be more than asked).
+     * was released (whole runs, so it may be more than asked). In a hugepage-aware heap the runs are whole
+     * free hugepages; free pages inside hugepages in use stay, so those hugepages stay whole.
      */
     synchronized long release(long bytes) {
         if (closed || !os.canRelease()) {
@@ -354,6 +542,7 @@ final class PageHeap {
         regions.clear();
         backed.clear();
         released.clear();
+        filler.clear();
         mappedBytes = inUsePages = backedFreePages = releasedFreePages = 0;
         if (classes != null) {
             classes.close(); // the front end closed first: no native reader is left in it
@@ -372,17 +561,43 @@ final class PageHeap {
     }
 
     synchronized Snapshot snapshot() {
+        long full = 0, partial = 0, broken = 0, fillerFreeBacked = 0;
+        for (HugePageFiller.HugePage hugePage : filler.hugePages()) {
+            full += hugePage.longestFree() == 0 ? 1 : 0;
+            partial += hugePage.longestFree() == 0 ? 0 : 1;
+            broken += hugePage.releasedPages() > 0 ? 1 : 0;
+            fillerFreeBacked += hugePage.freeBackedPages();
+        }
+        // In a hugepage-aware heap the backed free runs are whole hugepages; elsewhere there are none.
+        long freeHugePages = hugePages ? (backedFreePages - fillerFreeBacked) / HugePageFiller.PAGES : 0;
         return new Snapshot(mappedBytes, inUsePages << SizeClasses.PAGE_SHIFT, backedFreePages << SizeClasses.PAGE_SHIFT,
                 releasedFreePages << SizeClasses.PAGE_SHIFT, releasedTotalBytes, backed.size() + released.size(),
-                regions.size(), pageMap.heapBytes(), classes == null ? 0 : classes.mappedBytes());
+                regions.size(), pageMap.heapBytes(), classes == null ? 0 : classes.mappedBytes(),
+                full, partial, freeHugePages, broken, brokenHugePages);
+    }
+
+    /** The regions mapped, each {@code {address, bytes}}: for reading what the kernel says about them. */
+    synchronized List<long[]> regions() {
+        List<long[]> copy = new ArrayList<>(regions.size());
+        for (long[] region : regions) {
+            copy.add(region.clone());
+        }
+        return copy;
     }
 
     /**
-     * Page heap numbers at one instant (all taken under the lock).
+     * Page heap numbers at one instant (all taken under the lock). The hugepage counts are 0 in a heap that
+     * is not hugepage-aware.
      *
      * @param nativePageMapBytes address space of the page map's native mirror (not in {@code mappedBytes})
+     * @param fullHugePages      hugepages of the filler with every page in use
+     * @param partialHugePages   hugepages of the filler with free pages (released or not)
+     * @param freeHugePages      whole free hugepages still backed
+     * @param brokenHugePages    hugepages of the filler with some free pages released
+     * @param brokenTotal        times a hugepage was broken since start
      */
     record Snapshot(long mappedBytes, long inUseBytes, long freeBytes, long releasedBytes, long releasedTotalBytes,
-                    int freeRuns, int regions, long pageMapHeapBytes, long nativePageMapBytes) {
+                    int freeRuns, int regions, long pageMapHeapBytes, long nativePageMapBytes,
+                    long fullHugePages, long partialHugePages, long freeHugePages, long brokenHugePages, long brokenTotal) {
     }
 }

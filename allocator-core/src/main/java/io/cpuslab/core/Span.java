@@ -44,6 +44,12 @@ final class Span {
      * which is {@code PROT_NONE}); 0 otherwise. Set before the block is handed out.
      */
     long guardedBlock;
+    /**
+     * In a hugepage-aware heap, the filler's hugepage that holds this in-use span's pages below a hugepage:
+     * all of a small span, the tail of a large one; null when the span is whole hugepages, and in other
+     * heaps. Set before the span is handed out.
+     */
+    HugePageFiller.HugePage hugePage;
     private volatile int state;
 
     // Small spans only, guarded by the CentralFreeList lock.

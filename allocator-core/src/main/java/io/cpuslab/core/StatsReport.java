@@ -13,7 +13,8 @@ final class StatsReport {
     private StatsReport() {
     }
 
-    static String format(AllocatorStats s, FrontEndInfo frontEnd, String osMemory) {
+    /** @param thpBytes bytes of the page heap the kernel backs with transparent huge pages, -1 if unknown */
+    static String format(AllocatorStats s, FrontEndInfo frontEnd, String osMemory, long thpBytes) {
         StringBuilder text = new StringBuilder(4096);
         Formatter f = new Formatter(text);
         String rule = "------------------------------------------------\n";
@@ -33,6 +34,14 @@ final class StatsReport {
         line(f, " ", s.pageMapHeapBytes(), "Java heap bytes of the page map");
         text.append(rule);
         f.format("Front end: %s%n", frontEnd);
+        AllocatorStats.HugePageStats h = s.hugePages();
+        f.format("Hugepages: %s%n", h.reason());
+        if (h.inUse()) {
+            f.format("Hugepages (2 MiB): %d backed = %d full + %d partially used + %d free; %d broken now, %d broken since start%n",
+                    h.backed(), h.full(), h.partial(), h.free(), h.broken(), h.brokenTotal());
+        }
+        f.format("Bytes backed by transparent huge pages (AnonHugePages): %s%n",
+                thpBytes < 0 ? "unknown (no /proc/self/smaps)" : thpBytes + " (" + Bytes.format(thpBytes) + ")");
         text.append(rule);
         f.format("Size classes with memory:%n");
         f.format("%5s %7s %11s %11s %11s %11s %7s %13s %13s%n", "class", "size", "app objs", "cpu objs",

@@ -29,7 +29,7 @@ public abstract class AllocatorConcurrencyTest {
     protected abstract CpuSlab.FrontEnd frontEnd();
 
     protected AllocatorConfig config() {
-        return AllocatorConfig.defaults(frontEnd());
+        return AllocatorConfig.defaults(frontEnd()).withHugePages(AllocatorContractTest.HUGE_PAGES);
     }
 
     private record Block(long address, long size) {

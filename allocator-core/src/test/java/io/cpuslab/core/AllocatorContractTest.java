@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -29,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * What every front end must satisfy through the public API: alignment, sizes, contents, bad input as
@@ -41,8 +43,15 @@ public abstract class AllocatorContractTest {
     /** The front end under test. */
     protected abstract CpuSlab.FrontEnd frontEnd();
 
+    /**
+     * The hugepage setting of every allocator the suites make, here and in forked JVMs: AUTO, or what
+     * {@code -Dcpuslab.hugePages} says, so one run of the suites can cover {@code OFF}.
+     */
+    public static final CpuSlab.HugePages HUGE_PAGES =
+            CpuSlab.HugePages.valueOf(System.getProperty("cpuslab.hugePages", "AUTO").trim().toUpperCase(Locale.ROOT));
+
     protected AllocatorConfig config() {
-        return AllocatorConfig.defaults(frontEnd());
+        return AllocatorConfig.defaults(frontEnd()).withHugePages(HUGE_PAGES);
     }
 
     /** The system properties that make a forked JVM's allocators use this suite's front end and mode. */
@@ -54,6 +63,7 @@ public abstract class AllocatorContractTest {
     private List<String> forkedJvm(String... options) {
         List<String> all = new ArrayList<>(List.of(options));
         all.addAll(forkedSelection());
+        all.add("-Dcpuslab.hugePages=" + HUGE_PAGES);
         return all;
     }
 
@@ -841,6 +851,49 @@ public abstract class AllocatorContractTest {
         assertTrue(report.contains("Size classes with memory"), report);
         assertTrue(report.contains("underflows"), report);
         assertTrue(report.contains(a.frontEnd().toString()), report);
+        assertTrue(report.contains("Hugepages: " + a.stats().hugePages().reason()), report);
+    }
+
+    /** The suite's hugepage setting reaches the page heap, and stats say what was decided and why. */
+    @Test
+    void statsSayWhetherHugePagesAreInUseAndWhy() {
+        AllocatorStats.HugePageStats h = allocator().stats().hugePages();
+        HugePageSupport expected = HugePageSupport.decide(HUGE_PAGES, OsMemory.forThisPlatform());
+        assertEquals(expected.inUse(), h.inUse(), h.reason());
+        assertEquals(expected.reason(), h.reason());
+        if (HUGE_PAGES == CpuSlab.HugePages.OFF) {
+            assertTrue(!h.inUse() && h.reason().contains("cpuslab.hugePages=OFF"), h.reason());
+        }
+        System.out.println("hugepages (" + frontEnd() + "): " + h.reason());
+    }
+
+    /**
+     * With hugepages in use, a live set of small blocks fills whole hugepages, the kernel backs them with
+     * transparent huge pages, and freeing it all gives them back whole (none broken without a limit).
+     */
+    @Test
+    void smallBlocksFillHugePagesThatTheKernelBacksWithHugePages() {
+        OffHeapAllocator a = allocator();
+        assumeTrue(a.stats().hugePages().inUse(), "hugepages not in use: " + a.stats().hugePages().reason());
+        long before = a.transparentHugePageBytes();
+        List<Long> blocks = new ArrayList<>();
+        for (long bytes = 0; bytes < (32L << 20); bytes += 64 + 64 * (blocks.size() % 4)) {
+            long size = 64 + 64 * (blocks.size() % 4);
+            long p = a.malloc(size);
+            at(p, size).fill((byte) 3);
+            blocks.add(p);
+        }
+        AllocatorStats.HugePageStats h = a.stats().hugePages();
+        assertTrue(h.full() >= 8, "32 MiB of small blocks fill hugepages: " + h);
+        long thp = a.transparentHugePageBytes();
+        System.out.println("AnonHugePages of the heap (" + frontEnd() + "): " + Bytes.format(before) + " before, "
+                + Bytes.format(thp) + " after writing 32 MiB of 64-256 B blocks");
+        assertTrue(thp - before >= 16L << 20, "AnonHugePages grew by " + (thp - before));
+        blocks.forEach(a::free);
+        a.releaseMemory();
+        h = a.stats().hugePages();
+        assertEquals(0, h.full() + h.partial() + h.broken() + h.brokenTotal(), h.toString());
+        assertTrue(a.statsReport().contains("Bytes backed by transparent huge pages"));
     }
 
     private static void assertMessage(Class<? extends Throwable> type, String part, Runnable call) {

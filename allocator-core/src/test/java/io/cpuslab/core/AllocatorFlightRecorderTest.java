@@ -219,7 +219,7 @@ public abstract class AllocatorFlightRecorderTest {
                     e.getLong("transferCacheBytes"), e.getLong("centralCacheBytes"), e.getLong("spanOverheadBytes"),
                     e.getLong("pageHeapFreeBytes"), e.getLong("releasedBytes"), e.getLong("metadataBytes"),
                     e.getLong("mappedBytes"), e.getLong("releasedTotalBytes"), e.getLong("pageMapHeapBytes"),
-                    s.classes(), s.slabs()));
+                    s.classes(), s.slabs(), s.hugePages()));
             assertEquals(s.cachedBytes(), e.getLong("cachedBytes"));
             assertEquals(s.residentBytes(), e.getLong("residentBytes"));
         }

@@ -97,6 +97,12 @@ final class Cuts {
         }
 
         @Override
+        public boolean adviseHugePages(long address, long bytes) {
+            call();
+            return real.adviseHugePages(address, bytes);
+        }
+
+        @Override
         public boolean canRelease() {
             call();
             return real.canRelease();

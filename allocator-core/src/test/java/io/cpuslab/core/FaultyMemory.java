@@ -57,6 +57,16 @@ public final class FaultyMemory implements OsMemory {
     }
 
     @Override
+    public boolean adviseHugePages(long address, long bytes) {
+        return real.adviseHugePages(address, bytes);
+    }
+
+    @Override
+    public boolean canAdviseHugePages() {
+        return real.canAdviseHugePages();
+    }
+
+    @Override
     public boolean canRelease() {
         return real.canRelease();
     }

@@ -77,4 +77,35 @@ class NativePageMapTest {
         Span span = heap.allocate(1, SizeClasses.classFor(64));
         assertEquals(entry(SizeClasses.classFor(64), 0), classes.entry(span.startPage));
     }
+
+    /** The same rules when the spans come from hugepages: the filler's and whole ones. */
+    @Test
+    void inAHugePageAwareHeapOnlyPagesOfSmallSpansNameAClassToo() {
+        FaultyMemory hugeOs = new FaultyMemory();
+        NativePageMap hugeClasses = new NativePageMap(hugeOs);
+        PageHeap hugeHeap = new PageHeap(hugeOs, new PageMap(), hugeClasses, Long.MAX_VALUE, Long.MAX_VALUE, false, true);
+        try {
+            int sc = SizeClasses.classFor(1100);
+            int tiny = SizeClasses.classFor(64);
+            Span a = hugeHeap.allocate(SizeClasses.pages(sc), sc);
+            Span b = hugeHeap.allocate(1, tiny);
+            assertEquals(a.endPage(), b.startPage, "packed into the same hugepage");
+            assertEquals(entry(sc, 1), hugeClasses.entry(a.startPage + 1));
+            assertEquals(entry(tiny, 0), hugeClasses.entry(b.startPage));
+            assertEquals(0, hugeClasses.entry(b.endPage()), "the free rest of the hugepage");
+            a.retire();
+            hugeHeap.free(a);
+            assertEquals(0, hugeClasses.entry(a.startPage));
+            assertEquals(0, hugeClasses.entry(a.startPage + 1));
+            b.retire();
+            hugeHeap.free(b); // the hugepage is empty: back to the free runs whole
+            Span whole = hugeHeap.allocate(HugePageFiller.PAGES, 0);
+            assertEquals(a.startPage, whole.startPage, "the same hugepage, now one large span");
+            for (long page = whole.startPage; page < whole.endPage(); page++) {
+                assertEquals(0, hugeClasses.entry(page));
+            }
+        } finally {
+            hugeHeap.close();
+        }
+    }
 }

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 public final class ProcessMemory {
     private static final Path STATUS = Path.of("/proc/self/status");
     private static final Path MAPS = Path.of("/proc/self/maps");
+    private static final Path SMAPS = Path.of("/proc/self/smaps");
 
     private ProcessMemory() {
     }
@@ -39,6 +40,26 @@ public final class ProcessMemory {
             return null;
         } catch (IOException e) {
             throw new IllegalStateException("cannot read " + MAPS, e);
+        }
+    }
+
+    /** The kernel's flags ({@code VmFlags}: {@code rd wr mr ... hg}) of the mapping holding {@code address}, from /proc/self/smaps; null if unmapped. */
+    public static String vmFlags(long address) {
+        try {
+            boolean inside = false;
+            for (String line : Files.readAllLines(SMAPS)) {
+                int dash = line.indexOf('-');
+                int space = line.indexOf(' ');
+                if (dash > 0 && space > dash && line.substring(0, dash).chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+                    inside = Long.compareUnsigned(address, Long.parseUnsignedLong(line.substring(0, dash), 16)) >= 0
+                            && Long.compareUnsigned(address, Long.parseUnsignedLong(line.substring(dash + 1, space), 16)) < 0;
+                } else if (inside && line.startsWith("VmFlags:")) {
+                    return line.substring("VmFlags:".length()).trim();
+                }
+            }
+            return null;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + SMAPS, e);
         }
     }
 

@@ -18,6 +18,11 @@ public final class CpuSlabPeer extends AddressPeer {
         this.allocator = allocator;
     }
 
+    /** The allocator itself, for a benchmark's report of its own numbers. */
+    OffHeapAllocator allocator() {
+        return allocator;
+    }
+
     @Override
     public long malloc(long size) {
         return allocator.malloc(size);

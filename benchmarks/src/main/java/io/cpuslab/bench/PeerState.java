@@ -20,7 +20,8 @@ public class PeerState {
     @Param({})
     public String peer;
     private Peer opened;
-    private int liveSlots;
+    /** Slots and address users not yet released: the peer stays open while there are any. */
+    private int users;
     private boolean closeRequested;
 
     @Setup(Level.Trial)
@@ -60,21 +61,39 @@ public class PeerState {
         return netty.allocator();
     }
 
+    /**
+     * The peer's raw-address calls, for benchmarks that work on the blocks' contents; fails for a peer that
+     * hands out no addresses. Give it back with {@link #releaseAddressPeer}.
+     */
+    synchronized AddressPeer addressPeer() {
+        if (!(opened instanceof AddressPeer addresses)) {
+            throw new PeerUnavailableException(peer + " hands out no raw addresses");
+        }
+        users++;
+        return addresses;
+    }
+
+    /** Done with {@link #addressPeer}: if the trial is over and nothing else uses the peer, it closes. */
+    synchronized void releaseAddressPeer() {
+        users--;
+        closeWhenUnused();
+    }
+
     /** Slots on the peer; give them back with {@link #release}. */
     synchronized Slots slots(int capacity) {
-        liveSlots++;
+        users++;
         return opened.slots(capacity);
     }
 
     /** Frees what the slots still hold and, if the trial is over and they were the last, closes the peer. */
     synchronized void release(Slots slots) {
         slots.close();
-        liveSlots--;
+        users--;
         closeWhenUnused();
     }
 
     private void closeWhenUnused() {
-        if (closeRequested && liveSlots == 0 && opened != null) {
+        if (closeRequested && users == 0 && opened != null) {
             opened.close();
             opened = null;
         }
