@@ -100,7 +100,10 @@ public abstract class AllocatorFlightRecorderTest {
     @Test
     void memoryLimitHitsAreRecordedRefusedOrWithTheBytesReleasedForThem(@TempDir Path dir) throws IOException {
         List<RecordedEvent> events;
-        OffHeapAllocator a = allocator(AllocatorConfig.defaults(frontEnd()).withName("jfr-memory-limit").withMemoryLimit(8 * MIB));
+        // Hugepages off: the spans are exactly the sizes asked (a hugepage-aware heap rounds 5 and 6 MiB up to
+        // the same three hugepages, and the second request needs no room).
+        OffHeapAllocator a = allocator(AllocatorConfig.defaults(frontEnd()).withName("jfr-memory-limit").withMemoryLimit(8 * MIB)
+                .withHugePages(CpuSlab.HugePages.OFF));
         try (Recording recording = slowOperations()) {
             assertThrows(OutOfMemoryError.class, () -> a.malloc(16 * MIB));
             a.free(a.malloc(5 * MIB));
