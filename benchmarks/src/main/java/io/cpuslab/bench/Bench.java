@@ -1,5 +1,7 @@
 package io.cpuslab.bench;
 
+import io.cpuslab.tools.Machine;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;

@@ -1,5 +1,7 @@
 package io.cpuslab.bench;
 
+import io.cpuslab.tools.Soak;
+
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;

@@ -2,6 +2,7 @@ package io.cpuslab.bench;
 
 import io.cpuslab.AllocatorStats;
 import io.cpuslab.OffHeapAllocator;
+import io.cpuslab.tools.Soak;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;

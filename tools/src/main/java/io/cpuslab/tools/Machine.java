@@ -1,4 +1,4 @@
-package io.cpuslab.bench;
+package io.cpuslab.tools;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,7 +26,7 @@ public final class Machine {
     }
 
     /** The first {@code model name} of /proc/cpuinfo, or what the JDK says the architecture is. */
-    static String cpuModel() {
+    public static String cpuModel() {
         try {
             Optional<String> model = Files.readAllLines(CPUINFO).stream()
                     .filter(l -> l.startsWith("model name"))

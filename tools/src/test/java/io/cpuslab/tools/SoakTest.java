@@ -1,4 +1,4 @@
-package io.cpuslab.bench;
+package io.cpuslab.tools;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package io.cpuslab.bench;
+package io.cpuslab.tools;
 
 import io.cpuslab.AllocatorStats;
 import io.cpuslab.CpuSlab;
@@ -178,7 +178,7 @@ public final class Soak {
     }
 
     /** VmRSS of this process from /proc/self/status; 0 where there is no such file. */
-    static long rssBytes() {
+    public static long rssBytes() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("VmRSS:")) {
