@@ -79,4 +79,11 @@ public interface AllocatorMXBean {
      * @see AllocatorStats#slabs()
      */
     List<AllocatorStats.SlabStats> getSlabs();
+
+    /**
+     * The hugepage view of the page heap (JMX sees a {@code CompositeData}).
+     *
+     * @see AllocatorStats#hugePages()
+     */
+    AllocatorStats.HugePageStats getHugePages();
 }

@@ -176,6 +176,12 @@ final class AllocatorEvents {
         e.pageMapHeapBytes = s.pageMapHeapBytes();
         e.cachedBytes = s.cachedBytes();
         e.residentBytes = s.residentBytes();
+        AllocatorStats.HugePageStats h = s.hugePages();
+        e.hugePagesInUse = h.inUse();
+        e.hugePagesFull = h.full();
+        e.hugePagesPartial = h.partial();
+        e.hugePagesFree = h.free();
+        e.hugePagesBroken = h.broken();
         e.commit();
     }
 
@@ -343,6 +349,21 @@ final class AllocatorEvents {
         @Description("Memory the OS has to back: mapped minus released")
         @DataAmount
         long residentBytes;
+        @Label("Hugepage-Aware")
+        @Description("Whether the page heap packs spans into 2 MiB hugepages (cpuslab.hugePages and the kernel's THP mode)")
+        boolean hugePagesInUse;
+        @Label("Hugepages Full")
+        @Description("Hugepages whose pages are all in spans")
+        long hugePagesFull;
+        @Label("Hugepages Partial")
+        @Description("Hugepages partly in spans")
+        long hugePagesPartial;
+        @Label("Hugepages Free")
+        @Description("Whole free hugepages still backed")
+        long hugePagesFree;
+        @Label("Hugepages Broken")
+        @Description("Hugepages with some free pages released to the OS (no longer one huge page)")
+        long hugePagesBroken;
     }
 
     @Name("io.cpuslab.ClassStatistics")

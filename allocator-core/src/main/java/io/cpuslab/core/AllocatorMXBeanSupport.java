@@ -137,4 +137,9 @@ final class AllocatorMXBeanSupport implements AllocatorMXBean {
     public List<AllocatorStats.SlabStats> getSlabs() {
         return allocator.stats().slabs();
     }
+
+    @Override
+    public AllocatorStats.HugePageStats getHugePages() {
+        return allocator.stats().hugePages();
+    }
 }

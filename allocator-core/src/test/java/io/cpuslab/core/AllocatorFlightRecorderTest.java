@@ -225,6 +225,11 @@ public abstract class AllocatorFlightRecorderTest {
                     s.classes(), s.slabs(), s.hugePages()));
             assertEquals(s.cachedBytes(), e.getLong("cachedBytes"));
             assertEquals(s.residentBytes(), e.getLong("residentBytes"));
+            assertEquals(s.hugePages().inUse(), e.getBoolean("hugePagesInUse"));
+            assertEquals(s.hugePages().full(), e.getLong("hugePagesFull"));
+            assertEquals(s.hugePages().partial(), e.getLong("hugePagesPartial"));
+            assertEquals(s.hugePages().free(), e.getLong("hugePagesFree"));
+            assertEquals(s.hugePages().broken(), e.getLong("hugePagesBroken"));
         }
         assertTrue(s.applicationBytes() >= 100 * 100 + 3 * MIB, "the blocks held are in the numbers");
 

@@ -86,6 +86,10 @@ public abstract class AllocatorMXBeanTest {
         AllocatorMXBean proxy = JMX.newMXBeanProxy(server, name, AllocatorMXBean.class);
         assertEquals(s.classes(), proxy.getClasses());
         assertEquals(s.slabs(), proxy.getSlabs());
+        CompositeData hugePages = (CompositeData) server.getAttribute(name, "HugePages");
+        assertEquals(s.hugePages().inUse(), hugePages.get("inUse"));
+        assertEquals(s.hugePages().full(), hugePages.get("full"));
+        assertEquals(s.hugePages(), proxy.getHugePages());
     }
 
     @Test
