@@ -21,7 +21,7 @@ final class ArenaMemory implements OsMemory {
             return base;
         } catch (OutOfMemoryError e) {
             arena.close();
-            throw new OutOfMemoryError("Arena allocation of " + Bytes.format(bytes) + " failed: " + e.getMessage());
+            throw new OffHeapExhaustedError("Arena allocation of " + Bytes.format(bytes) + " failed: " + e.getMessage());
         }
     }
 

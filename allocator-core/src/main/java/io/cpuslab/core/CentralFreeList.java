@@ -48,7 +48,7 @@ final class CentralFreeList {
             if (span == null) {
                 try {
                     span = newSpan();
-                } catch (OutOfMemoryError e) {
+                } catch (OffHeapExhaustedError e) {
                     if (done == 0) {
                         throw e;
                     }

@@ -52,7 +52,7 @@ final class GuardedBlocks {
         Span span;
         try {
             span = pageHeap.allocate(SizeClasses.pagesFor(bytes) + 1, 0);
-        } catch (OutOfMemoryError e) {
+        } catch (OffHeapExhaustedError e) {
             live.decrementAndGet();
             return null; // the ordinary path says it with the right numbers, or finds room in a cache
         }

@@ -88,7 +88,7 @@ final class MmapMemory implements OsMemory {
             throw downcallFailed("mmap", t);
         }
         if (raw == MAP_FAILED) {
-            throw new OutOfMemoryError("mmap of " + Bytes.format(span) + " failed: errno " + errno);
+            throw new OffHeapExhaustedError("mmap of " + Bytes.format(span) + " failed: errno " + errno);
         }
         long base = (raw + alignment - 1) & -alignment;
         if (base > raw) {

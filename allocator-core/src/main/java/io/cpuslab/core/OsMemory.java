@@ -19,7 +19,7 @@ public interface OsMemory {
      * Maps {@code bytes} of readable, writable, zero-filled memory at an address aligned to
      * {@code alignment} (a power of two).
      *
-     * @throws OutOfMemoryError when the OS refuses, with the size and the reason
+     * @throws OffHeapExhaustedError when the OS refuses, with the size and the reason (an {@link OutOfMemoryError})
      */
     long map(long bytes, long alignment);
 

@@ -555,8 +555,8 @@ final class PageHeap {
         }
     }
 
-    private OutOfMemoryError outOfMemory(long pages, String why) {
-        return new OutOfMemoryError("cpuslab: cannot allocate " + pages + " pages ("
+    private OffHeapExhaustedError outOfMemory(long pages, String why) {
+        return new OffHeapExhaustedError("cpuslab: cannot allocate " + pages + " pages ("
                 + Bytes.format(pages << SizeClasses.PAGE_SHIFT) + "): " + why);
     }
 

@@ -52,7 +52,7 @@ final class TransferCache {
         }
         try {
             return got + central.removeRange(out, got, count - got);
-        } catch (OutOfMemoryError e) {
+        } catch (OffHeapExhaustedError e) {
             if (got == 0) {
                 throw e;
             }

@@ -73,7 +73,7 @@ final class Cuts {
         public long map(long bytes, long alignment) {
             call();
             if (mapFails) {
-                throw new OutOfMemoryError("mmap of " + Bytes.format(bytes) + " failed (simulated)");
+                throw new OffHeapExhaustedError("mmap of " + Bytes.format(bytes) + " failed (simulated)");
             }
             long address = real.map(bytes, alignment);
             mapped.put(address, bytes);

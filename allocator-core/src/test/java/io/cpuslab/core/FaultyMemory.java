@@ -26,7 +26,7 @@ public final class FaultyMemory implements OsMemory {
     @Override
     public long map(long bytes, long alignment) {
         if (failing || mapsBeforeFailing.getAndDecrement() <= 0) {
-            throw new OutOfMemoryError("mmap of " + Bytes.format(bytes) + " failed: errno 12 (simulated)");
+            throw new OffHeapExhaustedError("mmap of " + Bytes.format(bytes) + " failed: errno 12 (simulated)");
         }
         maps.incrementAndGet();
         long address = real.map(bytes, alignment);

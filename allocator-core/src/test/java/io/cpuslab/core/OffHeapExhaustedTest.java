@@ -1,0 +1,105 @@
+package io.cpuslab.core;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * The layers that can serve a request without new memory (a partial batch, the ordinary path instead of a
+ * guarded block) fall back when the off-heap memory runs out, and only then: an OutOfMemoryError of the
+ * Java heap goes on to the caller.
+ */
+class OffHeapExhaustedTest {
+    private static final int SC = SizeClasses.classFor(1024);
+
+    @Test
+    void aGuardedBlockGivesWayWhenTheOsRefusesButNotWhenTheJavaHeapIsFull() {
+        assertNull(guardedBlockWith(() -> new OffHeapExhaustedError("mmap failed (simulated)")), "the ordinary path serves it");
+        OutOfMemoryError heap = new OutOfMemoryError("Java heap space (simulated)");
+        assertSame(heap, assertThrows(OutOfMemoryError.class, () -> guardedBlockWith(() -> heap)));
+    }
+
+    @Test
+    void aBatchKeepsWhatItFoundWhenTheOsRefusesButNotWhenTheJavaHeapIsFull() {
+        // One region's spans, then the next region's map fails: the batch gets what the first region had.
+        int oneRegion = (int) (PageHeap.REGION_BYTES / SizeClasses.size(SC));
+        assertEquals(oneRegion, batchWith(() -> new OffHeapExhaustedError("mmap failed (simulated)"), oneRegion + 100));
+        OutOfMemoryError heap = new OutOfMemoryError("Java heap space (simulated)");
+        assertSame(heap, assertThrows(OutOfMemoryError.class, () -> batchWith(() -> heap, oneRegion + 100)));
+    }
+
+    private static Span guardedBlockWith(Supplier<OutOfMemoryError> failure) {
+        OsMemory os = new FailingMaps(0, failure);
+        PageHeap heap = new PageHeap(os, new PageMap(), Long.MAX_VALUE, false);
+        try {
+            return new GuardedBlocks(heap, os, 1).allocate(100);
+        } finally {
+            heap.close();
+        }
+    }
+
+    private static int batchWith(Supplier<OutOfMemoryError> failure, int count) {
+        PageMap map = new PageMap();
+        PageHeap heap = new PageHeap(new FailingMaps(1, failure), map, Long.MAX_VALUE, false);
+        try {
+            return new CentralFreeList(SC, heap, map).removeRange(new long[count], 0, count);
+        } finally {
+            heap.close();
+        }
+    }
+
+    /** Real memory for the first {@code good} maps, then {@code failure} for every map. */
+    private static final class FailingMaps implements OsMemory {
+        private final OsMemory real = OsMemory.forThisPlatform();
+        private final Supplier<OutOfMemoryError> failure;
+        private int good;
+
+        FailingMaps(int good, Supplier<OutOfMemoryError> failure) {
+            this.good = good;
+            this.failure = failure;
+        }
+
+        @Override
+        public long map(long bytes, long alignment) {
+            if (good-- <= 0) {
+                throw failure.get();
+            }
+            return real.map(bytes, alignment);
+        }
+
+        @Override
+        public void unmap(long address, long bytes) {
+            real.unmap(address, bytes);
+        }
+
+        @Override
+        public void release(long address, long bytes) {
+            real.release(address, bytes);
+        }
+
+        @Override
+        public boolean canRelease() {
+            return real.canRelease();
+        }
+
+        @Override
+        public boolean protect(long address, long bytes, boolean accessible) {
+            return real.protect(address, bytes, accessible);
+        }
+
+        @Override
+        public boolean canProtect() {
+            return real.canProtect();
+        }
+
+        @Override
+        public String description() {
+            return "failing " + real.description();
+        }
+    }
+}
