@@ -2,6 +2,7 @@ package io.cpuslab.core;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongFunction;
 
 /** Test OS memory: real memory underneath, with a switch that makes {@link #map} fail like the OS would. */
 public final class FaultyMemory implements OsMemory {
@@ -9,6 +10,9 @@ public final class FaultyMemory implements OsMemory {
     private volatile boolean failing;
     /** Maps that still succeed before {@link #failing} turns on by itself. */
     private final AtomicInteger mapsBeforeFailing = new AtomicInteger(Integer.MAX_VALUE);
+    /** What a failing map throws, given the bytes asked: the OS's refusal unless a test says otherwise. */
+    private volatile LongFunction<OutOfMemoryError> failure =
+            bytes -> new OffHeapExhaustedError("mmap of " + Bytes.format(bytes) + " failed: errno 12 (simulated)");
     public final AtomicInteger maps = new AtomicInteger();
     public final AtomicInteger releases = new AtomicInteger();
     /** Bytes mapped and not unmapped. */
@@ -16,6 +20,11 @@ public final class FaultyMemory implements OsMemory {
 
     public void failing(boolean value) {
         failing = value;
+    }
+
+    /** Failing maps throw what {@code failure} makes (e.g. an OutOfMemoryError of the Java heap). */
+    public void failWith(LongFunction<OutOfMemoryError> failure) {
+        this.failure = failure;
     }
 
     /** Lets {@code maps} more maps succeed, then fails every later one. */
@@ -26,7 +35,7 @@ public final class FaultyMemory implements OsMemory {
     @Override
     public long map(long bytes, long alignment) {
         if (failing || mapsBeforeFailing.getAndDecrement() <= 0) {
-            throw new OffHeapExhaustedError("mmap of " + Bytes.format(bytes) + " failed: errno 12 (simulated)");
+            throw failure.apply(bytes);
         }
         maps.incrementAndGet();
         long address = real.map(bytes, alignment);

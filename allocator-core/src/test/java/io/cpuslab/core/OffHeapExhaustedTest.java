@@ -34,7 +34,7 @@ class OffHeapExhaustedTest {
     }
 
     private static Span guardedBlockWith(Supplier<OutOfMemoryError> failure) {
-        OsMemory os = new FailingMaps(0, failure);
+        FaultyMemory os = failing(0, failure);
         PageHeap heap = new PageHeap(os, new PageMap(), Long.MAX_VALUE, false);
         try {
             return new GuardedBlocks(heap, os, 1).allocate(100);
@@ -43,63 +43,21 @@ class OffHeapExhaustedTest {
         }
     }
 
+    /** Real memory for the first {@code good} maps, then {@code failure} for every map. */
+    private static FaultyMemory failing(int good, Supplier<OutOfMemoryError> failure) {
+        FaultyMemory os = new FaultyMemory();
+        os.failWith(bytes -> failure.get());
+        os.failAfter(good);
+        return os;
+    }
+
     private static int batchWith(Supplier<OutOfMemoryError> failure, int count) {
         PageMap map = new PageMap();
-        PageHeap heap = new PageHeap(new FailingMaps(1, failure), map, Long.MAX_VALUE, false);
+        PageHeap heap = new PageHeap(failing(1, failure), map, Long.MAX_VALUE, false);
         try {
             return new CentralFreeList(SC, heap, map).removeRange(new long[count], 0, count);
         } finally {
             heap.close();
-        }
-    }
-
-    /** Real memory for the first {@code good} maps, then {@code failure} for every map. */
-    private static final class FailingMaps implements OsMemory {
-        private final OsMemory real = OsMemory.forThisPlatform();
-        private final Supplier<OutOfMemoryError> failure;
-        private int good;
-
-        FailingMaps(int good, Supplier<OutOfMemoryError> failure) {
-            this.good = good;
-            this.failure = failure;
-        }
-
-        @Override
-        public long map(long bytes, long alignment) {
-            if (good-- <= 0) {
-                throw failure.get();
-            }
-            return real.map(bytes, alignment);
-        }
-
-        @Override
-        public void unmap(long address, long bytes) {
-            real.unmap(address, bytes);
-        }
-
-        @Override
-        public void release(long address, long bytes) {
-            real.release(address, bytes);
-        }
-
-        @Override
-        public boolean canRelease() {
-            return real.canRelease();
-        }
-
-        @Override
-        public boolean protect(long address, long bytes, boolean accessible) {
-            return real.protect(address, bytes, accessible);
-        }
-
-        @Override
-        public boolean canProtect() {
-            return real.canProtect();
-        }
-
-        @Override
-        public String description() {
-            return "failing " + real.description();
         }
     }
 }
