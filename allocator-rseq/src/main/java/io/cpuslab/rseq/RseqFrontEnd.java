@@ -96,7 +96,7 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
         this.layout = layout;
         this.mmCid = index == CpuSlab.Index.MM_CID;
         this.indexField = mmCid ? MM_CID : CPU_ID;
-        // Lives as long as the JVM: a thread racing with close may still read it (232 bytes per allocator).
+        // Lives as long as the JVM: a thread racing with close may still read it (one DESCRIPTOR per allocator).
         this.descriptor = Arena.global().allocate(DESCRIPTOR.byteSize(), 64);
         descriptor.set(ValueLayout.JAVA_LONG, DESC_BASE, layout.address());
         descriptor.set(ValueLayout.JAVA_INT, DESC_INDEX_FIELD, indexField);

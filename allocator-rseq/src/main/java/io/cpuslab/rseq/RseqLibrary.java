@@ -67,8 +67,6 @@ final class RseqLibrary {
     static final String PROBES;
     /** Bytes of our own per-thread registration, 0 when glibc's is reused. */
     static final int OWN_LENGTH;
-    /** Which file was loaded, for reports. */
-    static final String FILE;
     /** The loaded library's symbols (null if it did not load): its file may be gone, so look here. */
     static final SymbolLookup LOOKUP;
 
@@ -95,7 +93,6 @@ final class RseqLibrary {
     static {
         String why = null;
         int status = 0, ownLength = 0, fenceProbe = -1;
-        String file = "none";
         SymbolLookup loaded = null;
         MethodHandle malloc = null, free = null, mallocBulk = null, freeBulk = null, pop = null, push = null, overlayPop = null, overlayPush = null, overlayCache = null,
                 overlayUncache = null, pushBatch = null, popBatch = null, grow = null, current = null,
@@ -103,7 +100,6 @@ final class RseqLibrary {
         try {
             SymbolLookup lib = load();
             loaded = lib;
-            file = describe();
             Linker linker = Linker.nativeLinker();
             Linker.Option fast = Linker.Option.critical(false);
             Linker.Option heap = Linker.Option.critical(true);
@@ -165,7 +161,6 @@ final class RseqLibrary {
         PROBES = fenceProbe == PROBE_SKIPPED
                 ? "preemption abort proven; IPI abort not probed (one CPU)" : "preemption and IPI aborts proven";
         OWN_LENGTH = ownLength;
-        FILE = file;
         LOOKUP = loaded;
         MALLOC = malloc;
         FREE = free;
@@ -214,13 +209,9 @@ final class RseqLibrary {
         }
     }
 
-    private static String bundledName() {
+    /** The bundled library this JVM loads: the self-checking build under {@code cpuslab.rseq.selfCheck}. */
+    static String bundledName() {
         return Boolean.getBoolean("cpuslab.rseq.selfCheck") ? "libcpuslab_rseq_check.so" : "libcpuslab_rseq.so";
-    }
-
-    private static String describe() {
-        String explicit = System.getProperty(LIBRARY_PROPERTY);
-        return explicit != null ? explicit : bundledName() + " from the jar";
     }
 
     /** The library's shared constants by name: an array of {const char *name; int64_t value}. */

@@ -27,9 +27,6 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @ExtendWith(RequiresRseq.Condition.class)
 @interface RequiresRseq {
-    /** The library the tests load (the self-checking build). */
-    String LIBRARY = "libcpuslab_rseq_check.so";
-
     final class Condition implements ExecutionCondition {
         @Override
         public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
@@ -46,7 +43,7 @@ import java.lang.annotation.Target;
             } catch (IOException e) {
                 return e.getMessage();
             }
-            if (RequiresRseq.class.getResource("/META-INF/native/" + platform + "/" + LIBRARY) == null) {
+            if (RequiresRseq.class.getResource("/META-INF/native/" + platform + "/" + RseqLibrary.bundledName()) == null) {
                 return "the native library was not built for " + platform + " (no C compiler at build time, or a CPU it does not support)";
             }
             int status = RseqLibrary.STATUS;
