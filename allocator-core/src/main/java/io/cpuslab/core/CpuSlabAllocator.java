@@ -60,8 +60,6 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private static final AtomicLong NUMBERS = new AtomicLong();
 
     private final String name;
-    /** Starts the JFR events of this allocator's slow operations. */
-    private final AllocatorEvents events;
     private final OsMemory os;
     private final Arena scope = Arena.ofShared();
     private final PageMap pageMap = new PageMap();
@@ -99,7 +97,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         this.canaryBytes = checked ? BlockChecks.CANARY_BYTES : 0;
         this.global = global;
         this.name = config.name() != null ? config.name() : global ? "global" : String.valueOf(NUMBERS.incrementAndGet());
-        this.events = new AllocatorEvents(name);
+        // The JFR events of this allocator's slow operations, which its page heap and caches start.
+        AllocatorEvents events = new AllocatorEvents(name);
         int slabs = choice.provider().slabCount(config);
         this.slabBytes = (long) slabs << SlabLayout.SHIFT;
         this.slabAddress = os.map(slabBytes, SlabLayout.SLAB_BYTES);
@@ -127,7 +126,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             this.validateSizedFrees = checked || guards != null;
             this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes(), events);
             this.maintenance = config.maintained() ? new BackgroundMaintenance(new Maintenance(cpuCache, transfer, pageHeap,
-                    config.releaseRate(), config.maintenancePeriodMillis(), config.idleDrainMillis(), events),
+                    config.releaseRate(), config.maintenancePeriodMillis(), config.idleDrainMillis()),
                     config.maintenancePeriodMillis()) : null;
         } catch (RuntimeException | Error e) {
             // Whatever was made goes again: a front end holds process-wide state (overlay mode's one slot).
@@ -646,11 +645,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
             transfer[sc].flush();
         }
-        AllocatorEvents.Release release = events.release();
-        long released = pageHeap.release(Long.MAX_VALUE);
-        if (release != null) {
-            release.finish(AllocatorEvents.Reason.RELEASE_MEMORY, released);
-        }
+        pageHeap.release(Long.MAX_VALUE, AllocatorEvents.Reason.RELEASE_MEMORY);
     }
 
     @Override

@@ -18,7 +18,7 @@ import java.util.Arrays;
  * TCMalloc; it refills on its next miss. Only the maintenance thread calls {@link #tick}.
  *
  * <pre>{@code
- * Maintenance m = new Maintenance(cpuCache, transfer, pageHeap, 64 << 20, 1000, 5000, events);
+ * Maintenance m = new Maintenance(cpuCache, transfer, pageHeap, 64 << 20, 1000, 5000);
  * m.tick(System.nanoTime());   // once per period
  * }</pre>
  */
@@ -33,16 +33,14 @@ final class Maintenance {
     private final long[] slabChanged;
     private final long[] transferActivity;
     private final long[] transferChanged;
-    private final AllocatorEvents events;
 
     /**
      * @param releaseRate  bytes per second to return to the OS
      * @param periodMillis time between ticks
      * @param idleMillis   time without a miss after which a cache is drained; 0 for never
-     * @param events       the allocator's JFR events (drains and releases, with why)
      */
     Maintenance(CpuCache cpuCache, TransferCache[] transfer, PageHeap pageHeap, long releaseRate, long periodMillis,
-                long idleMillis, AllocatorEvents events) {
+                long idleMillis) {
         this.cpuCache = cpuCache;
         this.transfer = transfer;
         this.pageHeap = pageHeap;
@@ -53,7 +51,6 @@ final class Maintenance {
         this.slabChanged = new long[cpuCache.slabs()];
         this.transferActivity = new long[transfer.length];
         this.transferChanged = new long[transfer.length];
-        this.events = events;
         // Counts are never negative: the first tick sees every cache as just active.
         Arrays.fill(slabMisses, -1);
         Arrays.fill(transferActivity, -1);
@@ -84,11 +81,7 @@ final class Maintenance {
             }
         }
         if (releaseBytesPerTick > 0) {
-            AllocatorEvents.Release release = events.release();
-            long released = pageHeap.release(releaseBytesPerTick);
-            if (release != null) {
-                release.finish(AllocatorEvents.Reason.RELEASE_RATE, released);
-            }
+            pageHeap.release(releaseBytesPerTick, AllocatorEvents.Reason.RELEASE_RATE);
         }
     }
 }

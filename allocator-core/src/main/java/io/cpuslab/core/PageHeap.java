@@ -501,12 +501,14 @@ final class PageHeap {
     /**
      * Returns up to {@code bytes} of free backed memory to the OS, largest runs first, and says how much
      * was released (whole runs, so it may be more than asked). In a hugepage-aware heap the runs are whole
-     * free hugepages; free pages inside hugepages in use stay, so those hugepages stay whole.
+     * free hugepages; free pages inside hugepages in use stay, so those hugepages stay whole. A JFR
+     * {@code Release} event records it with {@code reason}.
      */
-    synchronized long release(long bytes) {
+    synchronized long release(long bytes, AllocatorEvents.Reason reason) {
         if (closed || !os.canRelease()) {
             return 0;
         }
+        AllocatorEvents.Release event = events.release();
         long done = 0;
         while (done < bytes) {
             Span run = largestBacked();
@@ -514,6 +516,9 @@ final class PageHeap {
                 break;
             }
             done += releaseRun(run) << SizeClasses.PAGE_SHIFT;
+        }
+        if (event != null) {
+            event.finish(reason, done);
         }
         return done;
     }

@@ -48,7 +48,7 @@ class PageHeapCutTest {
     }
 
     private static Step release(long pages) {
-        return (heap, held) -> heap.release(pages << SizeClasses.PAGE_SHIFT);
+        return (heap, held) -> heap.release(pages << SizeClasses.PAGE_SHIFT, AllocatorEvents.Reason.RELEASE_MEMORY);
     }
 
     /**
@@ -116,7 +116,7 @@ class PageHeapCutTest {
             for (int slot = 0; slot < SLOTS; slot += 2) {
                 free(slot).apply(heap, held);
             }
-            heap.release(Long.MAX_VALUE);
+            heap.release(Long.MAX_VALUE, AllocatorEvents.Reason.RELEASE_MEMORY);
             Claims claims = new Claims(cuts.toString());
             for (Span span : held) {
                 if (span != null) {
@@ -139,7 +139,7 @@ class PageHeapCutTest {
                 span.retire();
                 heap.free(span);
             }
-            heap.release(Long.MAX_VALUE);
+            heap.release(Long.MAX_VALUE, AllocatorEvents.Reason.RELEASE_MEMORY);
             long pages = new Claims(cuts.toString()).exhaust(heap).stream().mapToLong(span -> span.pages).sum();
             if (at < 0) {
                 assertEquals(heap.snapshot().mappedBytes(), pages << SizeClasses.PAGE_SHIFT, "uncut, every page comes back");
@@ -174,7 +174,7 @@ class PageHeapCutTest {
             backed.add(run);
             MemorySegment block = MemorySegment.ofAddress(inUse.start()).reinterpret(inUse.bytes());
             block.fill((byte) 7);
-            heap.release(Long.MAX_VALUE);
+            heap.release(Long.MAX_VALUE, AllocatorEvents.Reason.RELEASE_MEMORY);
             assertEquals(7, block.get(ValueLayout.JAVA_BYTE, 0), "pages in use were released");
             backed.add(run);
             Span next = heap.allocate(4, 0);

@@ -50,7 +50,7 @@ class PageHeapHugePageReleaseTest {
         Span big = heap.allocate(2 * PAGES, 0);
         free(big);                                          // two whole free hugepages
         int releases = os.releases.get();
-        assertEquals(2 * HUGE_PAGE, heap.release(Long.MAX_VALUE));
+        assertEquals(2 * HUGE_PAGE, heap.release(Long.MAX_VALUE, AllocatorEvents.Reason.RELEASE_MEMORY));
         assertEquals(releases + 1, os.releases.get(), "one madvise for the run of two hugepages");
         PageHeap.Snapshot s = heap.snapshot();
         assertEquals(bytes(PAGES - 1), s.freeBytes(), "A's free pages stay backed: " + s);
@@ -71,7 +71,7 @@ class PageHeapHugePageReleaseTest {
         free(one);
         free(three);
         assertEquals(4, heap.snapshot().freeHugePages());
-        assertEquals(3 * HUGE_PAGE, heap.release(1));       // one byte asked, one whole run given
+        assertEquals(3 * HUGE_PAGE, heap.release(1, AllocatorEvents.Reason.RELEASE_MEMORY));       // one byte asked, one whole run given
         assertEquals(1, heap.snapshot().freeHugePages());
         assertEquals(Span.IN_USE, pin.state());
         assertEquals(Span.IN_USE, pin2.state());

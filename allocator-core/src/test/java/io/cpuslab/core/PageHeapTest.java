@@ -67,7 +67,7 @@ class PageHeapTest {
             spans[i].retire();
             heap.free(spans[i]);
         }
-        heap.release(20 * SizeClasses.PAGE_SIZE);
+        heap.release(20 * SizeClasses.PAGE_SIZE, AllocatorEvents.Reason.RELEASE_MEMORY);
         PageHeap.Snapshot s = heap.snapshot();
         assertEquals(s.mappedBytes(), s.inUseBytes() + s.freeBytes() + s.releasedBytes());
     }
@@ -101,7 +101,7 @@ class PageHeapTest {
         memory(a).fill((byte) 7);
         a.retire();
         heap.free(a);
-        long released = heap.release(Long.MAX_VALUE);
+        long released = heap.release(Long.MAX_VALUE, AllocatorEvents.Reason.RELEASE_MEMORY);
         assertTrue(released >= a.bytes());
         assertEquals(0, heap.snapshot().freeBytes());
         Span again = heap.allocate(16, 0);
@@ -165,7 +165,7 @@ class PageHeapTest {
         heap.free(small);
         large.retire();
         heap.free(large);
-        assertEquals(50 * SizeClasses.PAGE_SIZE, heap.release(1)); // one byte asked, one whole run given
+        assertEquals(50 * SizeClasses.PAGE_SIZE, heap.release(1, AllocatorEvents.Reason.RELEASE_MEMORY)); // one byte asked, one whole run given
         assertEquals(10 * SizeClasses.PAGE_SIZE, heap.snapshot().freeBytes());
         assertEquals(Span.IN_USE, pin.state());
         assertEquals(Span.IN_USE, pin2.state());
