@@ -77,22 +77,31 @@ record HugePageSupport(boolean inUse, String reason) {
         long total = 0;
         long overlap = 0;
         for (String line : lines) {
-            int dash = line.indexOf('-');
-            int space = line.indexOf(' ');
+            long[] mapping = mapping(line);
             if (line.startsWith("AnonHugePages:")) {
                 long bytes = Long.parseLong(line.substring("AnonHugePages:".length()).replace("kB", "").trim()) << 10;
                 total += Math.min(bytes, overlap);
-            } else if (dash > 0 && space > dash && isHex(line, 0, dash) && isHex(line, dash + 1, space)) {
-                // A mapping's header: "start-end perms offset dev inode path"; its fields follow.
-                long start = Long.parseUnsignedLong(line, 0, dash, 16);
-                long end = Long.parseUnsignedLong(line, dash + 1, space, 16);
+            } else if (mapping != null) {
                 overlap = 0;
                 for (long[] region : regions) {
-                    overlap += Math.max(0, Math.min(end, region[0] + region[1]) - Math.max(start, region[0]));
+                    overlap += Math.max(0, Math.min(mapping[1], region[0] + region[1]) - Math.max(mapping[0], region[0]));
                 }
             }
         }
         return total;
+    }
+
+    /**
+     * {@code {start, end}} of the mapping whose header {@code line} of {@code /proc/self/smaps} is
+     * ("start-end perms offset dev inode path"; its fields follow on the next lines), or null for a field line.
+     */
+    static long[] mapping(String line) {
+        int dash = line.indexOf('-');
+        int space = line.indexOf(' ');
+        if (dash > 0 && space > dash && isHex(line, 0, dash) && isHex(line, dash + 1, space)) {
+            return new long[] {Long.parseUnsignedLong(line, 0, dash, 16), Long.parseUnsignedLong(line, dash + 1, space, 16)};
+        }
+        return null;
     }
 
     private static boolean isHex(String text, int from, int to) {

@@ -48,11 +48,9 @@ public final class ProcessMemory {
         try {
             boolean inside = false;
             for (String line : Files.readAllLines(SMAPS)) {
-                int dash = line.indexOf('-');
-                int space = line.indexOf(' ');
-                if (dash > 0 && space > dash && line.substring(0, dash).chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
-                    inside = Long.compareUnsigned(address, Long.parseUnsignedLong(line.substring(0, dash), 16)) >= 0
-                            && Long.compareUnsigned(address, Long.parseUnsignedLong(line.substring(dash + 1, space), 16)) < 0;
+                long[] mapping = HugePageSupport.mapping(line);
+                if (mapping != null) {
+                    inside = Long.compareUnsigned(address, mapping[0]) >= 0 && Long.compareUnsigned(address, mapping[1]) < 0;
                 } else if (inside && line.startsWith("VmFlags:")) {
                     return line.substring("VmFlags:".length()).trim();
                 }
