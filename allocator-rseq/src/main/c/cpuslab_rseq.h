@@ -40,8 +40,7 @@
 #define DESC_MAX_CAPACITY    112  /* u16[48] most slots per class */
 #define DESC_SLAB_BYTES      208  /* u64 nslabs << SLAB_SHIFT; 0 once closed: overlay's range check */
 #define DESC_PAGE_MAP        216  /* u64 address of the page map's root; 0 once closed */
-#define DESC_OVERLAY         224  /* u32 non-zero: malloc and free use overlay mode's cached slab */
-#define DESC_SIZE            232
+#define DESC_SIZE            224
 
 /* The allocator's native page map (io.cpuslab.core.NativePageMap, TCMalloc's PageMap::sizeclass): a
  * radix tree over 48-bit addresses in 8 KiB pages. The root starts with a hint, the number and address
@@ -85,8 +84,12 @@
 
 /* Everything the library exports: the Java bindings (RseqLibrary) and the C tests use exactly these.
  * `d` is a struct cpuslab_desc; each function's contract is above its definition. */
-long cpuslab_rseq_malloc(const void *d, long size);
-int cpuslab_rseq_free(const void *d, long block);
+long cpuslab_rseq_malloc_cpu_id(const void *d, long size);
+long cpuslab_rseq_malloc_mm_cid(const void *d, long size);
+long cpuslab_rseq_malloc_overlay(const void *d, long size);
+int cpuslab_rseq_free_cpu_id(const void *d, long block);
+int cpuslab_rseq_free_mm_cid(const void *d, long block);
+int cpuslab_rseq_free_overlay(const void *d, long block);
 int cpuslab_rseq_malloc_bulk(const void *d, long size, long *out, int n);
 int cpuslab_rseq_free_bulk(const void *d, const long *blocks, int n);
 long cpuslab_rseq_pop(const void *d, int sc);

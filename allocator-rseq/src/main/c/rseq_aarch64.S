@@ -2,8 +2,9 @@
  * cpuslab rseq critical sections, aarch64, compliant and overlay mode: the same sections, contracts and
  * pattern as rseq_x86_64.S (read that file's header and its overlay contract first):
  *   arm (rseq->rseq_cs = &descriptor), start, checks, work, ONE commit store; abort restarts.
- * The one-call fast path is the same too: cpuslab_rseq_malloc and cpuslab_rseq_free (and their bulk
- * forms) look up the class, in the class table or the page map, and pop or push in one call.
+ * The one-call fast path is the same too: cpuslab_rseq_malloc_* and cpuslab_rseq_free_* (one per
+ * slab-index flavour: cpu_id, mm_cid, overlay) and the bulk forms look up the class, in the class
+ * table or the page map, and pop or push in one call.
  *
  * aarch64 specifics:
  *   - The rseq area is tpidr_el0 + cpuslab_rseq_offset, computed into x8 before arming; it cannot
@@ -18,8 +19,7 @@
  *   - x16/x17 are never used: a linker veneer may clobber them.
  * Registers: x0-x7 arguments and scratch, x8 rseq area, x9 scratch, w10 slab index, x11 slab region,
  * x12-x15 scratch; x14 = region + 4 * class once a section addresses a header (the header is at
- * x14 + SLAB_HEADER_OFFSET); in the compliant sections x13 holds the index field offset for the
- * self-check.
+ * x14 + SLAB_HEADER_OFFSET); the generic compliant sections hold the index field offset in x13.
  */
 #include "cpuslab_rseq.h"
 
@@ -47,31 +47,52 @@
 .endm
 
 /* Inside a section: w10 = slab index, x11 = region, or branch to \miss. Needs x0 = descriptor,
- * x8 = area; clobbers w9, w12, and leaves x13 = the index field's offset. cpu_id tells whether the
- * thread is registered (-1 or -2 until then); in cpu_id mode it is also the index, so the field is
- * read once. In mm_cid mode mm_cid is read second: it means nothing while cpu_id says unregistered
- * (glibc's area keeps it 0 then). */
-.macro SLAB_REGION miss
+ * x8 = area; clobbers w9, w12, and the generic form x13. cpu_id tells whether the thread is registered
+ * (-1 or -2 until then); in cpu_id mode it is also the index, so the field is read once. In mm_cid
+ * mode mm_cid is read second: it means nothing while cpu_id says unregistered (glibc's area keeps it 0
+ * then). \index: `generic` reads which field from the descriptor; the fast path's flavours name it
+ * (`cpu_id`, `mm_cid`), as in rseq_x86_64.S. */
+.macro SLAB_REGION miss, index=generic
+    .ifc \index,generic
     ldr w13, [x0, #DESC_INDEX_FIELD]
+    .endif
     ldr w10, [x8, #RSEQ_CPU_ID_OFFSET]
     ldr w12, [x0, #DESC_NSLABS]
     cmp w10, w12                        /* unsigned: -1/-2 and closed (nslabs 0) miss too */
     b.hs \miss
+    .ifc \index,generic
     cmp w13, #RSEQ_CPU_ID_OFFSET
     b.eq 1f
     ldr w10, [x8, x13]                  /* mm_cid */
     cmp w10, w12
     b.hs \miss
 1:
+    .endif
+    .ifc \index,mm_cid
+    ldr w10, [x8, #RSEQ_MM_CID_OFFSET]
+    cmp w10, w12
+    b.hs \miss
+    .endif
     ldr x11, [x0, #DESC_BASE]
     add x11, x11, x10, lsl #SLAB_SHIFT
     ldar w9, [x11]                      /* stop word (offset 0), acquire */
     cbnz w9, \miss
 .endm
 
-/* Self-check build: spin cpuslab_rseq_inject_loops times, then the index must still be w10. */
+.macro SLAB_REGION_CPU_ID miss
+    SLAB_REGION \miss, cpu_id
+.endm
+
+.macro SLAB_REGION_MM_CID miss
+    SLAB_REGION \miss, mm_cid
+.endm
+
+/* Self-check build: spin cpuslab_rseq_inject_loops times, then the field the descriptor names must
+ * still read w10 (which also catches a fast-path flavour called for another index field). Clobbers
+ * w9, x13. */
 .macro SELF_CHECK
 #ifdef CPUSLAB_SELF_CHECK
+    ldr w13, [x0, #DESC_INDEX_FIELD]
     adrp x9, cpuslab_rseq_inject_loops
     ldr w9, [x9, :lo12:cpuslab_rseq_inject_loops]
 2:
@@ -182,15 +203,10 @@
     .text
 
 /* Pop and push, compliant and overlay: one body each. \region sets x11 (region) or branches to the
- * miss label (SLAB_REGION, or overlay's CACHED_REGION); \check is the self-check build's test right
- * before the commit (SELF_CHECK, or REGION_SELF_CHECK). */
-.macro POP_SECTION symbol, name, region, check
-    .globl \symbol
-    .type \symbol, %function
-    .p2align 5
-\symbol:
-    mov w1, w1
-.L\name\()_entry:                       /* malloc's way in, with the class zero-extended */
+ * miss label (SLAB_REGION and its flavours, or overlay's CACHED_REGION); \check is the self-check
+ * build's test right before the commit (SELF_CHECK, or REGION_SELF_CHECK).
+ * The pop of class x1 (zero-extended): */
+.macro POP_BODY name, region, check
     RSEQ_AREA
 .L\name\()_restart:
     RSEQ_ARM \name
@@ -214,6 +230,28 @@
     ret
     RSEQ_ABORT_HANDLER \name, .L\name\()_restart
     RSEQ_DESCRIPTOR \name, .L\name\()_start, .L\name\()_post_commit, \name\()_abort
+.endm
+
+/* The slow path's pop of a class: (desc, int sc). */
+.macro POP_SECTION symbol, name, region, check
+    .globl \symbol
+    .type \symbol, %function
+    .p2align 5
+\symbol:
+    mov w1, w1
+    POP_BODY \name, \region, \check
+    .size \symbol, . - \symbol
+.endm
+
+/* The fast path's malloc: (desc, long size), the size's class from the class table, then the pop;
+ * sizes above the small limit (and negative ones) take the pop's miss exit before any section. */
+.macro MALLOC_SECTION symbol, name, region, check
+    .globl \symbol
+    .type \symbol, %function
+    .p2align 5
+\symbol:
+    CLASS_OF_SIZE .L\name\()_miss
+    POP_BODY \name, \region, \check
     .size \symbol, . - \symbol
 .endm
 
@@ -274,9 +312,10 @@
  * while it is there or restarts and misses. The block stays in x1; the kernel-facing contract is the
  * push's. */
 .macro FREE_SECTION symbol, name, region, check
+    .globl \symbol
     .type \symbol, %function
     .p2align 5
-\symbol:                                /* local: reached from cpuslab_rseq_free */
+\symbol:
     RSEQ_AREA
 .L\name\()_restart:
     RSEQ_ARM \name
@@ -293,9 +332,6 @@
 
 /* int cpuslab_rseq_push(const desc *d [x0], int sc [w1], long item [x2]). Commit: strh of current + 1. */
     PUSH_SECTION cpuslab_rseq_push, push, SLAB_REGION, SELF_CHECK
-
-/* The compliant free section, reached from cpuslab_rseq_free (below the overlay sections). */
-    FREE_SECTION cpuslab_rseq_free_compliant, free, SLAB_REGION, SELF_CHECK
 
 /* int cpuslab_rseq_push_batch(const desc *d [x0], int sc [w1], const long *items [x2], int n [w3],
  *                             int expected [w4]). Commit: strh of current + k. */
@@ -392,9 +428,9 @@ cpuslab_rseq_pop_batch:
 /*
  * int cpuslab_rseq_free_bulk(const desc *d [x0], const long *blocks [x1], int n [w2])
  * Frees blocks[0..n) in order, as far as it can: each section pushes a run of consecutive blocks of one
- * size class (each found and checked in the page map, as cpuslab_rseq_free does) onto the caller's
+ * size class (each found and checked in the page map, as cpuslab_rseq_free_* does) onto the caller's
  * slab and commits the whole run with one store. Returns how many blocks from the start were freed;
- * the next one (any miss of cpuslab_rseq_free, or its class full) is left to the Java slow path.
+ * the next one (any miss of cpuslab_rseq_free_*, or its class full) is left to the Java slow path.
  * Every section starts from the first block not yet committed, so a restart redoes only its own run.
  * Commit: strh of current + run length.
  * Registers: w3 freed so far, w4 the run's next block, x5 a block, w6 the run's class, w7 the next
@@ -564,45 +600,19 @@ probe_abort:
 /* int cpuslab_rseq_overlay_push(const desc *d [x0], int sc [w1], long item [x2]). Commit: strh of current + 1. */
     PUSH_SECTION cpuslab_rseq_overlay_push, opush, CACHED_REGION, REGION_SELF_CHECK
 
-/* The overlay free section: the page map lookup, then the push onto the cached slab. */
-    FREE_SECTION cpuslab_rseq_free_overlay, ofree, CACHED_REGION, REGION_SELF_CHECK
+/* ---- the one-call fast path: one malloc and one free per slab-index flavour, see rseq_x86_64.S ----- */
 
-/* ---- the one-call fast path ---------------------------------------------------------------------- */
+/* long cpuslab_rseq_malloc_<flavour>(const desc *d [x0], long size [x1]): the class from the class
+ * table, then the pop; 0 for the Java slow path. Commit: strh of current - 1. */
+    MALLOC_SECTION cpuslab_rseq_malloc_cpu_id, malloc_cpu, SLAB_REGION_CPU_ID, SELF_CHECK
+    MALLOC_SECTION cpuslab_rseq_malloc_mm_cid, malloc_mmcid, SLAB_REGION_MM_CID, SELF_CHECK
+    MALLOC_SECTION cpuslab_rseq_malloc_overlay, malloc_overlay, CACHED_REGION, REGION_SELF_CHECK
 
-/*
- * long cpuslab_rseq_malloc(const desc *d [x0], long size [x1])
- * The whole small malloc: the size's class from the class table, then the pop section of the
- * descriptor's mode. Returns the block, or 0 for the Java slow path: a size above the small limit (or
- * negative), and every miss of the pop (class empty, thread not registered, slab stopped, closed).
- */
-    .globl cpuslab_rseq_malloc
-    .type cpuslab_rseq_malloc, %function
-    .p2align 5
-cpuslab_rseq_malloc:
-    CLASS_OF_SIZE .Lmalloc_large
-    ldr w9, [x0, #DESC_OVERLAY]
-    cbnz w9, .Lopop_entry
-    b .Lpop_entry
-.Lmalloc_large:
-    mov x0, #0
-    ret
-    .size cpuslab_rseq_malloc, . - cpuslab_rseq_malloc
-
-/*
- * int cpuslab_rseq_free(const desc *d [x0], long block [x1])
- * The whole small free: the free section of the descriptor's mode finds the block's class in the page
- * map, checks that the address starts a block of it, and pushes. Returns 1, or 0 for the Java slow
- * path: address 0, a large block, an address the map does not know, an interior one, the class full,
- * and every other miss of the push. Commit: strh of current + 1.
- */
-    .globl cpuslab_rseq_free
-    .type cpuslab_rseq_free, %function
-    .p2align 5
-cpuslab_rseq_free:
-    ldr w9, [x0, #DESC_OVERLAY]
-    cbnz w9, cpuslab_rseq_free_overlay
-    b cpuslab_rseq_free_compliant
-    .size cpuslab_rseq_free, . - cpuslab_rseq_free
+/* int cpuslab_rseq_free_<flavour>(const desc *d [x0], long block [x1]): the class from the page map,
+ * the block-start check, then the push; 1, or 0 for the Java slow path. Commit: strh of current + 1. */
+    FREE_SECTION cpuslab_rseq_free_cpu_id, free_cpu, SLAB_REGION_CPU_ID, SELF_CHECK
+    FREE_SECTION cpuslab_rseq_free_mm_cid, free_mmcid, SLAB_REGION_MM_CID, SELF_CHECK
+    FREE_SECTION cpuslab_rseq_free_overlay, free_overlay, CACHED_REGION, REGION_SELF_CHECK
 
 /* int cpuslab_rseq_overlay_cache(const desc *d [x0]): TCMalloc's CacheCpuSlab ordering, see
  * rseq_x86_64.S. Returns the slab index cached, or -1 with the word untagged. */

@@ -26,10 +26,11 @@
  * Overlay mode (TCMalloc's cached-slabs trick) replaces step 2 of pop and push by one load of a cached
  * slab word whose upper half overlaps cpu_id_start; see the contract above cpuslab_rseq_overlay_pop.
  *
- * The fast path is one call per operation, as TCMalloc's is one inlined function: cpuslab_rseq_malloc
- * maps the size to its class and pops, cpuslab_rseq_free finds the block's class in the allocator's
- * page map, checks that the address starts a block, and pushes; the bulk calls do the same for many
- * blocks per call. Each dispatches on the descriptor's mode to the compliant or the overlay section.
+ * The fast path is one call per operation, as TCMalloc's is one inlined function: cpuslab_rseq_malloc_*
+ * maps the size to its class and pops, cpuslab_rseq_free_* finds the block's class in the allocator's
+ * page map, checks that the address starts a block, and pushes, one entry per slab-index flavour
+ * (cpu_id, mm_cid, overlay) so that no call decides the flavour again; the bulk calls do the same for
+ * many blocks per call, in compliant mode whatever the flavour.
  */
 #include "cpuslab_rseq.h"
 
@@ -52,21 +53,32 @@
 .endm
 
 /* Inside a section: %ecx = slab index, %r10 = slab region, or jump to \miss. Needs %rdi = descriptor,
- * %r8 = rseq offset; clobbers %r11 (left holding the index field's offset). cpu_id tells whether the
- * thread is registered (it is -1, or -2, until then); in cpu_id mode it is also the index, so the
- * field is read once. In mm_cid mode mm_cid is read second: it means nothing while cpu_id says
- * unregistered (glibc's area keeps it 0 then). */
-.macro SLAB_REGION miss
+ * %r8 = rseq offset; the generic form clobbers %r11. cpu_id tells whether the thread is registered (it
+ * is -1, or -2, until then); in cpu_id mode it is also the index, so the field is read once. In mm_cid
+ * mode mm_cid is read second: it means nothing while cpu_id says unregistered (glibc's area keeps it 0
+ * then). \index: `generic` reads which field from the descriptor (the slow path's sections); the fast
+ * path's flavours name it, `cpu_id` or `mm_cid`, and save that load and branch on every call (Java
+ * calls the flavour that matches the descriptor; the self-check build verifies it before each commit). */
+.macro SLAB_REGION miss, index=generic
+    .ifc \index,generic
     movl DESC_INDEX_FIELD(%rdi), %r11d
+    .endif
     movl %fs:RSEQ_CPU_ID_OFFSET(%r8), %ecx
     cmpl DESC_NSLABS(%rdi), %ecx            /* unsigned: unregistered and closed (nslabs 0) miss too */
     jae \miss
+    .ifc \index,generic
     cmpl $RSEQ_CPU_ID_OFFSET, %r11d
     je 1f
     movl %fs:(%r8,%r11), %ecx               /* mm_cid */
     cmpl DESC_NSLABS(%rdi), %ecx
     jae \miss
 1:
+    .endif
+    .ifc \index,mm_cid
+    movl %fs:RSEQ_MM_CID_OFFSET(%r8), %ecx
+    cmpl DESC_NSLABS(%rdi), %ecx
+    jae \miss
+    .endif
     movl %ecx, %r10d
     shlq $SLAB_SHIFT, %r10
     addq DESC_BASE(%rdi), %r10
@@ -74,13 +86,23 @@
     jne \miss
 .endm
 
+.macro SLAB_REGION_CPU_ID miss
+    SLAB_REGION \miss, cpu_id
+.endm
+
+.macro SLAB_REGION_MM_CID miss
+    SLAB_REGION \miss, mm_cid
+.endm
+
 /* Self-check build, right before a commit: first spin cpuslab_rseq_inject_loops times (0 unless a test
  * sets it) to widen the window in which preemption, migration, signals and fences must abort the
- * section (librseq's delay injection); then the index must still be %ecx, else ud2 kills the process.
- * %r11 still holds the index field offset; \scratch32 is a register the section no longer needs
- * (\scratch, its 64-bit name, is unused here: the signature is REGION_SELF_CHECK's). */
+ * section (librseq's delay injection); then the index field the descriptor names must still read %ecx,
+ * else ud2 kills the process (which also catches a fast-path flavour called for another index field).
+ * Clobbers %r11; \scratch32 is a register the section no longer needs (\scratch, its 64-bit name, is
+ * unused here: the signature is REGION_SELF_CHECK's). */
 .macro SELF_CHECK scratch, scratch32
 #ifdef CPUSLAB_SELF_CHECK
+    movl DESC_INDEX_FIELD(%rdi), %r11d
     movl cpuslab_rseq_inject_loops(%rip), \scratch32
 2:
     testl \scratch32, \scratch32
@@ -183,15 +205,10 @@
     .text
 
 /* Pop and push, compliant and overlay: one body each. \region finds the slab region in %r10 or jumps
- * to the miss label (SLAB_REGION, or overlay's CACHED_REGION); \check is the self-check build's test
- * right before the commit (SELF_CHECK, or REGION_SELF_CHECK). */
-.macro POP_SECTION symbol, name, region, check
-    .globl \symbol
-    .type \symbol, @function
-    .p2align 5
-\symbol:
-    movslq %esi, %rsi
-.L\name\()_entry:                                   /* malloc's way in, with the class zero-extended */
+ * to the miss label (SLAB_REGION and its flavours, or overlay's CACHED_REGION); \check is the
+ * self-check build's test right before the commit (SELF_CHECK, or REGION_SELF_CHECK).
+ * The pop of class %rsi (zero-extended): */
+.macro POP_BODY name, region, check
     movq cpuslab_rseq_offset(%rip), %r8
 .L\name\()_restart:
     RSEQ_ARM \name
@@ -212,6 +229,28 @@
     ret
     RSEQ_ABORT_HANDLER \name, .L\name\()_restart
     RSEQ_DESCRIPTOR \name, .L\name\()_start, .L\name\()_post_commit, \name\()_abort
+.endm
+
+/* The slow path's pop of a class: (desc, int sc). */
+.macro POP_SECTION symbol, name, region, check
+    .globl \symbol
+    .type \symbol, @function
+    .p2align 5
+\symbol:
+    movslq %esi, %rsi
+    POP_BODY \name, \region, \check
+    .size \symbol, . - \symbol
+.endm
+
+/* The fast path's malloc: (desc, long size), the size's class from the class table, then the pop;
+ * sizes above the small limit (and negative ones) take the pop's miss exit before any section. */
+.macro MALLOC_SECTION symbol, name, region, check
+    .globl \symbol
+    .type \symbol, @function
+    .p2align 5
+\symbol:
+    CLASS_OF_SIZE .L\name\()_miss
+    POP_BODY \name, \region, \check
     .size \symbol, . - \symbol
 .endm
 
@@ -273,9 +312,10 @@
  * root in the descriptor and fences every CPU before unmapping it, so a section either reads the map
  * while it is there or restarts and misses. The kernel-facing contract is the push's. */
 .macro FREE_SECTION symbol, name, region, check
+    .globl \symbol
     .type \symbol, @function
     .p2align 5
-\symbol:                                            /* local: reached from cpuslab_rseq_free */
+\symbol:
     movq cpuslab_rseq_offset(%rip), %r8
     movq %rsi, %r9                                  /* the block */
 .L\name\()_restart:
@@ -302,9 +342,6 @@
  * the class is at capacity. Commit: 16-bit store of current + 1.
  */
     PUSH_SECTION cpuslab_rseq_push, push, SLAB_REGION, SELF_CHECK
-
-/* The compliant free section, reached from cpuslab_rseq_free (below the overlay sections). */
-    FREE_SECTION cpuslab_rseq_free_compliant, free, SLAB_REGION, SELF_CHECK
 
 /* Batch and grow sections keep these across restarts, saved on the stack before arming:
  *   %r12 items   %r13d n   %r9d expected slab   %rbx count k   %rbp slot cursor   %r14 items cursor   %r15 temp */
@@ -445,9 +482,9 @@ cpuslab_rseq_pop_batch:
 /*
  * int cpuslab_rseq_free_bulk(const desc *d [rdi], const long *blocks [rsi], int n [edx])
  * Frees blocks[0..n) in order, as far as it can: each section pushes a run of consecutive blocks of one
- * size class (each found and checked in the page map, as cpuslab_rseq_free does) onto the caller's
+ * size class (each found and checked in the page map, as cpuslab_rseq_free_* does) onto the caller's
  * slab and commits the whole run with one store. Returns how many blocks from the start were freed;
- * the next one (any miss of cpuslab_rseq_free, or its class full) is left to the Java slow path.
+ * the next one (any miss of cpuslab_rseq_free_*, or its class full) is left to the Java slow path.
  * Every section starts from the first block not yet committed, so a restart redoes only its own run.
  * Commit: 16-bit store of current + run length.
  */
@@ -662,45 +699,33 @@ probe_abort:
  */
     PUSH_SECTION cpuslab_rseq_overlay_push, opush, CACHED_REGION, REGION_SELF_CHECK
 
-/* The overlay free section: the page map lookup, then the push onto the cached slab. */
-    FREE_SECTION cpuslab_rseq_free_overlay, ofree, CACHED_REGION, REGION_SELF_CHECK
-
-/* ---- the one-call fast path ---------------------------------------------------------------------- */
+/* ---- the one-call fast path ----------------------------------------------------------------------
+ *
+ * One malloc and one free per slab-index flavour: cpu_id and mm_cid (compliant mode) and overlay. Java
+ * calls the flavour of the allocator's descriptor, chosen once when the allocator is made, so no call
+ * decides it again: the flavours differ only in how the section finds the caller's slab.
+ *
+ * long cpuslab_rseq_malloc_<flavour>(const desc *d [rdi], long size [rsi])
+ * The whole small malloc: the size's class from the class table, then the pop. Returns the block, or 0
+ * for the Java slow path: a size above the small limit (or negative), and every miss of the pop (class
+ * empty, thread not registered, slab stopped, closed; overlay: the cached slab word invalid).
+ * Commit: 16-bit store of current - 1.
+ */
+    MALLOC_SECTION cpuslab_rseq_malloc_cpu_id, malloc_cpu, SLAB_REGION_CPU_ID, SELF_CHECK
+    MALLOC_SECTION cpuslab_rseq_malloc_mm_cid, malloc_mmcid, SLAB_REGION_MM_CID, SELF_CHECK
+    MALLOC_SECTION cpuslab_rseq_malloc_overlay, malloc_overlay, CACHED_REGION, REGION_SELF_CHECK
 
 /*
- * long cpuslab_rseq_malloc(const desc *d [rdi], long size [rsi])
- * The whole small malloc: the size's class from the class table, then the pop section of the
- * descriptor's mode. Returns the block, or 0 for the Java slow path: a size above the small limit (or
- * negative), and every miss of the pop (class empty, thread not registered, slab stopped, closed).
+ * int cpuslab_rseq_free_<flavour>(const desc *d [rdi], long block [rsi])
+ * The whole small free: finds the block's class in the page map, checks that the address starts a
+ * block of it, and pushes. Returns 1, or 0 for the Java slow path: address 0, a large block, an address
+ * the map does not know, an interior one, the class full, and every other miss of the push. The Java
+ * side decides and reports those exactly as it does without the fast path.
+ * Commit: 16-bit store of current + 1.
  */
-    .globl cpuslab_rseq_malloc
-    .type cpuslab_rseq_malloc, @function
-    .p2align 5
-cpuslab_rseq_malloc:
-    CLASS_OF_SIZE .Lmalloc_large
-    cmpl $0, DESC_OVERLAY(%rdi)
-    jne .Lopop_entry
-    jmp .Lpop_entry
-.Lmalloc_large:
-    xorl %eax, %eax
-    ret
-    .size cpuslab_rseq_malloc, . - cpuslab_rseq_malloc
-
-/*
- * int cpuslab_rseq_free(const desc *d [rdi], long block [rsi])
- * The whole small free: the free section of the descriptor's mode finds the block's class in the page
- * map, checks that the address starts a block of it, and pushes. Returns 1, or 0 for the Java slow
- * path: address 0, a large block, an address the map does not know, an interior one, the class full,
- * and every other miss of the push. The Java side decides and reports those exactly as before.
- */
-    .globl cpuslab_rseq_free
-    .type cpuslab_rseq_free, @function
-    .p2align 5
-cpuslab_rseq_free:
-    cmpl $0, DESC_OVERLAY(%rdi)
-    jne cpuslab_rseq_free_overlay
-    jmp cpuslab_rseq_free_compliant
-    .size cpuslab_rseq_free, . - cpuslab_rseq_free
+    FREE_SECTION cpuslab_rseq_free_cpu_id, free_cpu, SLAB_REGION_CPU_ID, SELF_CHECK
+    FREE_SECTION cpuslab_rseq_free_mm_cid, free_mmcid, SLAB_REGION_MM_CID, SELF_CHECK
+    FREE_SECTION cpuslab_rseq_free_overlay, free_overlay, CACHED_REGION, REGION_SELF_CHECK
 
 /*
  * int cpuslab_rseq_overlay_cache(const desc *d [rdi])

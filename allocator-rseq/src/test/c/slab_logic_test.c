@@ -25,8 +25,6 @@ struct desc {
     uint16_t max_capacity[48];
     uint64_t slab_bytes;
     uint64_t page_map;
-    uint32_t overlay;
-    uint32_t unused;
 } __attribute__((packed));
 
 static int failures;
@@ -93,33 +91,33 @@ static void map_span(uint16_t *leaf, long start, int sc) {
  * both classes empty, so it can run again with the map found another way. */
 static void page_map_frees(struct desc *d, uint64_t *map, long a, long b) {
     long out[16];
-    CHECK(cpuslab_rseq_free(d, a) == 0);                       /* no map in the descriptor (closed) */
+    CHECK(cpuslab_rseq_free_cpu_id(d, a) == 0);                       /* no map in the descriptor (closed) */
     d->page_map = (uint64_t) map;
-    CHECK(cpuslab_rseq_free(d, a) == 1);
-    CHECK(cpuslab_rseq_free(d, a + 48 * 5) == 1);
-    CHECK(cpuslab_rseq_free(d, a + 48 * 171) == 1);           /* on the span's second page */
-    CHECK(cpuslab_rseq_free(d, a + 47) == 0);                 /* interior */
-    CHECK(cpuslab_rseq_free(d, a + 48 * 171 + 16) == 0);      /* interior, second page */
-    CHECK(cpuslab_rseq_free(d, a + 48 * 341) == 0);           /* the tail: no object starts there */
-    CHECK(cpuslab_rseq_free(d, a + (2L << PAGE_SHIFT)) == 0); /* a page no span holds */
-    CHECK(cpuslab_rseq_free(d, a + (1L << (PAGE_SHIFT + PAGE_MAP_LEAF_BITS))) == 0); /* no leaf */
-    CHECK(cpuslab_rseq_free(d, 0) == 0);
-    CHECK(cpuslab_rseq_free(d, 1L << 48) == 0);              /* beyond the map */
-    CHECK(cpuslab_rseq_free(d, -16) == 0);
+    CHECK(cpuslab_rseq_free_cpu_id(d, a) == 1);
+    CHECK(cpuslab_rseq_free_cpu_id(d, a + 48 * 5) == 1);
+    CHECK(cpuslab_rseq_free_cpu_id(d, a + 48 * 171) == 1);           /* on the span's second page */
+    CHECK(cpuslab_rseq_free_cpu_id(d, a + 47) == 0);                 /* interior */
+    CHECK(cpuslab_rseq_free_cpu_id(d, a + 48 * 171 + 16) == 0);      /* interior, second page */
+    CHECK(cpuslab_rseq_free_cpu_id(d, a + 48 * 341) == 0);           /* the tail: no object starts there */
+    CHECK(cpuslab_rseq_free_cpu_id(d, a + (2L << PAGE_SHIFT)) == 0); /* a page no span holds */
+    CHECK(cpuslab_rseq_free_cpu_id(d, a + (1L << (PAGE_SHIFT + PAGE_MAP_LEAF_BITS))) == 0); /* no leaf */
+    CHECK(cpuslab_rseq_free_cpu_id(d, 0) == 0);
+    CHECK(cpuslab_rseq_free_cpu_id(d, 1L << 48) == 0);              /* beyond the map */
+    CHECK(cpuslab_rseq_free_cpu_id(d, -16) == 0);
     CHECK((header(d, 0, 3) & 0xffff) == (uint32_t) d->begin[3] + 3);
     CHECK(*hint_word(d, 0) == 3);                              /* the class of the last frees */
-    CHECK(cpuslab_rseq_free(d, b) == 1);                       /* another class than the hint: */
+    CHECK(cpuslab_rseq_free_cpu_id(d, b) == 1);                       /* another class than the hint: */
     CHECK(*hint_word(d, 0) == 5 && cpuslab_rseq_pop(d, 5) == b); /* filed by the map, hint rewritten */
     *hint_word(d, 0) = 3;
-    CHECK(cpuslab_rseq_malloc(d, 16) == a + 48 * 171);        /* LIFO, in class 3 */
-    CHECK(cpuslab_rseq_malloc(d, 9) == a + 48 * 5);
+    CHECK(cpuslab_rseq_malloc_cpu_id(d, 16) == a + 48 * 171);        /* LIFO, in class 3 */
+    CHECK(cpuslab_rseq_malloc_cpu_id(d, 9) == a + 48 * 5);
     CHECK(cpuslab_rseq_pop(d, 3) == a);
     for (int i = 0; i < 8; i++) {
-        CHECK(cpuslab_rseq_free(d, a + 48L * i) == 1);
+        CHECK(cpuslab_rseq_free_cpu_id(d, a + 48L * i) == 1);
     }
-    CHECK(cpuslab_rseq_free(d, a + 48 * 8) == 0);             /* class 3 full (capacity 8) */
+    CHECK(cpuslab_rseq_free_cpu_id(d, a + 48 * 8) == 0);             /* class 3 full (capacity 8) */
     *stop_word(d, 0) = 1;
-    CHECK(cpuslab_rseq_malloc(d, 16) == 0);
+    CHECK(cpuslab_rseq_malloc_cpu_id(d, 16) == 0);
     CHECK(cpuslab_rseq_malloc_bulk(d, 16, out, 4) == 0);
     CHECK(cpuslab_rseq_pop_batch(d, 3, out, 4, 0) == 0);
     *stop_word(d, 0) = 0;
@@ -148,8 +146,8 @@ static void page_map_frees(struct desc *d, uint64_t *map, long a, long b) {
     CHECK(cpuslab_rseq_malloc_bulk(d, 16, out, 3) == 3 && out[0] == many[7] && out[2] == many[5]);
     CHECK(cpuslab_rseq_free_bulk(d, many + 8, 2) == 2);
     cpuslab_rseq_test_fake_registration(-1);                  /* unregistered thread */
-    CHECK(cpuslab_rseq_malloc(d, 16) == 0);
-    CHECK(cpuslab_rseq_free(d, a) == 0);
+    CHECK(cpuslab_rseq_malloc_cpu_id(d, 16) == 0);
+    CHECK(cpuslab_rseq_free_cpu_id(d, a) == 0);
     CHECK(cpuslab_rseq_free_bulk(d, blocks, 1) == 0);
     CHECK(cpuslab_rseq_malloc_bulk(d, 16, out, 1) == 0);
     cpuslab_rseq_test_fake_registration(0);
@@ -171,15 +169,15 @@ static void fast_path(void) {
     long wrong = 0;
     for (long size = 0; size <= MAX_SMALL_SIZE; size++) {
         int expected = class_index[lookup_index(size)];
-        long token = cpuslab_rseq_malloc(&d, size);
+        long token = cpuslab_rseq_malloc_cpu_id(&d, size);
         if (token != (long) expected << 4 && wrong++ == 0) {
             printf("FAILED: malloc(%ld) popped 0x%lx, class %d expected\n", size, token, expected);
             failures++;
         }
         cpuslab_rseq_push(&d, expected, token);
     }
-    CHECK(cpuslab_rseq_malloc(&d, MAX_SMALL_SIZE + 1) == 0);   /* large: the page heap's */
-    CHECK(cpuslab_rseq_malloc(&d, -1) == 0);                   /* negative: Java throws */
+    CHECK(cpuslab_rseq_malloc_cpu_id(&d, MAX_SMALL_SIZE + 1) == 0);   /* large: the page heap's */
+    CHECK(cpuslab_rseq_malloc_cpu_id(&d, -1) == 0);                   /* negative: Java throws */
     long out[16];
     CHECK(cpuslab_rseq_malloc_bulk(&d, MAX_SMALL_SIZE + 1, out, 4) == 0);
     for (int sc = 1; sc < CLASS_COUNT; sc++) {
@@ -202,29 +200,51 @@ static void fast_path(void) {
     map[PAGE_MAP_HINT_LEAF / 8] = (uint64_t) leaf;
     root[a >> (PAGE_SHIFT + PAGE_MAP_LEAF_BITS)] = 0;
     page_map_frees(&d, map, a, b);                            /* the leaf found through the hint alone */
-    CHECK(cpuslab_rseq_free(&d, a + (1L << (PAGE_SHIFT + PAGE_MAP_LEAF_BITS))) == 0); /* another leaf: the root has none */
+    CHECK(cpuslab_rseq_free_cpu_id(&d, a + (1L << (PAGE_SHIFT + PAGE_MAP_LEAF_BITS))) == 0); /* another leaf: the root has none */
 
-    /* Overlay mode: the same entry points on the cached slab word. */
-    d.overlay = 1;
+    /* Overlay mode: the same operations on the cached slab word. */
     cpuslab_rseq_test_fake_registration(1);
-    CHECK(cpuslab_rseq_free(&d, a) == 0);                      /* nothing cached */
-    CHECK(cpuslab_rseq_malloc(&d, 16) == 0);
+    CHECK(cpuslab_rseq_free_overlay(&d, a) == 0);                      /* nothing cached */
+    CHECK(cpuslab_rseq_malloc_overlay(&d, 16) == 0);
     CHECK(cpuslab_rseq_overlay_cache(&d) == 1);
     CHECK(cpuslab_rseq_grow(&d, 3, 2, 1) == 2);
-    CHECK(cpuslab_rseq_free(&d, a + 48) == 1);
-    CHECK(cpuslab_rseq_free(&d, a + 49) == 0);                 /* interior: the page map's verdict again */
+    CHECK(cpuslab_rseq_free_overlay(&d, a + 48) == 1);
+    CHECK(cpuslab_rseq_free_overlay(&d, a + 49) == 0);                 /* interior: the page map's verdict again */
     CHECK((header(&d, 1, 3) & 0xffff) == (uint32_t) d.begin[3] + 1);
-    CHECK(cpuslab_rseq_malloc(&d, 16) == a + 48);
-    CHECK(cpuslab_rseq_free(&d, a + 96) == 1);
+    CHECK(cpuslab_rseq_malloc_overlay(&d, 16) == a + 48);
+    CHECK(cpuslab_rseq_free_overlay(&d, a + 96) == 1);
     *stop_word(&d, 1) = 1;
-    CHECK(cpuslab_rseq_malloc(&d, 16) == a + 96);              /* no stop-word check: the fence's rewrite excludes */
+    CHECK(cpuslab_rseq_malloc_overlay(&d, 16) == a + 96);              /* no stop-word check: the fence's rewrite excludes */
     *stop_word(&d, 1) = 0;
     d.page_map = 0;                                            /* closed */
-    CHECK(cpuslab_rseq_free(&d, a + 96) == 0);
+    CHECK(cpuslab_rseq_free_overlay(&d, a + 96) == 0);
     d.page_map = (uint64_t) map;
     cpuslab_rseq_test_fake_registration(0);                   /* "migrated": the rewrite clears the tag */
-    CHECK(cpuslab_rseq_free(&d, a + 96) == 0);
-    CHECK(cpuslab_rseq_malloc(&d, 16) == 0);
+    CHECK(cpuslab_rseq_free_overlay(&d, a + 96) == 0);
+    CHECK(cpuslab_rseq_malloc_overlay(&d, 16) == 0);
+
+    /* The mm_cid flavour: the slab is mm_cid's whatever cpu_id is, and cpu_id still says registered. */
+    uint32_t *cpu_id = (uint32_t *) ((const char *) cpuslab_rseq_test_area() + RSEQ_CPU_ID_OFFSET);
+    uint32_t *mm_cid = (uint32_t *) ((const char *) cpuslab_rseq_test_area() + RSEQ_MM_CID_OFFSET);
+    d.index_field = RSEQ_MM_CID_OFFSET;
+    *mm_cid = 1;                                               /* on CPU 0, concurrency ID 1 */
+    CHECK(cpuslab_rseq_grow(&d, 5, 2, 1) == 2);
+    uint32_t cpu_slab = header(&d, 0, 5);
+    CHECK(cpuslab_rseq_free_mm_cid(&d, b) == 1);
+    CHECK((header(&d, 1, 5) & 0xffff) == (uint32_t) d.begin[5] + 1 && header(&d, 0, 5) == cpu_slab);
+    *cpu_id = (uint32_t) -1;                                   /* unregistered: mm_cid means nothing */
+    CHECK(cpuslab_rseq_malloc_mm_cid(&d, 32) == 0);
+    CHECK(cpuslab_rseq_free_mm_cid(&d, b + 80) == 0);
+    *cpu_id = 0;
+    *mm_cid = 2;                                               /* beyond the slabs */
+    CHECK(cpuslab_rseq_malloc_mm_cid(&d, 32) == 0);
+    *mm_cid = 1;
+    *stop_word(&d, 1) = 1;
+    CHECK(cpuslab_rseq_malloc_mm_cid(&d, 32) == 0);            /* stopped */
+    *stop_word(&d, 1) = 0;
+    CHECK(cpuslab_rseq_malloc_mm_cid(&d, 32) == b);            /* sizes 25-32: lookup index 4, class 5 */
+    d.index_field = RSEQ_CPU_ID_OFFSET;
+    cpuslab_rseq_test_fake_registration(0);
     free(leaf);
     free(map);
 }
@@ -233,7 +253,6 @@ int main(void) {
     _Static_assert(sizeof(struct desc) == DESC_SIZE, "descriptor layout");
     _Static_assert(offsetof(struct desc, slab_bytes) == DESC_SLAB_BYTES, "descriptor layout");
     _Static_assert(offsetof(struct desc, page_map) == DESC_PAGE_MAP, "descriptor layout");
-    _Static_assert(offsetof(struct desc, overlay) == DESC_OVERLAY, "descriptor layout");
     struct desc d;
     descriptor(&d);
     const int sc = 3;

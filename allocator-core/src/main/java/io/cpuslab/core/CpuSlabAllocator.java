@@ -69,6 +69,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private final long fastMalloc;
     /** The native fast path's descriptor for free and freeSized, or 0. */
     private final long fastFree;
+    /** Which of the fast path's native entries the descriptor is for. */
+    private final NativeFastPath.Flavour flavour;
     private final CentralFreeList[] central = new CentralFreeList[SizeClasses.COUNT];
     private final TransferCache[] transfer = new TransferCache[SizeClasses.COUNT];
     private final long slabAddress;
@@ -123,6 +125,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
                     ? new GuardedBlocks(pageHeap, os, config.guardSampleRate()) : null;
             this.fastFree = classes == null ? 0 : frontEnd.nativeDescriptor();
             this.fastMalloc = guards == null ? fastFree : 0;
+            this.flavour = frontEnd.nativeFlavour();
             this.validateSizedFrees = checked || guards != null;
             this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes(), events);
             this.maintenance = config.maintained() ? new BackgroundMaintenance(new Maintenance(cpuCache, transfer, pageHeap,
@@ -170,7 +173,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     @Override
     public long malloc(long size) {
         if (fastMalloc != 0) {
-            long address = NativeFastPath.malloc(fastMalloc, size);
+            long address = NativeFastPath.malloc(flavour, fastMalloc, size);
             if (address != 0) {
                 return address;
             }
@@ -298,7 +301,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     @Override
     public void free(long address) {
-        if (fastFree == 0 || !NativeFastPath.free(fastFree, address)) {
+        if (fastFree == 0 || !NativeFastPath.free(flavour, fastFree, address)) {
             freeSlow(address);
         }
     }

@@ -33,6 +33,11 @@ public interface SlabFrontEnd {
         return 0;
     }
 
+    /** The fast path's flavour that {@link #nativeDescriptor()} is made for; null when it has none. */
+    default NativeFastPath.Flavour nativeFlavour() {
+        return null;
+    }
+
     /** Pops an object of class {@code sizeClass} from the caller's slab; 0 when empty, stopped or busy. */
     long pop(int sizeClass);
 

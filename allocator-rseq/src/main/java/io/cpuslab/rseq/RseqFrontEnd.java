@@ -2,6 +2,7 @@ package io.cpuslab.rseq;
 
 import io.cpuslab.CpuSlab;
 import io.cpuslab.FrontEndInfo;
+import io.cpuslab.core.NativeFastPath;
 import io.cpuslab.core.NativePageMap;
 import io.cpuslab.core.SizeClasses;
 import io.cpuslab.core.SlabFrontEnd;
@@ -48,9 +49,7 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
             MemoryLayout.sequenceLayout(SizeClasses.COUNT, ValueLayout.JAVA_SHORT).withName("DESC_BEGIN"),        // first slot word per class
             MemoryLayout.sequenceLayout(SizeClasses.COUNT, ValueLayout.JAVA_SHORT).withName("DESC_MAX_CAPACITY"), // most slots per class
             ValueLayout.JAVA_LONG.withName("DESC_SLAB_BYTES"),           // nslabs << SHIFT; 0 once closed
-            ValueLayout.JAVA_LONG.withName("DESC_PAGE_MAP"),             // the native page map's root; 0 once closed
-            ValueLayout.JAVA_INT.withName("DESC_OVERLAY"),               // non-zero: overlay mode's cached slab
-            MemoryLayout.paddingLayout(4));
+            ValueLayout.JAVA_LONG.withName("DESC_PAGE_MAP"));            // the native page map's root; 0 once closed
     private static final long DESC_BASE = offset("DESC_BASE");
     private static final long DESC_NSLABS = offset("DESC_NSLABS");
     private static final long DESC_INDEX_FIELD = offset("DESC_INDEX_FIELD");
@@ -58,7 +57,6 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
     private static final long DESC_MAX_CAPACITY = offset("DESC_MAX_CAPACITY");
     private static final long DESC_SLAB_BYTES = offset("DESC_SLAB_BYTES");
     private static final long DESC_PAGE_MAP = offset("DESC_PAGE_MAP");
-    private static final long DESC_OVERLAY = offset("DESC_OVERLAY");
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     /** struct rseq offsets of the slab index (the Linux ABI). */
     static final int CPU_ID = 4;
@@ -78,6 +76,7 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
     final long desc;
     private final int indexField;
     private final boolean mmCid;
+    private final NativeFastPath.Flavour flavour;
     private final FrontEndInfo info;
 
     /** A front end without the one-call fast path (its malloc and free sections always miss). */
@@ -96,6 +95,8 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
         this.layout = layout;
         this.mmCid = index == CpuSlab.Index.MM_CID;
         this.indexField = mmCid ? MM_CID : CPU_ID;
+        this.flavour = kind == FrontEndInfo.Kind.RSEQ_OVERLAY ? NativeFastPath.Flavour.OVERLAY
+                : mmCid ? NativeFastPath.Flavour.MM_CID : NativeFastPath.Flavour.CPU_ID;
         // Lives as long as the JVM: a thread racing with close may still read it (one DESCRIPTOR per allocator).
         this.descriptor = Arena.global().allocate(DESCRIPTOR.byteSize(), 64);
         descriptor.set(ValueLayout.JAVA_LONG, DESC_BASE, layout.address());
@@ -106,7 +107,6 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
         }
         LONG.setRelease(descriptor, DESC_SLAB_BYTES, (long) layout.slabCount() << SlabLayout.SHIFT);
         descriptor.set(ValueLayout.JAVA_LONG, DESC_PAGE_MAP, classes == null ? 0 : classes.rootAddress());
-        descriptor.set(ValueLayout.JAVA_INT, DESC_OVERLAY, kind == FrontEndInfo.Kind.RSEQ_OVERLAY ? 1 : 0);
         INT.setRelease(descriptor, DESC_NSLABS, layout.slabCount()); // publishes the rest
         this.desc = descriptor.address();
         String registration = RseqLibrary.glibcOwnsRegistration()
@@ -124,6 +124,11 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
     @Override
     public long nativeDescriptor() {
         return desc;
+    }
+
+    @Override
+    public NativeFastPath.Flavour nativeFlavour() {
+        return flavour;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.cpuslab.rseq;
 
+import io.cpuslab.core.NativeFastPath;
 import io.cpuslab.core.SizeClasses;
 
 import java.io.IOException;
@@ -70,8 +71,9 @@ final class RseqLibrary {
     /** The loaded library's symbols (null if it did not load): its file may be gone, so look here. */
     static final SymbolLookup LOOKUP;
 
-    static final MethodHandle MALLOC;
-    static final MethodHandle FREE;
+    /** The fast path's malloc and free, one entry per flavour. */
+    static final NativeFastPath.Flavoured MALLOC;
+    static final NativeFastPath.Flavoured FREE;
     static final MethodHandle MALLOC_BULK;
     static final MethodHandle FREE_BULK;
     static final MethodHandle POP;
@@ -94,7 +96,8 @@ final class RseqLibrary {
         String why = null;
         int status = 0, ownLength = 0, fenceProbe = -1;
         SymbolLookup loaded = null;
-        MethodHandle malloc = null, free = null, mallocBulk = null, freeBulk = null, pop = null, push = null, overlayPop = null, overlayPush = null, overlayCache = null,
+        NativeFastPath.Flavoured malloc = null, free = null;
+        MethodHandle mallocBulk = null, freeBulk = null, pop = null, push = null, overlayPop = null, overlayPush = null, overlayCache = null,
                 overlayUncache = null, pushBatch = null, popBatch = null, grow = null, current = null,
                 register = null, fenceCpu = null, fenceAll = null, descriptors = null, signature = null;
         try {
@@ -105,8 +108,8 @@ final class RseqLibrary {
             Linker.Option heap = Linker.Option.critical(true);
             FunctionDescriptor popDescriptor = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT);
             FunctionDescriptor pushDescriptor = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG);
-            malloc = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_malloc"), FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG), fast);
-            free = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_free"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), fast);
+            malloc = flavoured(linker, lib, "cpuslab_rseq_malloc_", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG), fast);
+            free = flavoured(linker, lib, "cpuslab_rseq_free_", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), fast);
             mallocBulk = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_malloc_bulk"),
                     FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT), heap);
             freeBulk = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_free_bulk"),
@@ -190,6 +193,14 @@ final class RseqLibrary {
      * Loads the library named by the property, or the bundled build: extracted, loaded and deleted again
      * ({@link NativeFiles}), so no copy outlives the load.
      */
+    /** {@code prefix} + cpu_id, mm_cid and overlay: the fast path's entries, one per flavour. */
+    private static NativeFastPath.Flavoured flavoured(Linker linker, SymbolLookup lib, String prefix, FunctionDescriptor type,
+                                                      Linker.Option option) {
+        return new NativeFastPath.Flavoured(linker.downcallHandle(lib.findOrThrow(prefix + "cpu_id"), type, option),
+                linker.downcallHandle(lib.findOrThrow(prefix + "mm_cid"), type, option),
+                linker.downcallHandle(lib.findOrThrow(prefix + "overlay"), type, option));
+    }
+
     private static SymbolLookup load() throws IOException {
         String explicit = System.getProperty(LIBRARY_PROPERTY);
         if (explicit != null) {

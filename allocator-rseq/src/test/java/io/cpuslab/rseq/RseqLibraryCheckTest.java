@@ -25,8 +25,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 @RequiresRseq
 class RseqLibraryCheckTest {
-    /** pop, push, free, push_batch, pop_batch, free_bulk, grow, probe_spin; overlay pop, push, free and re-cache. */
-    private static final int SECTIONS = 12;
+    /**
+     * pop, push, push_batch, pop_batch, free_bulk, grow, probe_spin; overlay pop, push and re-cache; the
+     * fast path's malloc and free for each of cpu_id, mm_cid and overlay.
+     */
+    private static final int SECTIONS = 16;
     /** The self-checking build adds the 6.19 simulation hook's section. */
     private static final int CHECK_SECTIONS = SECTIONS + 1;
     private static final int SIGNATURE = 0x53053053;
@@ -125,7 +128,7 @@ class RseqLibraryCheckTest {
                 assertEquals(List.of("cpuslab_overlay_probe", "libcpuslab_rseq.so"), names, platform);
             }
             String symbols = readelf(dir.resolve("libcpuslab_rseq.so"), "--dyn-syms");
-            assertTrue(symbols.contains("cpuslab_rseq_malloc"), platform + ": the symbol table was read");
+            assertTrue(symbols.contains("cpuslab_rseq_malloc_cpu_id"), platform + ": the symbol table was read");
             assertTrue(!symbols.contains("cpuslab_rseq_test_") && !symbols.contains("inject_loops"),
                     platform + ": a test hook is exported by the shipped library");
             checked++;

@@ -1,6 +1,7 @@
 package io.cpuslab.rseq;
 
 import io.cpuslab.CpuSlab;
+import io.cpuslab.core.NativeFastPath;
 import io.cpuslab.core.NativePageMap;
 import io.cpuslab.core.OsMemory;
 import io.cpuslab.core.SizeClasses;
@@ -10,6 +11,7 @@ import io.cpuslab.core.TestPageMaps;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -140,6 +142,8 @@ final class TokenTorture {
     private static long work(RseqFrontEnd frontEnd, Held held, long seed, long deadline,
                              ConcurrentLinkedQueue<long[]> found, boolean missedInvalidation) throws Throwable {
         SplittableRandom random = new SplittableRandom(seed);
+        MethodHandle malloc = entry(RseqLibrary.MALLOC, frontEnd.nativeFlavour());
+        MethodHandle free = entry(RseqLibrary.FREE, frontEnd.nativeFlavour());
         long[] batch = new long[16];
         long ops = 0;
         long cached = 0;
@@ -157,11 +161,11 @@ final class TokenTorture {
             } else if (op < 20) {
                 held.put(sc, frontEnd.pop(sc), "pop");
             } else if (op < 32) {
-                if (held.count(sc) > 0 && (int) RseqLibrary.FREE.invokeExact(frontEnd.desc, held.peek(sc)) != 0) {
+                if (held.count(sc) > 0 && (int) free.invokeExact(frontEnd.desc, held.peek(sc)) != 0) {
                     held.take(sc);
                 }
             } else if (op < 44) {
-                held.put(sc, (long) RseqLibrary.MALLOC.invokeExact(frontEnd.desc, (long) SizeClasses.size(sc)), "malloc");
+                held.put(sc, (long) malloc.invokeExact(frontEnd.desc, (long) SizeClasses.size(sc)), "malloc");
             } else if (op < 52) {
                 int k = held.takeMixed(batch, 1 + random.nextInt(batch.length));
                 int freed = (int) RseqLibrary.FREE_BULK.invokeExact(frontEnd.desc, MemorySegment.ofArray(batch), k);
@@ -185,6 +189,15 @@ final class TokenTorture {
         }
         found.add(held.all());
         return ops;
+    }
+
+    /** The fast path's entry for the front end's flavour, as the allocator picks it. */
+    private static MethodHandle entry(NativeFastPath.Flavoured entries, NativeFastPath.Flavour flavour) {
+        return switch (flavour) {
+            case CPU_ID -> entries.cpuId();
+            case MM_CID -> entries.mmCid();
+            case OVERLAY -> entries.overlay();
+        };
     }
 
     /**
