@@ -88,8 +88,8 @@
 .endm
 
 /* Self-check build: spin cpuslab_rseq_inject_loops times, then the field the descriptor names must
- * still read w10 (which also catches a fast-path flavour called for another index field). Clobbers
- * w9, x13. */
+ * still read w10 (also when a compliant flavour was called for the other index field and the two
+ * differ). Clobbers w9, x13. */
 .macro SELF_CHECK
 #ifdef CPUSLAB_SELF_CHECK
     ldr w13, [x0, #DESC_INDEX_FIELD]

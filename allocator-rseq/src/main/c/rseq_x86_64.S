@@ -58,7 +58,8 @@
  * mode mm_cid is read second: it means nothing while cpu_id says unregistered (glibc's area keeps it 0
  * then). \index: `generic` reads which field from the descriptor (the slow path's sections); the fast
  * path's flavours name it, `cpu_id` or `mm_cid`, and save that load and branch on every call (Java
- * calls the flavour that matches the descriptor; the self-check build verifies it before each commit). */
+ * calls the flavour that matches the descriptor; SELF_CHECK compares with the field the descriptor
+ * names). */
 .macro SLAB_REGION miss, index=generic
     .ifc \index,generic
     movl DESC_INDEX_FIELD(%rdi), %r11d
@@ -97,7 +98,8 @@
 /* Self-check build, right before a commit: first spin cpuslab_rseq_inject_loops times (0 unless a test
  * sets it) to widen the window in which preemption, migration, signals and fences must abort the
  * section (librseq's delay injection); then the index field the descriptor names must still read %ecx,
- * else ud2 kills the process (which also catches a fast-path flavour called for another index field).
+ * else ud2 kills the process (also when a compliant fast-path flavour was called for the other index
+ * field and the two fields differ at that moment).
  * Clobbers %r11; \scratch32 is a register the section no longer needs (\scratch, its 64-bit name, is
  * unused here: the signature is REGION_SELF_CHECK's). */
 .macro SELF_CHECK scratch, scratch32

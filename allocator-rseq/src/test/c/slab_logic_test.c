@@ -238,9 +238,11 @@ static void fast_path(void) {
     *cpu_id = 0;
     *mm_cid = 2;                                               /* beyond the slabs */
     CHECK(cpuslab_rseq_malloc_mm_cid(&d, 32) == 0);
+    CHECK(cpuslab_rseq_free_mm_cid(&d, b + 80) == 0);
     *mm_cid = 1;
     *stop_word(&d, 1) = 1;
     CHECK(cpuslab_rseq_malloc_mm_cid(&d, 32) == 0);            /* stopped */
+    CHECK(cpuslab_rseq_free_mm_cid(&d, b + 80) == 0);
     *stop_word(&d, 1) = 0;
     CHECK(cpuslab_rseq_malloc_mm_cid(&d, 32) == b);            /* sizes 25-32: lookup index 4, class 5 */
     d.index_field = RSEQ_CPU_ID_OFFSET;

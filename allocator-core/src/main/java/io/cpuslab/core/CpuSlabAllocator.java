@@ -126,6 +126,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             this.fastFree = classes == null ? 0 : frontEnd.nativeDescriptor();
             this.fastMalloc = guards == null ? fastFree : 0;
             this.flavour = frontEnd.nativeFlavour();
+            if (fastFree != 0 && flavour == null) {
+                throw new IllegalStateException("cpuslab: front end " + frontEnd.info() + " has a native descriptor but no flavour");
+            }
             this.validateSizedFrees = checked || guards != null;
             this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes(), events);
             this.maintenance = config.maintained() ? new BackgroundMaintenance(new Maintenance(cpuCache, transfer, pageHeap,

@@ -33,7 +33,7 @@ public interface SlabFrontEnd {
         return 0;
     }
 
-    /** The fast path's flavour that {@link #nativeDescriptor()} is made for; null when it has none. */
+    /** The fast path's flavour that {@link #nativeDescriptor()} is made for: never null where that is not 0. */
     default NativeFastPath.Flavour nativeFlavour() {
         return null;
     }

@@ -16,7 +16,7 @@ import java.util.Map;
  * was built from another version of {@code cpuslab_rseq.h} and is refused before it runs a section.
  *
  * <pre>{@code
- * String why = LibraryContract.mismatch(Map.of("DESC_SIZE", 240L, ...)); // "DESC_SIZE is 240 in the library, 232 in this jar; ..."
+ * String why = LibraryContract.mismatch(Map.of("DESC_SIZE", 240L, ...)); // "DESC_SIZE is 240 in the library, 224 in this jar; ..."
  * }</pre>
  */
 final class LibraryContract {

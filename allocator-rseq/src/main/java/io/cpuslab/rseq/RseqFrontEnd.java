@@ -22,9 +22,9 @@ import java.lang.invoke.VarHandle;
  * it started on or is restarted; no locks, no atomics.
  *
  * <p>Each allocator gets a native descriptor {base, slab count, index field, begin[], max capacity[],
- * slab bytes, page map, mode} that every critical section reads inside the section. The allocator's
- * fast path calls the descriptor's malloc and free sections directly ({@link #nativeDescriptor()}); the
- * methods here serve its slow path and core's remote work. Core's remote work on a slab (drain, steal)
+ * slab bytes, page map} that every critical section reads inside the section. The allocator's fast
+ * path calls the native malloc and free of the descriptor's flavour directly ({@link #nativeDescriptor()},
+ * {@link #nativeFlavour()}); the methods here serve its slow path and core's remote work. Core's remote work on a slab (drain, steal)
  * sets the slab's stop word, which every section checks before committing, then fences the CPU with
  * {@code membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ)}: sections that started before the stop
  * word was set are aborted and restart into a miss. Closing sets the descriptor's slab count to 0 and

@@ -108,32 +108,35 @@ final class RseqLibrary {
             Linker.Option heap = Linker.Option.critical(true);
             FunctionDescriptor popDescriptor = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT);
             FunctionDescriptor pushDescriptor = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG);
-            malloc = flavoured(linker, lib, "cpuslab_rseq_malloc_", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG), fast);
-            free = flavoured(linker, lib, "cpuslab_rseq_free_", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), fast);
-            mallocBulk = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_malloc_bulk"),
-                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT), heap);
-            freeBulk = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_free_bulk"),
-                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_INT), heap);
-            pop = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_pop"), popDescriptor, fast);
-            push = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_push"), pushDescriptor, fast);
-            overlayPop = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_overlay_pop"), popDescriptor, fast);
-            overlayPush = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_overlay_push"), pushDescriptor, fast);
-            overlayCache = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_overlay_cache"),
-                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG), fast);
-            overlayUncache = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_overlay_uncache"), FunctionDescriptor.ofVoid(), fast);
-            FunctionDescriptor batch = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
-            pushBatch = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_push_batch"), batch, heap);
-            popBatch = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_pop_batch"), batch, heap);
-            grow = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_grow"),
-                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT), fast);
-            current = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_current"), FunctionDescriptor.of(JAVA_INT, JAVA_INT), fast);
-            register = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_register"), FunctionDescriptor.of(JAVA_INT));
-            fenceCpu = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_fence_cpu"), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-            fenceAll = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_fence_all"), FunctionDescriptor.of(JAVA_INT));
-            descriptors = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_descriptors"), FunctionDescriptor.of(ADDRESS, ADDRESS));
-            signature = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_signature"), FunctionDescriptor.of(JAVA_INT));
+            // First: a library built from another cpuslab_rseq.h is refused by name, before any entry is bound.
             why = LibraryContract.mismatch(constants(linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_constants"),
                     FunctionDescriptor.of(ADDRESS, ADDRESS))));
+            if (why == null) {
+                malloc = flavoured(linker, lib, "cpuslab_rseq_malloc_", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG), fast);
+                free = flavoured(linker, lib, "cpuslab_rseq_free_", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), fast);
+                mallocBulk = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_malloc_bulk"),
+                        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_INT), heap);
+                freeBulk = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_free_bulk"),
+                        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_INT), heap);
+                pop = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_pop"), popDescriptor, fast);
+                push = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_push"), pushDescriptor, fast);
+                overlayPop = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_overlay_pop"), popDescriptor, fast);
+                overlayPush = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_overlay_push"), pushDescriptor, fast);
+                overlayCache = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_overlay_cache"),
+                        FunctionDescriptor.of(JAVA_INT, JAVA_LONG), fast);
+                overlayUncache = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_overlay_uncache"), FunctionDescriptor.ofVoid(), fast);
+                FunctionDescriptor batch = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
+                pushBatch = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_push_batch"), batch, heap);
+                popBatch = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_pop_batch"), batch, heap);
+                grow = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_grow"),
+                        FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT), fast);
+                current = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_current"), FunctionDescriptor.of(JAVA_INT, JAVA_INT), fast);
+                register = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_register"), FunctionDescriptor.of(JAVA_INT));
+                fenceCpu = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_fence_cpu"), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+                fenceAll = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_fence_all"), FunctionDescriptor.of(JAVA_INT));
+                descriptors = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_descriptors"), FunctionDescriptor.of(ADDRESS, ADDRESS));
+                signature = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_signature"), FunctionDescriptor.of(JAVA_INT));
+            }
             if (why == null) {
                 MethodHandle init = linker.downcallHandle(lib.findOrThrow("cpuslab_rseq_init"), FunctionDescriptor.of(JAVA_INT));
                 status = (int) init.invokeExact();
@@ -189,10 +192,6 @@ final class RseqLibrary {
     private RseqLibrary() {
     }
 
-    /**
-     * Loads the library named by the property, or the bundled build: extracted, loaded and deleted again
-     * ({@link NativeFiles}), so no copy outlives the load.
-     */
     /** {@code prefix} + cpu_id, mm_cid and overlay: the fast path's entries, one per flavour. */
     private static NativeFastPath.Flavoured flavoured(Linker linker, SymbolLookup lib, String prefix, FunctionDescriptor type,
                                                       Linker.Option option) {
@@ -201,6 +200,10 @@ final class RseqLibrary {
                 linker.downcallHandle(lib.findOrThrow(prefix + "overlay"), type, option));
     }
 
+    /**
+     * Loads the library named by the property, or the bundled build: extracted, loaded and deleted again
+     * ({@link NativeFiles}), so no copy outlives the load.
+     */
     private static SymbolLookup load() throws IOException {
         String explicit = System.getProperty(LIBRARY_PROPERTY);
         if (explicit != null) {

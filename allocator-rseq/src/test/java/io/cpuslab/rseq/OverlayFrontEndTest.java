@@ -3,6 +3,7 @@ package io.cpuslab.rseq;
 import io.cpuslab.CpuSlab;
 import io.cpuslab.FrontEndInfo;
 import io.cpuslab.OffHeapAllocator;
+import io.cpuslab.core.NativeFastPath;
 import io.cpuslab.core.SlabLayout;
 import io.cpuslab.core.SlabLock;
 import org.junit.jupiter.api.BeforeAll;
@@ -51,6 +52,18 @@ class OverlayFrontEndTest {
             long p = a.malloc(64);
             a.free(p);
             assertEquals(p, a.malloc(64), "the cached slab serves the next allocation");
+        }
+    }
+
+    /** Whatever the index, the fast path of an overlay front end finds the slab from the cached word. */
+    @Test
+    void theFastPathFlavourIsOverlayWhateverTheIndex() {
+        for (CpuSlab.Index index : CpuSlab.Index.values()) {
+            try (Arena arena = Arena.ofShared()) {
+                OverlayFrontEnd frontEnd = new OverlayFrontEnd(TestSlabs.onEveryCpu(arena), index, "test");
+                assertEquals(NativeFastPath.Flavour.OVERLAY, frontEnd.nativeFlavour(), index.toString());
+                frontEnd.close();
+            }
         }
     }
 

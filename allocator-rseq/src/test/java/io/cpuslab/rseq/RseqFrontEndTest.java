@@ -3,6 +3,7 @@ package io.cpuslab.rseq;
 import io.cpuslab.CpuSlab;
 import io.cpuslab.FrontEndInfo;
 import io.cpuslab.OffHeapAllocator;
+import io.cpuslab.core.NativeFastPath;
 import io.cpuslab.core.SlabLayout;
 import io.cpuslab.core.SlabLock;
 import org.junit.jupiter.api.AfterEach;
@@ -36,6 +37,16 @@ class RseqFrontEndTest {
     private void growEverySlab() {
         for (int slab = 0; slab < slabs; slab++) {
             layout.grow(slab, SC, 64);
+        }
+    }
+
+    @Test
+    void theFastPathFlavourReadsTheFrontEndsSlabIndex() {
+        assertEquals(NativeFastPath.Flavour.CPU_ID, frontEnd.nativeFlavour());
+        try (Arena other = Arena.ofShared()) {
+            RseqFrontEnd mmCid = new RseqFrontEnd(TestSlabs.onEveryCpu(other), CpuSlab.Index.MM_CID, "test");
+            assertEquals(NativeFastPath.Flavour.MM_CID, mmCid.nativeFlavour());
+            mmCid.close();
         }
     }
 
