@@ -1,5 +1,6 @@
 package io.cpuslab.rseq;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -18,8 +19,7 @@ final class RseqTestLibrary {
 
     static {
         try {
-            String platform = "linux-" + (System.getProperty("os.arch").equals("amd64") ? "x86_64" : System.getProperty("os.arch"));
-            Path library = Path.of(RseqTestLibrary.class.getResource("/META-INF/native/" + platform + "/libcpuslab_rseq_test.so").toURI());
+            Path library = Path.of(RseqTestLibrary.class.getResource("/META-INF/native/" + NativeFiles.platform() + "/libcpuslab_rseq_test.so").toURI());
             SymbolLookup lookup = SymbolLookup.libraryLookup(library, Arena.global());
             Linker linker = Linker.nativeLinker();
             STORM_ENLIST = linker.downcallHandle(lookup.findOrThrow("cpuslab_test_storm_enlist"), FunctionDescriptor.ofVoid());
@@ -28,7 +28,7 @@ final class RseqTestLibrary {
             STORM_STOP = linker.downcallHandle(lookup.findOrThrow("cpuslab_test_storm_stop"), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
             REGISTER_FOREIGN_AREA = linker.downcallHandle(lookup.findOrThrow("cpuslab_test_register_foreign_area"),
                     FunctionDescriptor.of(ValueLayout.JAVA_INT));
-        } catch (URISyntaxException | RuntimeException e) {
+        } catch (IOException | URISyntaxException | RuntimeException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
