@@ -32,11 +32,10 @@ import java.util.concurrent.atomic.LongAdder;
  * {@link SlabFrontEnd#pop} and {@link SlabFrontEnd#push}.
  *
  * <h2>Closing safely</h2>
- * All Java-side access to allocator memory (slab headers, zero fills, realloc copies) goes through
- * segments scoped to one shared {@link Arena}. {@link #close()} marks the allocator closed, stops every
- * slab for good, then closes that arena: the JDK's handshake waits out accesses in flight and makes later
- * ones throw {@link IllegalStateException}. Only then is memory unmapped, so a call racing with close
- * either completes or throws; it never touches unmapped memory.
+ * What the allocator owns is made, and taken down on {@link #close()}, by {@link AllocatorParts}, whose
+ * comment gives the order: all Java-side access to allocator memory goes through segments scoped to one
+ * shared {@link Arena} that is closed before any memory is unmapped, so a call racing with close either
+ * completes or throws {@link IllegalStateException}; it never touches unmapped memory.
  *
  * <h2>Observability</h2>
  * An allocator has a name (its own, or a number) under which it shows in JMX ({@link AllocatorMXBeanSupport})
@@ -60,20 +59,15 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private static final AtomicLong NUMBERS = new AtomicLong();
 
     private final String name;
-    private final OsMemory os;
-    private final Arena scope = Arena.ofShared();
-    private final PageMap pageMap = new PageMap();
+    private final boolean global;
+    /** What the allocator owns, and its life cycle; the fields below are the parts its calls touch. */
+    private final AllocatorParts parts;
+    private final PageMap pageMap;
     private final PageHeap pageHeap;
-    private final HugePageSupport hugePages;
     /** The native fast path's descriptor for malloc, or 0 when malloc takes the Java path (see above). */
     private final long fastMalloc;
     /** The native fast path's descriptor for free and freeSized, or 0. */
     private final long fastFree;
-    private final CentralFreeList[] central = new CentralFreeList[SizeClasses.COUNT];
-    private final TransferCache[] transfer = new TransferCache[SizeClasses.COUNT];
-    private final long slabAddress;
-    private final long slabBytes;
-    private final SlabLayout layout;
     private final SlabFrontEnd frontEnd;
     private final CpuCache cpuCache;
     private final boolean checked;
@@ -83,71 +77,25 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private final GuardedBlocks guards;
     /** Sized frees look the block up (checked mode, or guarded blocks that a size cannot tell apart). */
     private final boolean validateSizedFrees;
-    private final boolean global;
     private final LongAdder largeBytes = new LongAdder();
-    /** Null unless the configuration asks for background work. */
-    private final BackgroundMaintenance maintenance;
-    /** The allocator's MXBean; null when JMX is off or refused it. */
-    private final AllocatorMXBeanSupport mxBean;
-    private volatile boolean closed;
 
     private CpuSlabAllocator(AllocatorConfig config, FrontEndSelection.Choice choice, boolean global) {
-        this.os = config.osMemory() != null ? config.osMemory() : OsMemory.forThisPlatform();
-        this.checked = config.checked();
-        this.canaryBytes = checked ? BlockChecks.CANARY_BYTES : 0;
         this.global = global;
         this.name = config.name() != null ? config.name() : global ? "global" : String.valueOf(NUMBERS.incrementAndGet());
-        // The JFR events of this allocator's slow operations, which its page heap and caches start.
-        AllocatorEvents events = new AllocatorEvents(name);
-        int slabs = choice.provider().slabCount(config);
-        this.slabBytes = (long) slabs << SlabLayout.SHIFT;
-        this.slabAddress = os.map(slabBytes, SlabLayout.SLAB_BYTES);
-        PageHeap heap = null;
-        SlabFrontEnd created = null;
-        try {
-            // Checked mode validates every block in Java: it never takes the native fast path, so needs no mirror.
-            NativePageMap classes = choice.provider().nativeFastPath() != null && NativeFastPath.available() && !checked
-                    ? new NativePageMap(os) : null;
-            this.hugePages = HugePageSupport.decide(config.hugePages(), os);
-            heap = new PageHeap(os, pageMap, classes, config.memoryLimit(), config.softMemoryLimit(), checked, hugePages.inUse(),
-                    events);
-            this.pageHeap = heap;
-            for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
-                central[sc] = new CentralFreeList(sc, pageHeap, pageMap);
-                transfer[sc] = new TransferCache(sc, central[sc]);
-            }
-            this.layout = new SlabLayout(view(slabAddress, slabBytes), slabs);
-            created = choice.provider().create(layout, config, choice.reason(), classes);
-            this.frontEnd = created;
-            this.guards = config.guardSampleRate() > 0 && os.canProtect()
-                    ? new GuardedBlocks(pageHeap, os, config.guardSampleRate()) : null;
-            this.fastFree = classes == null ? 0 : frontEnd.nativeDescriptor();
-            this.fastMalloc = guards == null ? fastFree : 0;
-            this.validateSizedFrees = checked || guards != null;
-            this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes(), events);
-            this.maintenance = config.maintained() ? new BackgroundMaintenance(new Maintenance(cpuCache, transfer, pageHeap,
-                    config.releaseRate(), config.maintenancePeriodMillis(), config.idleDrainMillis()),
-                    config.maintenancePeriodMillis()) : null;
-        } catch (RuntimeException | Error e) {
-            // Whatever was made goes again: a front end holds process-wide state (overlay mode's one slot).
-            if (created != null) {
-                try {
-                    created.close();
-                } catch (RuntimeException | Error suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
-            os.unmap(slabAddress, slabBytes);
-            if (heap != null) {
-                heap.close();
-            }
-            scope.close();
-            throw e;
-        }
+        this.parts = AllocatorParts.open(config, choice, name);
+        this.pageMap = parts.pageMap;
+        this.pageHeap = parts.pageHeap;
+        this.frontEnd = parts.frontEnd;
+        this.cpuCache = parts.cpuCache;
+        this.checked = config.checked();
+        this.canaryBytes = checked ? BlockChecks.CANARY_BYTES : 0;
+        this.guards = parts.guards;
+        this.fastFree = parts.nativeDescriptor;
+        this.fastMalloc = guards == null ? fastFree : 0;
+        this.validateSizedFrees = checked || guards != null;
         LOG.log(System.Logger.Level.DEBUG, "cpuslab: {0}: {1}", name, frontEnd.info()); // quiet unless asked: frontEnd() has it
         // Last, once nothing can fail any more: a JMX client or a JFR hook may call stats() from now on.
-        AllocatorEvents.watch(this);
-        this.mxBean = config.jmx() ? AllocatorMXBeanSupport.register(this, name) : null;
+        parts.publish(this, config.jmx());
     }
 
     /** A new allocator; throws {@link IllegalStateException} if the requested front end cannot run. */
@@ -257,7 +205,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             throw new IllegalStateException("cpuslab bug: block 0x" + Long.toHexString(address) + " handed out twice");
         }
         try {
-            MemorySegment block = view(address, SizeClasses.size(span.sizeClass));
+            MemorySegment block = parts.view(address, SizeClasses.size(span.sizeClass));
             long damaged = span.isPoisoned(index) ? BlockChecks.firstUnpoisoned(block) : -1;
             if (damaged >= 0) {
                 throw new MemoryCorruptionException("write after free (found when handing the block out again; it is"
@@ -460,7 +408,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         }
         long usable = usable(span, address);
         try {
-            long damaged = BlockChecks.brokenCanary(view(address, usable + canaryBytes), usable, address);
+            long damaged = BlockChecks.brokenCanary(parts.view(address, usable + canaryBytes), usable, address);
             if (damaged >= 0) {
                 throw new MemoryCorruptionException(call + " found an overrun past the usable size of " + usable
                         + " bytes (the block stays allocated)", address, span.sizeClass, usable + canaryBytes, damaged);
@@ -472,7 +420,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     private void armCanary(long address, long size) {
         try {
-            BlockChecks.armCanary(view(address, size + canaryBytes), size, address);
+            BlockChecks.armCanary(parts.view(address, size + canaryBytes), size, address);
         } catch (IllegalStateException e) {
             throw closedOr(e);
         }
@@ -480,7 +428,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
 
     private void poison(long address, int sizeClass) {
         try {
-            BlockChecks.poison(view(address, SizeClasses.size(sizeClass)));
+            BlockChecks.poison(parts.view(address, SizeClasses.size(sizeClass)));
         } catch (IllegalStateException e) {
             throw closedOr(e);
         }
@@ -528,7 +476,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         long fresh = malloc(newSize);
         long bytes = Math.min(usable, newSize);
         if (bytes > 0) {
-            MemorySegment.copy(view(address, bytes), 0, view(fresh, bytes), 0, bytes);
+            MemorySegment.copy(parts.view(address, bytes), 0, parts.view(fresh, bytes), 0, bytes);
         }
         release(span, address);
         return fresh;
@@ -559,16 +507,11 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     void zero(long address, long bytes) {
         if (bytes > 0) {
             try {
-                view(address, bytes).fill((byte) 0);
+                parts.view(address, bytes).fill((byte) 0);
             } catch (IllegalStateException e) {
                 throw closedOr(e);
             }
         }
-    }
-
-    /** Allocator memory as a segment of the allocator's scope: accesses after close throw instead of faulting. */
-    private MemorySegment view(long address, long bytes) {
-        return MemorySegment.ofAddress(address).reinterpret(bytes, scope, null);
     }
 
     // ---- stats, release, close -------------------------------------------------------------------
@@ -581,8 +524,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         List<AllocatorStats.ClassStats> classes = new ArrayList<>();
         for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
             int size = SizeClasses.size(sc);
-            TransferCache.Snapshot t = transfer[sc].snapshot();
-            CentralFreeList.Snapshot c = central[sc].snapshot();
+            TransferCache.Snapshot t = parts.transfer[sc].snapshot();
+            CentralFreeList.Snapshot c = parts.central[sc].snapshot();
             long cpuObjects = 0;
             for (int slab = 0; slab < cpuCache.slabs(); slab++) {
                 cpuObjects += cpuCache.objects(slab, sc);
@@ -609,17 +552,17 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             slabs.add(new AllocatorStats.SlabStats(slab, bytes, cpuCache.capacityBytes(slab), cpuCache.underflows(slab),
                     cpuCache.overflows(slab), cpuCache.drains(slab)));
         }
-        long metadata = slabBytes + heap.nativePageMapBytes();
+        long metadata = parts.slabBytes + heap.nativePageMapBytes();
         return new AllocatorStats(smallApplication + largeBytes.sum(), cpu, transferred, centralFree, overhead,
                 heap.freeBytes(), heap.releasedBytes(), metadata, heap.mappedBytes() + metadata,
                 heap.releasedTotalBytes(), heap.pageMapHeapBytes(), List.copyOf(classes), List.copyOf(slabs),
-                new AllocatorStats.HugePageStats(hugePages.inUse(), hugePages.reason(), heap.fullHugePages(),
+                new AllocatorStats.HugePageStats(parts.hugePages.inUse(), parts.hugePages.reason(), heap.fullHugePages(),
                         heap.partialHugePages(), heap.freeHugePages(), heap.brokenHugePages(), heap.brokenTotal()));
     }
 
     @Override
     public String statsReport() {
-        return StatsReport.format(stats(), frontEnd.info(), os.description(), transparentHugePageBytes());
+        return StatsReport.format(stats(), frontEnd.info(), parts.os.description(), transparentHugePageBytes());
     }
 
     @Override
@@ -634,52 +577,25 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         return frontEnd.info();
     }
 
-    /**
-     * Under the allocator's monitor, like {@link #close()}: draining hands slab pages back with a raw
-     * {@code madvise}, which must never run after close has unmapped them.
-     */
     @Override
-    public synchronized void releaseMemory() {
-        checkOpen();
-        cpuCache.drainAll(AllocatorEvents.Reason.RELEASE_MEMORY);
-        for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
-            transfer[sc].flush();
-        }
-        pageHeap.release(Long.MAX_VALUE, AllocatorEvents.Reason.RELEASE_MEMORY);
+    public void releaseMemory() {
+        parts.releaseMemory();
     }
 
+    /** Takes the allocator down in the order {@link AllocatorParts} gives; a second close does nothing. */
     @Override
     public void close() {
         if (global) {
             throw new UnsupportedOperationException("the global cpuslab allocator cannot be closed");
         }
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            AllocatorEvents.unwatch(this);
-            if (mxBean != null) {
-                mxBean.unregister();
-            }
-            if (maintenance != null) {
-                maintenance.stop(); // before anything is unmapped: it drains slabs and releases pages
-            }
-            frontEnd.close(); // fast paths now miss without touching slab memory and find the allocator closed
-            scope.close();
-            pageHeap.close();
-            os.unmap(slabAddress, slabBytes);
-        }
+        parts.close();
     }
 
     private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("cpuslab allocator is closed");
-        }
+        parts.checkOpen();
     }
 
-    /** After close, accesses to allocator memory fail with the JDK's "Already closed": say it in our words. */
     private RuntimeException closedOr(IllegalStateException e) {
-        return closed && !(e instanceof MemoryCorruptionException) ? new IllegalStateException("cpuslab allocator is closed", e) : e;
+        return parts.closedOr(e);
     }
 }
