@@ -7,8 +7,6 @@ import io.cpuslab.OffHeapAllocator;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -519,45 +517,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     @Override
     public AllocatorStats stats() {
         checkOpen();
-        PageHeap.Snapshot heap = pageHeap.snapshot();
-        long cpu = 0, transferred = 0, centralFree = 0, overhead = 0, smallApplication = 0;
-        List<AllocatorStats.ClassStats> classes = new ArrayList<>();
-        for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
-            int size = SizeClasses.size(sc);
-            TransferCache.Snapshot t = parts.transfer[sc].snapshot();
-            CentralFreeList.Snapshot c = parts.central[sc].snapshot();
-            long cpuObjects = 0;
-            for (int slab = 0; slab < cpuCache.slabs(); slab++) {
-                cpuObjects += cpuCache.objects(slab, sc);
-            }
-            // Three snapshots under three locks: while objects move, the difference can dip below the
-            // truth, even below 0. It is exact when the allocator is quiet; it is never shown negative.
-            long application = Math.max(0, c.objectsOut() - t.objects() - cpuObjects);
-            cpu += cpuObjects * size;
-            transferred += (long) t.objects() * size;
-            centralFree += c.freeObjects() * size;
-            overhead += c.spans() * ((SizeClasses.pages(sc) << SizeClasses.PAGE_SHIFT) - (long) SizeClasses.objectsPerSpan(sc) * size);
-            smallApplication += application * size;
-            if (c.spans() > 0 || t.objects() > 0 || cpuObjects > 0) {
-                classes.add(new AllocatorStats.ClassStats(sc, size, application, cpuObjects, t.objects(), t.capacity(),
-                        c.freeObjects(), c.spans(), t.insertHits(), t.insertMisses(), t.removeHits(), t.removeMisses()));
-            }
-        }
-        List<AllocatorStats.SlabStats> slabs = new ArrayList<>();
-        for (int slab = 0; slab < cpuCache.slabs(); slab++) {
-            long bytes = 0;
-            for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
-                bytes += cpuCache.objects(slab, sc) * SizeClasses.size(sc);
-            }
-            slabs.add(new AllocatorStats.SlabStats(slab, bytes, cpuCache.capacityBytes(slab), cpuCache.underflows(slab),
-                    cpuCache.overflows(slab), cpuCache.drains(slab)));
-        }
-        long metadata = parts.slabBytes + heap.nativePageMapBytes();
-        return new AllocatorStats(smallApplication + largeBytes.sum(), cpu, transferred, centralFree, overhead,
-                heap.freeBytes(), heap.releasedBytes(), metadata, heap.mappedBytes() + metadata,
-                heap.releasedTotalBytes(), heap.pageMapHeapBytes(), List.copyOf(classes), List.copyOf(slabs),
-                new AllocatorStats.HugePageStats(parts.hugePages.inUse(), parts.hugePages.reason(), heap.fullHugePages(),
-                        heap.partialHugePages(), heap.freeHugePages(), heap.brokenHugePages(), heap.brokenTotal()));
+        return StatsCollector.collect(parts, largeBytes);
     }
 
     @Override
