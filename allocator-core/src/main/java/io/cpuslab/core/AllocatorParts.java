@@ -8,8 +8,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * Everything one allocator owns, from its opening to its close, as TCMalloc's {@code Static} holds the
  * parts of its one allocator: the OS memory, the page heap and page map, the central free lists and
- * transfer caches, the slabs and the front end over them, the per-CPU caches, and the optional guard
- * sampling and maintenance thread. {@link CpuSlabAllocator} is the dispatcher over these parts; this
+ * transfer caches, the slabs and the front end over them, the per-CPU caches, the block policy (checked
+ * mode or not), and the optional guard sampling and maintenance thread. {@link CpuSlabAllocator} is the dispatcher over these parts; this
  * class is its life cycle: it makes them, knows whether they are still open, and takes them down.
  *
  * <pre>{@code
@@ -59,6 +59,8 @@ final class AllocatorParts {
     final CpuCache cpuCache;
     /** Sampled guard pages; null when off. */
     final GuardedBlocks guards;
+    /** Checked mode's validation of every block, or {@link BlockPolicy#UNCHECKED}. */
+    final BlockPolicy blocks;
     /** Null unless the configuration asks for background work. */
     private final BackgroundMaintenance maintenance;
     /** Set by {@link #publish}, before the allocator is handed to anyone; read by close under the monitor. */
@@ -94,6 +96,7 @@ final class AllocatorParts {
             this.frontEnd = created;
             this.guards = config.guardSampleRate() > 0 && os.canProtect()
                     ? new GuardedBlocks(pageHeap, os, config.guardSampleRate()) : null;
+            this.blocks = checked ? new CheckedBlocks(this) : BlockPolicy.UNCHECKED;
             this.nativeDescriptor = classes == null ? 0 : frontEnd.nativeDescriptor();
             this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes(), events);
             this.maintenance = config.maintained() ? new BackgroundMaintenance(new Maintenance(cpuCache, transfer, pageHeap,

@@ -2,7 +2,6 @@ package io.cpuslab.core;
 
 import io.cpuslab.AllocatorStats;
 import io.cpuslab.FrontEndInfo;
-import io.cpuslab.MemoryCorruptionException;
 import io.cpuslab.OffHeapAllocator;
 
 import java.lang.foreign.Arena;
@@ -28,6 +27,13 @@ import java.util.concurrent.atomic.LongAdder;
  * block), and {@code malloc} not with guard sampling (which must see every call). Then
  * {@link #fastMalloc} or {@link #fastFree} is 0 and every call goes through the front end's
  * {@link SlabFrontEnd#pop} and {@link SlabFrontEnd#push}.
+ *
+ * <h2>What is elsewhere</h2>
+ * This class is the dispatcher: each call's fast path, then its slow path through the caches and the
+ * page heap. Around it, one class each: what the allocator owns and its life cycle ({@link AllocatorParts}),
+ * checked mode ({@link CheckedBlocks}, behind {@link BlockPolicy}: the slow path calls the policy at each
+ * step of a block and never tests for checked mode), guard sampling ({@link GuardedBlocks}) and
+ * statistics ({@link StatsCollector}).
  *
  * <h2>Closing safely</h2>
  * What the allocator owns is made, and taken down on {@link #close()}, by {@link AllocatorParts}, whose
@@ -68,7 +74,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private final long fastFree;
     private final SlabFrontEnd frontEnd;
     private final CpuCache cpuCache;
-    private final boolean checked;
+    /** Checked mode, or nothing: called at each step of a block, never tested (see {@link BlockPolicy}). */
+    private final BlockPolicy blocks;
     /** Checked mode: the canary bytes after each block; 0 otherwise, so unchecked requests pay no branch. */
     private final long canaryBytes;
     /** Sampled guard pages; null when off, so malloc pays one predictable branch. */
@@ -85,12 +92,12 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         this.pageHeap = parts.pageHeap;
         this.frontEnd = parts.frontEnd;
         this.cpuCache = parts.cpuCache;
-        this.checked = config.checked();
-        this.canaryBytes = checked ? BlockChecks.CANARY_BYTES : 0;
+        this.blocks = parts.blocks;
+        this.canaryBytes = blocks.canaryBytes;
         this.guards = parts.guards;
         this.fastFree = parts.nativeDescriptor;
         this.fastMalloc = guards == null ? fastFree : 0;
-        this.validateSizedFrees = checked || guards != null;
+        this.validateSizedFrees = config.checked() || guards != null;
         LOG.log(System.Logger.Level.DEBUG, "cpuslab: {0}: {1}", name, frontEnd.info()); // quiet unless asked: frontEnd() has it
         // Last, once nothing can fail any more: a JMX client or a JFR hook may call stats() from now on.
         parts.publish(this, config.jmx());
@@ -188,33 +195,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         } catch (IllegalStateException e) {
             throw closedOr(e);
         }
-        return checked ? handOutChecked(address, size) : address;
-    }
-
-    /**
-     * Checked mode, before a small block reaches the caller: marks it live, verifies the poison of a block
-     * freed before (a write after free is reported, and the block stays out of use for good), records the
-     * size asked and arms the canary right after it.
-     */
-    private long handOutChecked(long address, long size) {
-        Span span = pageMap.get(address);
-        int index = objectIndex(span, address);
-        if (!span.markLive(index)) {
-            throw new IllegalStateException("cpuslab bug: block 0x" + Long.toHexString(address) + " handed out twice");
-        }
-        try {
-            MemorySegment block = parts.view(address, SizeClasses.size(span.sizeClass));
-            long damaged = span.isPoisoned(index) ? BlockChecks.firstUnpoisoned(block) : -1;
-            if (damaged >= 0) {
-                throw new MemoryCorruptionException("write after free (found when handing the block out again; it is"
-                        + " kept out of use)", address, span.sizeClass, block.byteSize(), damaged);
-            }
-            span.requested[index] = size;
-            BlockChecks.armCanary(block, size, address);
-        } catch (IllegalStateException e) {
-            throw closedOr(e);
-        }
-        return address;
+        return blocks.handOut(address, size);
     }
 
     private long allocateLarge(long size, long alignment) {
@@ -222,10 +203,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         long pages = SizeClasses.pagesFor(Math.max(size + canaryBytes, 1));
         Span span = pageHeap.allocateAligned(pages, Math.max(1, alignment >>> SizeClasses.PAGE_SHIFT), 0);
         largeBytes.add(span.bytes());
-        if (checked) {
-            span.requested[0] = size;
-            armCanary(span.start(), size);
-        }
+        blocks.handOutLarge(span, size);
         return span.start();
     }
 
@@ -271,16 +249,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             pageHeap.free(span);
             return;
         }
-        if (checked) {
-            int index = objectIndex(span, address);
-            if (!span.markFreed(index)) {
-                throw new IllegalArgumentException("free of 0x" + Long.toHexString(address) + " (size class "
-                        + span.sizeClass + ", " + SizeClasses.size(span.sizeClass) + " bytes): double free");
-            }
-            // Poisoned before the block can reach any cache, so whoever takes it next sees the poison.
-            poison(address, span.sizeClass);
-            span.markPoisoned(index);
-        }
+        blocks.takeBack(span, address);
         deallocateSmall(span.sizeClass, address);
     }
 
@@ -384,52 +353,13 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address)
                     + ": not a block this allocator handed out (foreign address, or already freed)");
         }
-        if (span.sizeClass == 0 ? address != span.blockStart() : objectIndex(span, address) < 0) {
+        if (span.sizeClass == 0 ? address != span.blockStart() : span.objectIndex(address) < 0) {
             throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address) + ": interior pointer into a block"
                     + " (size class " + span.sizeClass + ", " + (span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass))
                     + " bytes)");
         }
-        if (checked) {
-            verifyChecked(span, address, call);
-        }
+        blocks.verify(span, address, call);
         return span;
-    }
-
-    /** Checked mode: the block is allocated and its canary intact, or the call is rejected. */
-    private void verifyChecked(Span span, long address, String call) {
-        if (span.guardedBlock != 0) {
-            return; // the guard page catches overruns as they happen
-        }
-        if (span.sizeClass != 0 && !span.isLive(objectIndex(span, address))) {
-            throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address) + " (size class " + span.sizeClass
-                    + ", " + SizeClasses.size(span.sizeClass) + " bytes): block is not allocated (already freed)");
-        }
-        long usable = usable(span, address);
-        try {
-            long damaged = BlockChecks.brokenCanary(parts.view(address, usable + canaryBytes), usable, address);
-            if (damaged >= 0) {
-                throw new MemoryCorruptionException(call + " found an overrun past the usable size of " + usable
-                        + " bytes (the block stays allocated)", address, span.sizeClass, usable + canaryBytes, damaged);
-            }
-        } catch (IllegalStateException e) {
-            throw closedOr(e);
-        }
-    }
-
-    private void armCanary(long address, long size) {
-        try {
-            BlockChecks.armCanary(parts.view(address, size + canaryBytes), size, address);
-        } catch (IllegalStateException e) {
-            throw closedOr(e);
-        }
-    }
-
-    private void poison(long address, int sizeClass) {
-        try {
-            BlockChecks.poison(parts.view(address, SizeClasses.size(sizeClass)));
-        } catch (IllegalStateException e) {
-            throw closedOr(e);
-        }
     }
 
     /** The size class malloc picks for {@code size} in this mode; 0 for a large block. */
@@ -437,20 +367,12 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         return size <= SizeClasses.MAX_SIZE - canaryBytes ? SizeClasses.classFor(size + canaryBytes) : 0;
     }
 
-    /** Index of the object starting at {@code address} in a small span, or -1 if no object starts there. */
-    private static int objectIndex(Span span, long address) {
-        return SizeClasses.objectIndex(span.sizeClass, address - span.start());
-    }
-
     /** What the caller may use of the block at {@code address}: in checked mode exactly what was asked. */
     private long usable(Span span, long address) {
         if (span.guardedBlock != 0) {
             return GuardedBlocks.usable(span);
         }
-        if (checked) {
-            return span.requested[span.sizeClass == 0 ? 0 : objectIndex(span, address)];
-        }
-        return span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass);
+        return blocks.usable(span, address);
     }
 
     // ---- realloc, usable size, segments --------------------------------------------------------------
@@ -465,10 +387,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         long usable = usable(span, address);
         // In place only within the class malloc would pick, so freeSized(address, newSize) stays right.
         if (newSize <= usable && classFor(newSize) == span.sizeClass && (span.sizeClass != 0 || newSize >= usable / 2)) {
-            if (checked) { // the block now ends earlier: so does what is checked
-                span.requested[span.sizeClass == 0 ? 0 : objectIndex(span, address)] = newSize;
-                armCanary(address, newSize);
-            }
+            blocks.resize(span, address, newSize);
             return address;
         }
         long fresh = malloc(newSize);
