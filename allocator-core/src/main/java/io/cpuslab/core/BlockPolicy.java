@@ -14,14 +14,14 @@ package io.cpuslab.core;
  * }</pre>
  *
  * <h2>Why two implementations instead of a flag</h2>
- * The policy is chosen once, when the allocator is made, and held in a final field; the allocator's
- * paths have no {@code if (checked)} of their own, and all of checked mode is in one class. The JIT
- * inlines a call through that field at every call site that has only seen one implementation: an
- * unchecked allocator runs the empty bodies below and no code of checked mode, behind one class check
- * that always passes, as predictable as the flag it replaces (which was a load and a test as well). A
- * process that also runs a checked allocator makes the sites they share see two classes, which the
- * JIT still inlines, behind two checks. This rests on how HotSpot compiles such calls; it was not
- * measured.
+ * The policy is chosen once, when the allocator is made, and held in a final field: the allocator's
+ * paths call it and never test for checked mode, and all of checked mode is in one class. At a call site
+ * that has only seen one implementation the JIT inlines the call behind a class check that always
+ * passes, so an unchecked allocator runs the empty bodies below, which compile to nothing. The check
+ * costs what testing a boolean flag would (a load and a compare); what it buys is one slow path for both
+ * modes with no checked-mode code in it. Where a process also runs a checked allocator, the call sites
+ * both use see two classes, which HotSpot still inlines, behind two checks. This rests on how HotSpot
+ * compiles such calls; it was not measured.
  *
  * <p>The canary's size is a field, not a call: requests add it to the size asked, and for an unchecked
  * allocator it is 0, so that costs no branch either.
@@ -61,6 +61,10 @@ abstract sealed class BlockPolicy permits BlockPolicy.Unchecked, CheckedBlocks {
     /** A block realloc keeps in place, now of {@code newSize} bytes (at most what it could use before). */
     abstract void resize(Span span, long address, long newSize);
 
+    /**
+     * Blocks only moved: every step does nothing, and a block's usable size is all of it
+     * ({@code UNCHECKED.handOut(address, 100) == address}; {@code usable} of a 112-byte class is 112).
+     */
     private static final class Unchecked extends BlockPolicy {
         private Unchecked() {
             super(0);
@@ -83,7 +87,6 @@ abstract sealed class BlockPolicy permits BlockPolicy.Unchecked, CheckedBlocks {
         void takeBack(Span span, long address) {
         }
 
-        /** The whole block: its class's size, or a large span's pages. */
         @Override
         long usable(Span span, long address) {
             return span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass);
