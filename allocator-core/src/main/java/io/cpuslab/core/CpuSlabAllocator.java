@@ -2,13 +2,10 @@ package io.cpuslab.core;
 
 import io.cpuslab.AllocatorStats;
 import io.cpuslab.FrontEndInfo;
-import io.cpuslab.MemoryCorruptionException;
 import io.cpuslab.OffHeapAllocator;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -31,12 +28,18 @@ import java.util.concurrent.atomic.LongAdder;
  * {@link #fastMalloc} or {@link #fastFree} is 0 and every call goes through the front end's
  * {@link SlabFrontEnd#pop} and {@link SlabFrontEnd#push}.
  *
+ * <h2>What is elsewhere</h2>
+ * This class is the dispatcher: each call's fast path, then its slow path through the caches and the
+ * page heap. Around it, one class each: what the allocator owns and its life cycle ({@link AllocatorParts}),
+ * checked mode ({@link CheckedBlocks}, behind {@link BlockPolicy}: the slow path calls the policy at each
+ * step of a block and never tests for checked mode), guard sampling ({@link GuardedBlocks}) and
+ * statistics ({@link StatsCollector}).
+ *
  * <h2>Closing safely</h2>
- * All Java-side access to allocator memory (slab headers, zero fills, realloc copies) goes through
- * segments scoped to one shared {@link Arena}. {@link #close()} marks the allocator closed, stops every
- * slab for good, then closes that arena: the JDK's handshake waits out accesses in flight and makes later
- * ones throw {@link IllegalStateException}. Only then is memory unmapped, so a call racing with close
- * either completes or throws; it never touches unmapped memory.
+ * What the allocator owns is made, and taken down on {@link #close()}, by {@link AllocatorParts}, whose
+ * comment gives the order: all Java-side access to allocator memory goes through segments scoped to one
+ * shared {@link Arena} that is closed before any memory is unmapped, so a call racing with close either
+ * completes or throws {@link IllegalStateException}; it never touches unmapped memory.
  *
  * <h2>Observability</h2>
  * An allocator has a name (its own, or a number) under which it shows in JMX ({@link AllocatorMXBeanSupport})
@@ -60,100 +63,47 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private static final AtomicLong NUMBERS = new AtomicLong();
 
     private final String name;
-    private final OsMemory os;
-    private final Arena scope = Arena.ofShared();
-    private final PageMap pageMap = new PageMap();
+    private final boolean global;
+    /** What the allocator owns, and its life cycle; the fields below are the parts its calls touch. */
+    private final AllocatorParts parts;
+    private final PageMap pageMap;
     private final PageHeap pageHeap;
-    private final HugePageSupport hugePages;
     /** The native fast path's descriptor for malloc, or 0 when malloc takes the Java path (see above). */
     private final long fastMalloc;
     /** The native fast path's descriptor for free and freeSized, or 0. */
     private final long fastFree;
     /** Which of the fast path's native entries the descriptor is for. */
     private final NativeFastPath.Flavour flavour;
-    private final CentralFreeList[] central = new CentralFreeList[SizeClasses.COUNT];
-    private final TransferCache[] transfer = new TransferCache[SizeClasses.COUNT];
-    private final long slabAddress;
-    private final long slabBytes;
-    private final SlabLayout layout;
     private final SlabFrontEnd frontEnd;
     private final CpuCache cpuCache;
-    private final boolean checked;
+    /** Checked mode, or nothing: called at each step of a block, never tested (see {@link BlockPolicy}). */
+    private final BlockPolicy blocks;
     /** Checked mode: the canary bytes after each block; 0 otherwise, so unchecked requests pay no branch. */
     private final long canaryBytes;
     /** Sampled guard pages; null when off, so malloc pays one predictable branch. */
     private final GuardedBlocks guards;
     /** Sized frees look the block up (checked mode, or guarded blocks that a size cannot tell apart). */
     private final boolean validateSizedFrees;
-    private final boolean global;
     private final LongAdder largeBytes = new LongAdder();
-    /** Null unless the configuration asks for background work. */
-    private final BackgroundMaintenance maintenance;
-    /** The allocator's MXBean; null when JMX is off or refused it. */
-    private final AllocatorMXBeanSupport mxBean;
-    private volatile boolean closed;
 
     private CpuSlabAllocator(AllocatorConfig config, FrontEndSelection.Choice choice, boolean global) {
-        this.os = config.osMemory() != null ? config.osMemory() : OsMemory.forThisPlatform();
-        this.checked = config.checked();
-        this.canaryBytes = checked ? BlockChecks.CANARY_BYTES : 0;
         this.global = global;
         this.name = config.name() != null ? config.name() : global ? "global" : String.valueOf(NUMBERS.incrementAndGet());
-        // The JFR events of this allocator's slow operations, which its page heap and caches start.
-        AllocatorEvents events = new AllocatorEvents(name);
-        int slabs = choice.provider().slabCount(config);
-        this.slabBytes = (long) slabs << SlabLayout.SHIFT;
-        this.slabAddress = os.map(slabBytes, SlabLayout.SLAB_BYTES);
-        PageHeap heap = null;
-        SlabFrontEnd created = null;
-        try {
-            // Checked mode validates every block in Java: it never takes the native fast path, so needs no mirror.
-            NativePageMap classes = choice.provider().nativeFastPath() != null && NativeFastPath.available() && !checked
-                    ? new NativePageMap(os) : null;
-            this.hugePages = HugePageSupport.decide(config.hugePages(), os);
-            heap = new PageHeap(os, pageMap, classes, config.memoryLimit(), config.softMemoryLimit(), checked, hugePages.inUse(),
-                    events);
-            this.pageHeap = heap;
-            for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
-                central[sc] = new CentralFreeList(sc, pageHeap, pageMap);
-                transfer[sc] = new TransferCache(sc, central[sc]);
-            }
-            this.layout = new SlabLayout(view(slabAddress, slabBytes), slabs);
-            created = choice.provider().create(layout, config, choice.reason(), classes);
-            this.frontEnd = created;
-            this.guards = config.guardSampleRate() > 0 && os.canProtect()
-                    ? new GuardedBlocks(pageHeap, os, config.guardSampleRate()) : null;
-            this.fastFree = classes == null ? 0 : frontEnd.nativeDescriptor();
-            this.fastMalloc = guards == null ? fastFree : 0;
-            this.flavour = frontEnd.nativeFlavour();
-            if (fastFree != 0 && flavour == null) {
-                throw new IllegalStateException("cpuslab: front end " + frontEnd.info() + " has a native descriptor but no flavour");
-            }
-            this.validateSizedFrees = checked || guards != null;
-            this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes(), events);
-            this.maintenance = config.maintained() ? new BackgroundMaintenance(new Maintenance(cpuCache, transfer, pageHeap,
-                    config.releaseRate(), config.maintenancePeriodMillis(), config.idleDrainMillis()),
-                    config.maintenancePeriodMillis()) : null;
-        } catch (RuntimeException | Error e) {
-            // Whatever was made goes again: a front end holds process-wide state (overlay mode's one slot).
-            if (created != null) {
-                try {
-                    created.close();
-                } catch (RuntimeException | Error suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
-            os.unmap(slabAddress, slabBytes);
-            if (heap != null) {
-                heap.close();
-            }
-            scope.close();
-            throw e;
-        }
+        this.parts = AllocatorParts.open(config, choice, name);
+        this.pageMap = parts.pageMap;
+        this.pageHeap = parts.pageHeap;
+        this.frontEnd = parts.frontEnd;
+        this.cpuCache = parts.cpuCache;
+        this.blocks = parts.blocks;
+        this.canaryBytes = blocks.canaryBytes;
+        this.guards = parts.guards;
+        this.fastFree = parts.nativeDescriptor;
+        this.flavour = parts.flavour;
+        this.fastMalloc = guards == null ? fastFree : 0;
+        this.validateSizedFrees = config.checked() || guards != null;
         LOG.log(System.Logger.Level.DEBUG, "cpuslab: {0}: {1}", name, frontEnd.info()); // quiet unless asked: frontEnd() has it
         // Last, once nothing can fail any more: a JMX client or a JFR hook may call stats() from now on.
-        AllocatorEvents.watch(this);
-        this.mxBean = config.jmx() ? AllocatorMXBeanSupport.register(this, name) : null;
+        parts.publish(this, config.jmx());
     }
 
     /** A new allocator; throws {@link IllegalStateException} if the requested front end cannot run. */
@@ -248,33 +198,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         } catch (IllegalStateException e) {
             throw closedOr(e);
         }
-        return checked ? handOutChecked(address, size) : address;
-    }
-
-    /**
-     * Checked mode, before a small block reaches the caller: marks it live, verifies the poison of a block
-     * freed before (a write after free is reported, and the block stays out of use for good), records the
-     * size asked and arms the canary right after it.
-     */
-    private long handOutChecked(long address, long size) {
-        Span span = pageMap.get(address);
-        int index = objectIndex(span, address);
-        if (!span.markLive(index)) {
-            throw new IllegalStateException("cpuslab bug: block 0x" + Long.toHexString(address) + " handed out twice");
-        }
-        try {
-            MemorySegment block = view(address, SizeClasses.size(span.sizeClass));
-            long damaged = span.isPoisoned(index) ? BlockChecks.firstUnpoisoned(block) : -1;
-            if (damaged >= 0) {
-                throw new MemoryCorruptionException("write after free (found when handing the block out again; it is"
-                        + " kept out of use)", address, span.sizeClass, block.byteSize(), damaged);
-            }
-            span.requested[index] = size;
-            BlockChecks.armCanary(block, size, address);
-        } catch (IllegalStateException e) {
-            throw closedOr(e);
-        }
-        return address;
+        return blocks.handOut(address, size);
     }
 
     private long allocateLarge(long size, long alignment) {
@@ -282,10 +206,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         long pages = SizeClasses.pagesFor(Math.max(size + canaryBytes, 1));
         Span span = pageHeap.allocateAligned(pages, Math.max(1, alignment >>> SizeClasses.PAGE_SHIFT), 0);
         largeBytes.add(span.bytes());
-        if (checked) {
-            span.requested[0] = size;
-            armCanary(span.start(), size);
-        }
+        blocks.handOutLarge(span, size);
         return span.start();
     }
 
@@ -331,16 +252,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             pageHeap.free(span);
             return;
         }
-        if (checked) {
-            int index = objectIndex(span, address);
-            if (!span.markFreed(index)) {
-                throw new IllegalArgumentException("free of 0x" + Long.toHexString(address) + " (size class "
-                        + span.sizeClass + ", " + SizeClasses.size(span.sizeClass) + " bytes): double free");
-            }
-            // Poisoned before the block can reach any cache, so whoever takes it next sees the poison.
-            poison(address, span.sizeClass);
-            span.markPoisoned(index);
-        }
+        blocks.takeBack(span, address);
         deallocateSmall(span.sizeClass, address);
     }
 
@@ -444,52 +356,13 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address)
                     + ": not a block this allocator handed out (foreign address, or already freed)");
         }
-        if (span.sizeClass == 0 ? address != span.blockStart() : objectIndex(span, address) < 0) {
+        if (span.sizeClass == 0 ? address != span.blockStart() : span.objectIndex(address) < 0) {
             throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address) + ": interior pointer into a block"
                     + " (size class " + span.sizeClass + ", " + (span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass))
                     + " bytes)");
         }
-        if (checked) {
-            verifyChecked(span, address, call);
-        }
+        blocks.verify(span, address, call);
         return span;
-    }
-
-    /** Checked mode: the block is allocated and its canary intact, or the call is rejected. */
-    private void verifyChecked(Span span, long address, String call) {
-        if (span.guardedBlock != 0) {
-            return; // the guard page catches overruns as they happen
-        }
-        if (span.sizeClass != 0 && !span.isLive(objectIndex(span, address))) {
-            throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address) + " (size class " + span.sizeClass
-                    + ", " + SizeClasses.size(span.sizeClass) + " bytes): block is not allocated (already freed)");
-        }
-        long usable = usable(span, address);
-        try {
-            long damaged = BlockChecks.brokenCanary(view(address, usable + canaryBytes), usable, address);
-            if (damaged >= 0) {
-                throw new MemoryCorruptionException(call + " found an overrun past the usable size of " + usable
-                        + " bytes (the block stays allocated)", address, span.sizeClass, usable + canaryBytes, damaged);
-            }
-        } catch (IllegalStateException e) {
-            throw closedOr(e);
-        }
-    }
-
-    private void armCanary(long address, long size) {
-        try {
-            BlockChecks.armCanary(view(address, size + canaryBytes), size, address);
-        } catch (IllegalStateException e) {
-            throw closedOr(e);
-        }
-    }
-
-    private void poison(long address, int sizeClass) {
-        try {
-            BlockChecks.poison(view(address, SizeClasses.size(sizeClass)));
-        } catch (IllegalStateException e) {
-            throw closedOr(e);
-        }
     }
 
     /** The size class malloc picks for {@code size} in this mode; 0 for a large block. */
@@ -497,20 +370,12 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         return size <= SizeClasses.MAX_SIZE - canaryBytes ? SizeClasses.classFor(size + canaryBytes) : 0;
     }
 
-    /** Index of the object starting at {@code address} in a small span, or -1 if no object starts there. */
-    private static int objectIndex(Span span, long address) {
-        return SizeClasses.objectIndex(span.sizeClass, address - span.start());
-    }
-
     /** What the caller may use of the block at {@code address}: in checked mode exactly what was asked. */
     private long usable(Span span, long address) {
         if (span.guardedBlock != 0) {
             return GuardedBlocks.usable(span);
         }
-        if (checked) {
-            return span.requested[span.sizeClass == 0 ? 0 : objectIndex(span, address)];
-        }
-        return span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass);
+        return blocks.usable(span, address);
     }
 
     // ---- realloc, usable size, segments --------------------------------------------------------------
@@ -525,16 +390,13 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         long usable = usable(span, address);
         // In place only within the class malloc would pick, so freeSized(address, newSize) stays right.
         if (newSize <= usable && classFor(newSize) == span.sizeClass && (span.sizeClass != 0 || newSize >= usable / 2)) {
-            if (checked) { // the block now ends earlier: so does what is checked
-                span.requested[span.sizeClass == 0 ? 0 : objectIndex(span, address)] = newSize;
-                armCanary(address, newSize);
-            }
+            blocks.resize(span, address, newSize);
             return address;
         }
         long fresh = malloc(newSize);
         long bytes = Math.min(usable, newSize);
         if (bytes > 0) {
-            MemorySegment.copy(view(address, bytes), 0, view(fresh, bytes), 0, bytes);
+            MemorySegment.copy(parts.view(address, bytes), 0, parts.view(fresh, bytes), 0, bytes);
         }
         release(span, address);
         return fresh;
@@ -565,16 +427,11 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     void zero(long address, long bytes) {
         if (bytes > 0) {
             try {
-                view(address, bytes).fill((byte) 0);
+                parts.view(address, bytes).fill((byte) 0);
             } catch (IllegalStateException e) {
                 throw closedOr(e);
             }
         }
-    }
-
-    /** Allocator memory as a segment of the allocator's scope: accesses after close throw instead of faulting. */
-    private MemorySegment view(long address, long bytes) {
-        return MemorySegment.ofAddress(address).reinterpret(bytes, scope, null);
     }
 
     // ---- stats, release, close -------------------------------------------------------------------
@@ -582,50 +439,12 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     @Override
     public AllocatorStats stats() {
         checkOpen();
-        PageHeap.Snapshot heap = pageHeap.snapshot();
-        long cpu = 0, transferred = 0, centralFree = 0, overhead = 0, smallApplication = 0;
-        List<AllocatorStats.ClassStats> classes = new ArrayList<>();
-        for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
-            int size = SizeClasses.size(sc);
-            TransferCache.Snapshot t = transfer[sc].snapshot();
-            CentralFreeList.Snapshot c = central[sc].snapshot();
-            long cpuObjects = 0;
-            for (int slab = 0; slab < cpuCache.slabs(); slab++) {
-                cpuObjects += cpuCache.objects(slab, sc);
-            }
-            // Three snapshots under three locks: while objects move, the difference can dip below the
-            // truth, even below 0. It is exact when the allocator is quiet; it is never shown negative.
-            long application = Math.max(0, c.objectsOut() - t.objects() - cpuObjects);
-            cpu += cpuObjects * size;
-            transferred += (long) t.objects() * size;
-            centralFree += c.freeObjects() * size;
-            overhead += c.spans() * ((SizeClasses.pages(sc) << SizeClasses.PAGE_SHIFT) - (long) SizeClasses.objectsPerSpan(sc) * size);
-            smallApplication += application * size;
-            if (c.spans() > 0 || t.objects() > 0 || cpuObjects > 0) {
-                classes.add(new AllocatorStats.ClassStats(sc, size, application, cpuObjects, t.objects(), t.capacity(),
-                        c.freeObjects(), c.spans(), t.insertHits(), t.insertMisses(), t.removeHits(), t.removeMisses()));
-            }
-        }
-        List<AllocatorStats.SlabStats> slabs = new ArrayList<>();
-        for (int slab = 0; slab < cpuCache.slabs(); slab++) {
-            long bytes = 0;
-            for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
-                bytes += cpuCache.objects(slab, sc) * SizeClasses.size(sc);
-            }
-            slabs.add(new AllocatorStats.SlabStats(slab, bytes, cpuCache.capacityBytes(slab), cpuCache.underflows(slab),
-                    cpuCache.overflows(slab), cpuCache.drains(slab)));
-        }
-        long metadata = slabBytes + heap.nativePageMapBytes();
-        return new AllocatorStats(smallApplication + largeBytes.sum(), cpu, transferred, centralFree, overhead,
-                heap.freeBytes(), heap.releasedBytes(), metadata, heap.mappedBytes() + metadata,
-                heap.releasedTotalBytes(), heap.pageMapHeapBytes(), List.copyOf(classes), List.copyOf(slabs),
-                new AllocatorStats.HugePageStats(hugePages.inUse(), hugePages.reason(), heap.fullHugePages(),
-                        heap.partialHugePages(), heap.freeHugePages(), heap.brokenHugePages(), heap.brokenTotal()));
+        return StatsCollector.collect(parts, largeBytes);
     }
 
     @Override
     public String statsReport() {
-        return StatsReport.format(stats(), frontEnd.info(), os.description(), transparentHugePageBytes());
+        return StatsReport.format(stats(), frontEnd.info(), parts.os.description(), transparentHugePageBytes());
     }
 
     @Override
@@ -640,52 +459,25 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         return frontEnd.info();
     }
 
-    /**
-     * Under the allocator's monitor, like {@link #close()}: draining hands slab pages back with a raw
-     * {@code madvise}, which must never run after close has unmapped them.
-     */
     @Override
-    public synchronized void releaseMemory() {
-        checkOpen();
-        cpuCache.drainAll(AllocatorEvents.Reason.RELEASE_MEMORY);
-        for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
-            transfer[sc].flush();
-        }
-        pageHeap.release(Long.MAX_VALUE, AllocatorEvents.Reason.RELEASE_MEMORY);
+    public void releaseMemory() {
+        parts.releaseMemory();
     }
 
+    /** Takes the allocator down in the order {@link AllocatorParts} gives; a second close does nothing. */
     @Override
     public void close() {
         if (global) {
             throw new UnsupportedOperationException("the global cpuslab allocator cannot be closed");
         }
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            AllocatorEvents.unwatch(this);
-            if (mxBean != null) {
-                mxBean.unregister();
-            }
-            if (maintenance != null) {
-                maintenance.stop(); // before anything is unmapped: it drains slabs and releases pages
-            }
-            frontEnd.close(); // fast paths now miss without touching slab memory and find the allocator closed
-            scope.close();
-            pageHeap.close();
-            os.unmap(slabAddress, slabBytes);
-        }
+        parts.close();
     }
 
     private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("cpuslab allocator is closed");
-        }
+        parts.checkOpen();
     }
 
-    /** After close, accesses to allocator memory fail with the JDK's "Already closed": say it in our words. */
     private RuntimeException closedOr(IllegalStateException e) {
-        return closed && !(e instanceof MemoryCorruptionException) ? new IllegalStateException("cpuslab allocator is closed", e) : e;
+        return parts.closedOr(e);
     }
 }

@@ -84,6 +84,11 @@ final class Span {
         return pages << SizeClasses.PAGE_SHIFT;
     }
 
+    /** Index of the object starting at {@code address} in this small span, or -1 if no object starts there. */
+    int objectIndex(long address) {
+        return SizeClasses.objectIndex(sizeClass, address - start());
+    }
+
     /** Where the block of an in-use large span starts. */
     long blockStart() {
         return guardedBlock != 0 ? guardedBlock : start();
