@@ -102,9 +102,15 @@ final class CheckedBlocks extends BlockPolicy {
         return span.requested[block(span, address)];
     }
 
-    /** The block now ends earlier: so does what is checked. */
+    /**
+     * The block now ends elsewhere: so does what is checked. A guarded block has no canary: its guard page
+     * bounds it, and a canary after a size grown to the page would be written into that page.
+     */
     @Override
     void resize(Span span, long address, long newSize) {
+        if (span.guardedBlock != 0) {
+            return;
+        }
         span.requested[block(span, address)] = newSize;
         armCanary(address, newSize);
     }

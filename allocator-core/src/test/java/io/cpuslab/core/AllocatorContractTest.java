@@ -528,6 +528,29 @@ public abstract class AllocatorContractTest {
         }
     }
 
+    /**
+     * In checked mode a guarded block just below the small limit can be resized in place to a size the
+     * limit calls large; its guard page bounds it, so no canary goes after the new size (it would land in
+     * the guard page).
+     */
+    @Test
+    void aCheckedGuardedBlockGrownInPlaceKeepsItsGuardPageAsItsOnlyBound() {
+        if (!OsMemory.forThisPlatform().canProtect()) {
+            System.out.println("checked guard resize skipped: no mprotect on this platform");
+            return;
+        }
+        OffHeapAllocator a = allocator(config().withChecked(true).withGuardSampleRate(1));
+        long size = SizeClasses.MAX_SIZE - BlockChecks.CANARY_BYTES;     // the largest small request in checked mode
+        long p = a.malloc(size);
+        long usable = a.usableSize(p);
+        assertTrue(usable > size && (p + usable) % SizeClasses.PAGE_SIZE == 0, "guarded, with room left: " + usable);
+        assertEquals(p, a.realloc(p, usable), "in place, to the guard page");
+        assertEquals(usable, a.usableSize(p));
+        at(p, usable).fill((byte) 1);
+        a.free(p);
+        assertEquals(0, a.stats().applicationBytes());
+    }
+
     @Test
     void guardSampledBlocksEndRightAtAnInaccessiblePage() {
         if (!OsMemory.forThisPlatform().canProtect() || !ProcessMemory.available()) {
