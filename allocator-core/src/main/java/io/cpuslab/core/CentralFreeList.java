@@ -101,7 +101,11 @@ final class CentralFreeList {
         for (int i = 0; i < objectsPerSpan; i++) {
             indexes[i] = (short) (objectsPerSpan - 1 - i); // popped in address order
         }
-        Span span = pageHeap.allocate(pagesPerSpan, sizeClass);
+        Span span = switch (pageHeap.allocate(pagesPerSpan, sizeClass)) {
+            case Span carved -> carved;
+            // Until the lists hand the value up, the refusal goes on as the error removeRange catches.
+            case NoMemory noMemory -> throw new OffHeapExhaustedError("cpuslab: " + noMemory);
+        };
         span.freeIndexes = indexes;
         span.freeCount = objectsPerSpan;
         spans++;

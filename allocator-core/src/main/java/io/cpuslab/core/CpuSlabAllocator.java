@@ -274,7 +274,10 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private long allocateLarge(long size, long alignment) {
         checkOpen();
         long pages = SizeClasses.pagesFor(Math.max(size + canaryBytes, 1));
-        Span span = pageHeap.allocateAligned(pages, Math.max(1, alignment >>> SizeClasses.PAGE_SHIFT), 0);
+        Span span = switch (pageHeap.allocateAligned(pages, Math.max(1, alignment >>> SizeClasses.PAGE_SHIFT), 0)) {
+            case Span carved -> carved;
+            case NoMemory noMemory -> throw noMemory.error(size);
+        };
         largeBytes.add(span.bytes());
         if (checked) {
             span.requested[0] = size;
