@@ -237,7 +237,10 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             address = frontEnd.pop(sc);
             if (address == 0) {
                 checkOpen();
-                address = cpuCache.allocate(sc);
+                address = switch (cpuCache.allocate(sc)) {
+                    case CpuCache.Refill.Block(long block) -> block;
+                    case NoMemory noMemory -> throw noMemory.error(size);
+                };
             }
         } catch (IllegalStateException e) {
             throw closedOr(e);

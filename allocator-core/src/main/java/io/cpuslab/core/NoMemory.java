@@ -21,7 +21,7 @@ package io.cpuslab.core;
  * @param pages the pages asked of the page heap
  * @param why   the reason, e.g. "memory limit 64 MiB, in use 40 MiB" or "mmap of 66 MiB failed: errno 12"
  */
-record NoMemory(long pages, String why) implements PageHeap.Allocation {
+record NoMemory(long pages, String why) implements PageHeap.Allocation, Batch, CpuCache.Refill {
     /**
      * The error a public entry point throws for a request of {@code size} bytes that this refused. A plain
      * {@code OutOfMemoryError}: the API promises that type, and nothing above the entry point tells kinds apart.
