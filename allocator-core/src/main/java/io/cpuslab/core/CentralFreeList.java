@@ -36,24 +36,22 @@ final class CentralFreeList {
     }
 
     /**
-     * Fills {@code out[from..from+count)} with object addresses, carving new spans as needed.
-     *
-     * @return how many were filled; fewer than asked only when the page heap ran out after some were found
-     * @throws OutOfMemoryError when not a single object could be had
+     * Fills {@code out[from..from+count)} with object addresses, carving new spans as needed: all of them,
+     * or fewer when the page heap refused a span after some were found (those are kept), or none when it
+     * refused the first span needed, and then its {@link NoMemory} is the answer.
      */
-    synchronized int removeRange(long[] out, int from, int count) {
+    synchronized Batch removeRange(long[] out, int from, int count) {
         int done = 0;
+        NoMemory noMemory = null;
         while (done < count) {
             Span span = fullestWithFree();
             if (span == null) {
-                try {
-                    span = newSpan();
-                } catch (OffHeapExhaustedError e) {
-                    if (done == 0) {
-                        throw e;
-                    }
+                PageHeap.Allocation carved = newSpan();
+                if (carved instanceof NoMemory refused) {
+                    noMemory = refused;
                     break;
                 }
+                span = (Span) carved;
             }
             unlink(span);
             long base = span.start();
@@ -63,7 +61,7 @@ final class CentralFreeList {
             link(span);
         }
         freeObjects -= done;
-        return done;
+        return done == 0 && noMemory != null ? noMemory : new Batch.Objects(done);
     }
 
     /** Takes back {@code in[from..from+count)}; spans left with no object in use go back to the page heap. */
@@ -95,18 +93,21 @@ final class CentralFreeList {
         }
     }
 
-    private Span newSpan() {
+    /** A new span of this class with every object free, or why the page heap has none. */
+    private PageHeap.Allocation newSpan() {
         // The index stack before the span: an OutOfMemoryError for it must not strand a span in use.
         short[] indexes = new short[objectsPerSpan];
         for (int i = 0; i < objectsPerSpan; i++) {
             indexes[i] = (short) (objectsPerSpan - 1 - i); // popped in address order
         }
-        Span span = pageHeap.allocate(pagesPerSpan, sizeClass);
-        span.freeIndexes = indexes;
-        span.freeCount = objectsPerSpan;
-        spans++;
-        freeObjects += objectsPerSpan;
-        return span;
+        PageHeap.Allocation carved = pageHeap.allocate(pagesPerSpan, sizeClass);
+        if (carved instanceof Span span) {
+            span.freeIndexes = indexes;
+            span.freeCount = objectsPerSpan;
+            spans++;
+            freeObjects += objectsPerSpan;
+        }
+        return carved;
     }
 
     private Span fullestWithFree() {

@@ -61,19 +61,28 @@ final class CpuCache {
         this.events = events;
     }
 
-    /** Underflow: refills the caller's slab from the transfer cache and returns one object. */
-    long allocate(int sc) {
+    /**
+     * Underflow: refills the caller's slab from the transfer cache and returns one object for the caller,
+     * or the page heap's {@link NoMemory} when not a single object could be had.
+     */
+    Refill allocate(int sc) {
         int slab = frontEnd.currentSlab();
         underflows.incrementAndGet(slab);
         int capacity = updateCapacity(slab, sc, UNDERFLOW);
         long[] batch = new long[moveCount(sc, capacity)];
-        int got = transfer[sc].removeRange(batch, batch.length);
+        int got;
+        switch (transfer[sc].removeRange(batch, batch.length)) {
+            case Batch.Objects(int count) -> got = count;
+            case NoMemory noMemory -> {
+                return noMemory;
+            }
+        }
         int pushed = got > 1 ? frontEnd.pushBatch(slab, sc, batch, 1, got - 1) : 0;
         int left = got - 1 - pushed;
         if (left > 0) {
             transfer[sc].insertRange(batch, 1 + pushed, left);
         }
-        return batch[0];
+        return new Refill.Block(batch[0]);
     }
 
     /** Overflow: makes room in the caller's slab (or grows it) and takes {@code address} back. */
@@ -267,5 +276,21 @@ final class CpuCache {
 
     int slabs() {
         return slabs;
+    }
+
+    /**
+     * What an underflow gives its caller: a {@link Block}, or {@link NoMemory}.
+     *
+     * <pre>{@code
+     * long block = switch (cpuCache.allocate(sc)) {
+     *     case CpuCache.Refill.Block(long address) -> address;
+     *     case NoMemory noMemory -> throw noMemory.error(size);   // at the public entry point
+     * };
+     * }</pre>
+     */
+    sealed interface Refill permits Refill.Block, NoMemory {
+        /** One object of the class asked for, the caller's. */
+        record Block(long address) implements Refill {
+        }
     }
 }

@@ -193,7 +193,10 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             address = frontEnd.pop(sc);
             if (address == 0) {
                 checkOpen();
-                address = cpuCache.allocate(sc);
+                address = switch (cpuCache.allocate(sc)) {
+                    case CpuCache.Refill.Block(long block) -> block;
+                    case NoMemory noMemory -> throw noMemory.error(size);
+                };
             }
         } catch (IllegalStateException e) {
             throw closedOr(e);
@@ -204,7 +207,10 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private long allocateLarge(long size, long alignment) {
         checkOpen();
         long pages = SizeClasses.pagesFor(Math.max(size + canaryBytes, 1));
-        Span span = pageHeap.allocateAligned(pages, Math.max(1, alignment >>> SizeClasses.PAGE_SHIFT), 0);
+        Span span = switch (pageHeap.allocateAligned(pages, Math.max(1, alignment >>> SizeClasses.PAGE_SHIFT), 0)) {
+            case Span carved -> carved;
+            case NoMemory noMemory -> throw noMemory.error(size);
+        };
         largeBytes.add(span.bytes());
         blocks.handOutLarge(span, size);
         return span.start();

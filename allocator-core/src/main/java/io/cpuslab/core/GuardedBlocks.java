@@ -49,12 +49,9 @@ final class GuardedBlocks {
             return null;
         }
         long bytes = (Math.max(size, 1) + ALIGNMENT - 1) & -ALIGNMENT;
-        Span span;
-        try {
-            span = pageHeap.allocate(SizeClasses.pagesFor(bytes) + 1, 0);
-        } catch (OffHeapExhaustedError e) {
+        if (!(pageHeap.allocate(SizeClasses.pagesFor(bytes) + 1, 0) instanceof Span span)) {
             live.decrementAndGet();
-            return null; // the ordinary path says it with the right numbers, or finds room in a cache
+            return null; // no memory: the ordinary path says it with the right numbers, or finds room in a cache
         }
         long guard = guardPage(span);
         if (!os.protect(guard, SizeClasses.PAGE_SIZE, false)) {

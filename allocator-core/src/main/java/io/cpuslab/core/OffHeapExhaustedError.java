@@ -1,16 +1,19 @@
 package io.cpuslab.core;
 
 /**
- * The OS or a limit refused memory: an {@link OutOfMemoryError}, so it reaches the caller as the API
- * promises, but a type of its own, so that the layers that can still serve a request with what they
- * already hold (a partial batch, the ordinary path instead of a guarded block) catch this and nothing
- * else. An {@code OutOfMemoryError} of the Java heap passes through them untouched.
+ * The OS refused memory: what an {@link OsMemory#map} throws, as the JDK's {@code Arena} throws an
+ * {@link OutOfMemoryError} when native memory runs out. A type of its own so that its one catcher,
+ * the page heap's growth, turns exactly this into a {@link NoMemory} value and lets an
+ * {@code OutOfMemoryError} of the Java heap pass through. Where slab memory or the native page map's root
+ * is mapped, as an allocator is built, nothing catches it: the builder's caller gets it as the
+ * {@code OutOfMemoryError} it is.
  *
  * <pre>{@code
+ * long base;
  * try {
- *     span = pageHeap.allocate(pages, sizeClass);
+ *     base = os.map(bytes, alignment);
  * } catch (OffHeapExhaustedError e) {
- *     return served; // keep what was found before the heap ran out
+ *     return new NoMemory(pages, e.getMessage());   // "mmap of 66 MiB failed: errno 12"
  * }
  * }</pre>
  */

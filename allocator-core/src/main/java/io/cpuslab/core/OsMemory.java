@@ -19,7 +19,8 @@ public interface OsMemory {
      * Maps {@code bytes} of readable, writable, zero-filled memory at an address aligned to
      * {@code alignment} (a power of two).
      *
-     * @throws OffHeapExhaustedError when the OS refuses, with the size and the reason (an {@link OutOfMemoryError})
+     * @throws OffHeapExhaustedError when the OS refuses, with the size and the reason (an {@link OutOfMemoryError},
+     *                               which the page heap alone turns into a {@link NoMemory} value)
      */
     long map(long bytes, long alignment);
 

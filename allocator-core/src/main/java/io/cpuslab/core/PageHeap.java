@@ -28,8 +28,8 @@ import java.util.TreeSet;
  * then backs them with small pages), the one with the most free backed pages first.
  *
  * <p>The memory limit (hard) bounds backed memory: pages in use plus free backed pages. Reaching it first
- * releases free backed pages; only a request that cannot fit even then fails, with an
- * {@link OutOfMemoryError} that names the size and the limit, and leaves the heap unchanged. The soft
+ * releases free backed pages; only a request that cannot fit even then is refused, with a {@link NoMemory}
+ * that names the size and the limit, and leaves the heap unchanged. The soft
  * limit never fails a request: above it, every free and every allocation releases free backed runs
  * until backed memory is under it again (or nothing free is left to release).
  *
@@ -44,8 +44,22 @@ import java.util.TreeSet;
  * before anything changes; a free run is retired ({@link Span#MERGED}) before it leaves its set, so
  * neither its page map ends nor an entry left in the set lead to it again; pieces of it are filed only
  * after that.
+ *
+ * <p>No memory is an answer, not an error: {@link #allocate} returns the span, or the {@link NoMemory} that
+ * says why there is none (the limit, the address space, the OS).
+ *
+ * <pre>{@code
+ * switch (pageHeap.allocate(pages, sizeClass)) {
+ *     case Span span -> ...;           // in use, and in the page map
+ *     case NoMemory noMemory -> ...;   // the heap is unchanged; noMemory.why() says what stood in the way
+ * }
+ * }</pre>
  */
 final class PageHeap {
+    /** What the page heap gives for a request: the span, or why there is none. */
+    sealed interface Allocation permits Span, NoMemory {
+    }
+
     /** Regions are reserved at least this big; address space is cheap, pages are touched on use. */
     static final long REGION_BYTES = 64L << 20;
     /** A transparent huge page on x86-64 and on aarch64 with 4 KiB pages. */
@@ -136,56 +150,78 @@ final class PageHeap {
         return limit == Long.MAX_VALUE ? Long.MAX_VALUE : limit >>> SizeClasses.PAGE_SHIFT;
     }
 
-    /** A new in-use span of {@code pages} pages for size class {@code sizeClass} (0 = large allocation). */
-    synchronized Span allocate(long pages, int sizeClass) {
+    /**
+     * A new in-use span of {@code pages} pages for size class {@code sizeClass} (0 = large allocation), or
+     * {@link NoMemory} when none can be had; the heap is then unchanged.
+     */
+    synchronized Allocation allocate(long pages, int sizeClass) {
         return allocateAligned(pages, 1, sizeClass);
     }
 
     /**
      * A new in-use span of {@code pages} pages whose first page number is a multiple of {@code alignPages}
-     * (a power of two).
+     * (a power of two), or {@link NoMemory} when none can be had; the heap is then unchanged.
      */
-    synchronized Span allocateAligned(long pages, long alignPages, int sizeClass) {
+    synchronized Allocation allocateAligned(long pages, long alignPages, int sizeClass) {
         checkOpen();
         if (pages <= 0 || pages > MAX_PAGES - (alignPages - 1)) {
-            throw outOfMemory(pages, "larger than the address space");
+            return new NoMemory(pages, "larger than the address space"
+                    + (alignPages > 1 ? " with an alignment of " + Bytes.format(alignPages << SizeClasses.PAGE_SHIFT) : ""));
         }
         if (inUsePages + pages > limitPages) {
             events.limitHit(AllocatorEvents.Reason.MEMORY_LIMIT, limitPages << SizeClasses.PAGE_SHIFT,
                     (inUsePages + backedFreePages) << SizeClasses.PAGE_SHIFT, pages << SizeClasses.PAGE_SHIFT, 0, true);
-            throw outOfMemory(pages, "memory limit " + Bytes.format(limitPages << SizeClasses.PAGE_SHIFT)
+            return new NoMemory(pages, "memory limit " + Bytes.format(limitPages << SizeClasses.PAGE_SHIFT)
                     + ", in use " + Bytes.format(inUsePages << SizeClasses.PAGE_SHIFT));
         }
-        Span span;
+        Allocation carved;
         if (!hugePages) {
-            Span run = runFor(pages, alignPages);
-            long start = (run.startPage + alignPages - 1) & -alignPages;
-            span = new Span(start, pages, sizeClass, Span.IN_USE, trackObjects); // made before anything changes
-            carve(run, start, pages);
-            inUsePages += pages;
+            carved = allocateInRun(pages, alignPages, sizeClass);
         } else if (pages < HugePageFiller.PAGES && alignPages <= HugePageFiller.PAGES) {
-            span = allocateInFiller((int) pages, (int) alignPages, sizeClass);
+            carved = allocateInFiller((int) pages, (int) alignPages, sizeClass);
         } else {
-            span = allocateHugePages(pages, Math.max(alignPages, HugePageFiller.PAGES), sizeClass);
+            carved = allocateHugePages(pages, Math.max(alignPages, HugePageFiller.PAGES), sizeClass);
         }
-        pageMap.set(span.startPage, pages, span);
-        if (classes != null && sizeClass != 0) {
-            classes.set(span.startPage, pages, sizeClass); // before any of its objects exists for anyone
+        return switch (carved) {
+            case Span span -> {
+                pageMap.set(span.startPage, pages, span);
+                if (classes != null && sizeClass != 0) {
+                    classes.set(span.startPage, pages, sizeClass); // before any of its objects exists for anyone
+                }
+                yield span;
+            }
+            // A refusal below names the run it looked for (with alignment slack, or a whole hugepage).
+            case NoMemory noMemory -> new NoMemory(pages, noMemory.why());
+        };
+    }
+
+    /** A span from a free run of a heap that is not hugepage-aware. */
+    private Allocation allocateInRun(long pages, long alignPages, int sizeClass) {
+        Allocation found = runFor(pages, alignPages);
+        if (!(found instanceof Span run)) {
+            return found;
         }
+        long start = (run.startPage + alignPages - 1) & -alignPages;
+        Span span = new Span(start, pages, sizeClass, Span.IN_USE, trackObjects); // made before anything changes
+        carve(run, start, pages);
+        inUsePages += pages;
         return span;
     }
 
     /**
      * A free run that holds {@code pages} pages aligned to {@code alignPages}, mapping a region if none does,
-     * and under the limits when taking from a released run backs memory.
+     * and under the limits when taking from a released run backs memory; or why no region could be mapped.
      */
-    private Span runFor(long pages, long alignPages) {
+    private Allocation runFor(long pages, long alignPages) {
         // In a hugepage-aware heap every run starts on a hugepage and is whole hugepages: less slack does.
         long need = pages + alignPages - (hugePages ? HugePageFiller.PAGES : 1);
         Span run = bestFit(need);
         if (run == null) {
-            grow(need);
-            run = bestFit(need);
+            Allocation grown = grow(need);
+            if (!(grown instanceof Span region)) {
+                return grown;
+            }
+            run = region;
         }
         if (run.state() == Span.FREE_RELEASED && makeRoomUnderLimit(pages)) {
             run = bestFit(need); // releasing may have merged into the chosen run
@@ -217,10 +253,14 @@ final class PageHeap {
      * A span below a hugepage, from the filler: in the hugepage it chooses, or in a whole hugepage taken
      * from the free runs when none fits.
      */
-    private Span allocateInFiller(int pages, int alignPages, int sizeClass) {
+    private Allocation allocateInFiller(int pages, int alignPages, int sizeClass) {
         HugePageFiller.HugePage hugePage = filler.find(pages, alignPages);
         if (hugePage == null) {
-            hugePage = takeHugePage();
+            Allocation found = runFor(HugePageFiller.PAGES, HugePageFiller.PAGES);
+            if (!(found instanceof Span run)) {
+                return found;
+            }
+            hugePage = takeHugePage(run);
         }
         int offset = HugePageFiller.place(hugePage, pages, alignPages);
         Span span = new Span(hugePage.firstPage + offset, pages, sizeClass, Span.IN_USE, trackObjects);
@@ -237,11 +277,10 @@ final class PageHeap {
     }
 
     /**
-     * A whole free hugepage taken from the free runs into the filler. Its pages count as backed from now
-     * on, even when it comes from a released run: the first touch makes the kernel back all 2 MiB.
+     * A whole free hugepage taken from the free run {@code run} into the filler. Its pages count as backed
+     * from now on, even when it comes from a released run: the first touch makes the kernel back all 2 MiB.
      */
-    private HugePageFiller.HugePage takeHugePage() {
-        Span run = runFor(HugePageFiller.PAGES, HugePageFiller.PAGES);
+    private HugePageFiller.HugePage takeHugePage(Span run) {
         HugePageFiller.HugePage hugePage = new HugePageFiller.HugePage(run.startPage);
         carve(run, run.startPage, HugePageFiller.PAGES);
         backedFreePages += HugePageFiller.PAGES;
@@ -254,9 +293,12 @@ final class PageHeap {
      * of its last hugepage that it does not need go to the filler, as TCMalloc donates them, so a 2.1 MiB
      * span does not hold 4 MiB.
      */
-    private Span allocateHugePages(long pages, long alignPages, int sizeClass) {
+    private Allocation allocateHugePages(long pages, long alignPages, int sizeClass) {
         long runPages = (pages + HugePageFiller.PAGES - 1) & -HugePageFiller.PAGES;
-        Span run = runFor(runPages, alignPages);
+        Allocation found = runFor(runPages, alignPages);
+        if (!(found instanceof Span run)) {
+            return found;
+        }
         long start = (run.startPage + alignPages - 1) & -alignPages;
         int tailUsed = (int) (pages & (HugePageFiller.PAGES - 1));
         // Made before anything changes.
@@ -370,33 +412,50 @@ final class PageHeap {
         return done;
     }
 
-    private void grow(long pages) {
+    /**
+     * Maps a region of at least {@code pages} pages and files it as a free run (merged with its free
+     * neighbours), which it returns; or why the OS gave none that can be used.
+     *
+     * <p>The OS layer throws its refusal ({@link OffHeapExhaustedError}, from {@link OsMemory#map}) as the
+     * JDK's {@code Arena} does: its other callers, which map slab memory and the native page map's root
+     * when an allocator is built, rightly let it reach the builder's caller as the {@code OutOfMemoryError}
+     * it is. Here, and only here, it becomes a value. The catch takes that type alone: an
+     * {@code OutOfMemoryError} of the Java heap inside a map is the JVM's trouble and passes through.
+     */
+    private Allocation grow(long pages) {
         AllocatorEvents.PageHeapGrowth growth = events.growth();
         long bytes = Math.max(REGION_BYTES, ((pages << SizeClasses.PAGE_SHIFT) + REGION_ALIGNMENT - 1) & -REGION_ALIGNMENT);
-        long base = os.map(bytes, REGION_ALIGNMENT);
-        if (base + bytes > 1L << PageMap.ADDRESS_BITS) {
-            os.unmap(base, bytes);
-            throw outOfMemory(pages, "the OS returned memory above the 48-bit address space");
-        }
-        if (hugePages) {
-            // Advice, not a promise: a region the kernel refuses is still memory, only backed by small pages.
-            os.adviseHugePages(base, bytes);
-        }
-        if (classes != null) {
-            try {
-                classes.reserve(base >>> SizeClasses.PAGE_SHIFT, bytes >>> SizeClasses.PAGE_SHIFT);
-            } catch (OutOfMemoryError e) {
+        long base;
+        try {
+            base = os.map(bytes, REGION_ALIGNMENT);
+            if (base + bytes > 1L << PageMap.ADDRESS_BITS) {
                 os.unmap(base, bytes);
-                throw e;
+                return new NoMemory(pages, "the OS returned memory above the 48-bit address space");
             }
+            if (hugePages) {
+                // Advice, not a promise: a region the kernel refuses is still memory, only backed by small pages.
+                os.adviseHugePages(base, bytes);
+            }
+            if (classes != null) {
+                try {
+                    classes.reserve(base >>> SizeClasses.PAGE_SHIFT, bytes >>> SizeClasses.PAGE_SHIFT);
+                } catch (OutOfMemoryError e) {
+                    os.unmap(base, bytes); // of no use without its leaves, whichever error kept them away
+                    throw e;
+                }
+            }
+        } catch (OffHeapExhaustedError e) {
+            return new NoMemory(pages, e.getMessage());
         }
         regions.add(new long[] {base, bytes});
         mappedBytes += bytes;
-        insertFree(coalesce(base >>> SizeClasses.PAGE_SHIFT, bytes >>> SizeClasses.PAGE_SHIFT,
-                os.canRelease() ? Span.FREE_RELEASED : Span.FREE_BACKED));
+        Span run = coalesce(base >>> SizeClasses.PAGE_SHIFT, bytes >>> SizeClasses.PAGE_SHIFT,
+                os.canRelease() ? Span.FREE_RELEASED : Span.FREE_BACKED);
+        insertFree(run);
         if (growth != null) {
             growth.finish(bytes, pages << SizeClasses.PAGE_SHIFT, mappedBytes);
         }
+        return run;
     }
 
     /** Gives an in-use span back. The caller has already {@link Span#retire() retired} it. */
@@ -558,11 +617,6 @@ final class PageHeap {
         if (closed) {
             throw new IllegalStateException("allocator is closed");
         }
-    }
-
-    private OffHeapExhaustedError outOfMemory(long pages, String why) {
-        return new OffHeapExhaustedError("cpuslab: cannot allocate " + pages + " pages ("
-                + Bytes.format(pages << SizeClasses.PAGE_SHIFT) + "): " + why);
     }
 
     synchronized Snapshot snapshot() {

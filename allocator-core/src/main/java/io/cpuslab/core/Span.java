@@ -15,7 +15,7 @@ import java.lang.invoke.VarHandle;
  * lock. The object bookkeeping of small spans ({@link #freeIndexes}, bucket links) is guarded by the
  * owning {@link CentralFreeList}'s lock. Nothing is ever written into the user's memory.
  */
-final class Span {
+final class Span implements PageHeap.Allocation {
     static final int IN_USE = 1;
     /** An in-use span that was given back; terminal. */
     static final int RETIRED = 2;

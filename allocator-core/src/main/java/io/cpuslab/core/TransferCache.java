@@ -33,8 +33,11 @@ final class TransferCache {
         this.slots = new long[capacity];
     }
 
-    /** Fills {@code out[0..count)}; see {@link CentralFreeList#removeRange} for what fewer means. */
-    int removeRange(long[] out, int count) {
+    /**
+     * Fills {@code out[0..count)}: from this cache, the rest from the central free list. Fewer only when the
+     * page heap refused a span; none only with its {@link NoMemory} (see {@link CentralFreeList#removeRange}).
+     */
+    Batch removeRange(long[] out, int count) {
         int got;
         synchronized (this) {
             got = Math.min(count, used);
@@ -48,16 +51,13 @@ final class TransferCache {
             }
         }
         if (got == count) {
-            return got;
+            return new Batch.Objects(got);
         }
-        try {
-            return got + central.removeRange(out, got, count - got);
-        } catch (OffHeapExhaustedError e) {
-            if (got == 0) {
-                throw e;
-            }
-            return got; // keep what the cache had: the caller can still be served
-        }
+        return switch (central.removeRange(out, got, count - got)) {
+            case Batch.Objects(int more) -> new Batch.Objects(got + more);
+            // Keep what the cache had: the caller can still be served.
+            case NoMemory noMemory -> got > 0 ? new Batch.Objects(got) : noMemory;
+        };
     }
 
     /** Takes {@code in[from..from+count)}; what does not fit goes to the central free list. */

@@ -270,6 +270,43 @@ public abstract class AllocatorContractTest {
         assertEquals(0, a.stats().applicationBytes());
     }
 
+    /**
+     * Small blocks past the limit: the page heap's refusal comes up through the caches as a value, and only
+     * malloc throws, naming the size asked and the limit; every block handed out before stays good.
+     */
+    @Test
+    void aSmallBlockPastTheMemoryLimitGivesOutOfMemoryWithTheSizeAndTheLimit() {
+        OffHeapAllocator a = allocator(config().withMemoryLimit(1L << 20));
+        List<Long> blocks = new ArrayList<>();
+        OutOfMemoryError refused = null;
+        while (refused == null && blocks.size() < 10_000) {
+            try {
+                long p = a.malloc(1000);
+                at(p, 1000).fill((byte) blocks.size());
+                blocks.add(p);
+            } catch (OutOfMemoryError e) {
+                refused = e;
+            }
+        }
+        assertTrue(refused != null, blocks.size() + " blocks of 1000 bytes under a 1 MiB limit");
+        assertTrue(refused.getMessage().contains("cannot allocate 1000 bytes")
+                && refused.getMessage().contains("memory limit 1 MiB"), refused.getMessage());
+        for (int i = 0; i < blocks.size(); i++) {
+            assertEquals((byte) i, at(blocks.get(i), 1000).get(ValueLayout.JAVA_BYTE, 999));
+        }
+        blocks.forEach(a::free);
+        assertEquals(0, a.stats().applicationBytes());
+        a.free(a.malloc(1000));
+    }
+
+    @Test
+    void anAlignmentNoAddressSpaceHoldsGivesOutOfMemorySayingSo() {
+        OffHeapAllocator a = allocator();
+        assertMessage(OutOfMemoryError.class, "cpuslab: cannot allocate 64 bytes: the page heap refused 1 page (8 KiB):"
+                + " larger than the address space with an alignment of 1 PiB", () -> a.mallocAligned(64, 1L << 50));
+        a.free(a.mallocAligned(64, 1L << 20));
+    }
+
     @Test
     void failingOsMemoryGivesOutOfMemoryAndWorkResumesAfterwards() {
         FaultyMemory os = new FaultyMemory();

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -25,7 +26,7 @@ class CentralFreeListTest {
     @Test
     void objectsAreDistinctAlignedAndInsideTheirSpan() {
         long[] out = new long[100];
-        assertEquals(100, list.removeRange(out, 0, 100));
+        assertEquals(new Batch.Objects(100), list.removeRange(out, 0, 100));
         Set<Long> seen = new HashSet<>();
         for (long address : out) {
             assertTrue(seen.add(address), "handed out twice");
@@ -71,6 +72,28 @@ class CentralFreeListTest {
             for (long b = 0; b < block.byteSize(); b++) {
                 assertEquals(0x5A, block.get(java.lang.foreign.ValueLayout.JAVA_BYTE, b));
             }
+        }
+    }
+
+    /**
+     * A heap with room for two spans: the batch that needs a third keeps the 16 objects of the two (the
+     * caller's, counted out), and a batch that finds nothing is the heap's refusal.
+     */
+    @Test
+    void aBatchTheHeapCutsShortKeepsWhatItFoundAndOneThatFindsNothingIsTheRefusal() {
+        PageMap twoSpansMap = new PageMap();
+        PageHeap twoSpans = new PageHeap(new FaultyMemory(), twoSpansMap, 2 * SizeClasses.PAGE_SIZE, false);
+        try {
+            CentralFreeList limited = new CentralFreeList(SC, twoSpans, twoSpansMap);
+            long[] out = new long[20];
+            assertEquals(new Batch.Objects(16), limited.removeRange(out, 0, 20));
+            assertEquals(16, Arrays.stream(out, 0, 16).filter(a -> twoSpansMap.get(a) != null).distinct().count());
+            assertEquals(16, limited.snapshot().objectsOut());
+            assertEquals(new NoMemory(1, "memory limit 16 KiB, in use 16 KiB"), limited.removeRange(out, 16, 4));
+            limited.insertRange(out, 0, 16);
+            assertEquals(0, twoSpans.snapshot().inUseBytes(), "all came back");
+        } finally {
+            twoSpans.close();
         }
     }
 

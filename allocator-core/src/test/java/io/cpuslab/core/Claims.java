@@ -41,18 +41,13 @@ final class Claims {
     List<Span> exhaust(PageHeap heap) {
         List<Span> spans = new ArrayList<>();
         for (long size : new long[] {1024, 64, 8, 1}) {
-            while (true) {
-                Span span;
-                try {
-                    span = heap.allocate(size, 0);
-                } catch (OutOfMemoryError e) {
-                    if (!e.getMessage().contains("simulated")) {
-                        throw e;
-                    }
-                    break;
-                }
+            PageHeap.Allocation allocation;
+            while ((allocation = heap.allocate(size, 0)) instanceof Span span) {
                 claim(span);
                 spans.add(span);
+            }
+            if (!((NoMemory) allocation).why().contains("simulated")) {
+                throw new AssertionError("the heap ran out for another reason: " + allocation + "; " + context);
             }
         }
         return spans;

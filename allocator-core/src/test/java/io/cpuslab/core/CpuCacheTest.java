@@ -56,6 +56,30 @@ class CpuCacheTest {
     }
 
     /**
+     * A heap with no room at all: the underflow's answer is the heap's refusal, for the span of the class
+     * asked, and the slab gets nothing; once the transfer cache holds objects, they serve the next one.
+     */
+    @Test
+    void anUnderflowTheHeapCannotRefillIsTheRefusalAndObjectsCachedServeTheNextOne() {
+        PageHeap full = new PageHeap(new FaultyMemory(), map, 0, false);
+        try {
+            TransferCache[] transfer = new TransferCache[SizeClasses.COUNT];
+            transfer[SC] = new TransferCache(SC, new CentralFreeList(SC, full, map));
+            CpuCache refused = new CpuCache(frontEnd, layout, transfer, new FaultyMemory(), BUDGET, new AllocatorEvents(""));
+            assertEquals(new NoMemory(SizeClasses.pages(SC), "memory limit 0 B, in use 0 B"), refused.allocate(SC));
+            assertEquals(0, layout.length(0, SC), "nothing reached the slab");
+            long[] objects = new long[2];
+            assertEquals(new Batch.Objects(2), new CentralFreeList(SC, heap, map).removeRange(objects, 0, 2));
+            transfer[SC].insertRange(objects, 0, 2);
+            // The refill asks for more than two; the two it gets are kept: one for the caller, one for the slab.
+            assertEquals(new CpuCache.Refill.Block(objects[0]), refused.allocate(SC));
+            assertEquals(1, layout.length(0, SC), "the other one went to the slab");
+        } finally {
+            full.close();
+        }
+    }
+
+    /**
      * One slab; grow can be made to die. The test runs on one thread, so only stop takes the slab's lock
      * (the cache releases it); every other operation goes straight to the layout.
      */

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.util.List;
 
+import static io.cpuslab.core.TestSpans.span;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,7 +63,7 @@ class HugePageSupportTest {
             PageHeap heap = new PageHeap(OsMemory.forThisPlatform(), new PageMap(), null, Long.MAX_VALUE, Long.MAX_VALUE,
                     false, hugePages);
             try {
-                Span span = heap.allocate(1, 0);
+                Span span = span(heap.allocate(1, 0));
                 assertEquals(0, span.start() % PageHeap.HUGE_PAGE_BYTES, "the first span starts its region, on a hugepage");
                 String flags = ProcessMemory.vmFlags(span.start());
                 assertEquals(hugePages, List.of(flags.split(" ")).contains("hg"), "VmFlags: " + flags);

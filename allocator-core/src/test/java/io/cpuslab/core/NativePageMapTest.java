@@ -3,7 +3,9 @@ package io.cpuslab.core;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import static io.cpuslab.core.TestSpans.span;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,7 +30,7 @@ class NativePageMapTest {
     @Test
     void everyPageOfASmallSpanNamesItsClassAndIndex() {
         int sc = SizeClasses.classFor(1100); // 1152 B, in spans of 2 pages
-        Span span = heap.allocate(SizeClasses.pages(sc), sc);
+        Span span = span(heap.allocate(SizeClasses.pages(sc), sc));
         assertEquals(entry(sc, 0), classes.entry(span.startPage));
         assertEquals(entry(sc, 1), classes.entry(span.startPage + 1));
         assertEquals(0, classes.entry(span.endPage()), "the page after the span");
@@ -36,7 +38,7 @@ class NativePageMapTest {
 
     @Test
     void largeSpansAndFreeRunsHaveNoEntries() {
-        Span large = heap.allocate(40, 0);
+        Span large = span(heap.allocate(40, 0));
         for (long page = large.startPage; page < large.endPage(); page++) {
             assertEquals(0, classes.entry(page));
         }
@@ -46,11 +48,11 @@ class NativePageMapTest {
     @Test
     void aSpanForgetsItsClassBeforeItsPagesAreFree() {
         int sc = SizeClasses.classFor(64);
-        Span small = heap.allocate(1, sc);
+        Span small = span(heap.allocate(1, sc));
         small.retire();
         heap.free(small);
         assertEquals(0, classes.entry(small.startPage));
-        Span again = heap.allocate(1, 0); // the same page, reused for a large block
+        Span again = span(heap.allocate(1, 0)); // the same page, reused for a large block
         assertEquals(small.startPage, again.startPage);
         assertEquals(0, classes.entry(again.startPage));
     }
@@ -59,22 +61,36 @@ class NativePageMapTest {
     void aRegionBringsTheLeavesThatCoverItOnce() {
         long root = (16 + 8L * (1 << 17) + SizeClasses.PAGE_SIZE - 1) & -SizeClasses.PAGE_SIZE;
         long leaf = 2L << 18;
-        heap.allocate(1, SizeClasses.classFor(64));
+        span(heap.allocate(1, SizeClasses.classFor(64)));
         long leaves = heap.snapshot().nativePageMapBytes() - root;
         assertTrue(leaves == leaf || leaves == 2 * leaf, "one leaf covers 2 GiB; a region may straddle two: " + leaves);
-        heap.allocate(7, SizeClasses.classFor(64)); // the same region
+        span(heap.allocate(7, SizeClasses.classFor(64))); // the same region
         assertEquals(root + leaves, heap.snapshot().nativePageMapBytes());
     }
 
     @Test
-    void aRegionWhoseLeafCannotBeMappedIsGivenBackAndNothingChanges() {
+    void aRegionWhoseLeafCannotBeMappedIsGivenBackAndTheRefusalSaysWhy() {
         long before = os.mappedBytes.get();
         os.failAfter(1); // the region maps, its leaf does not
-        assertThrows(OutOfMemoryError.class, () -> heap.allocate(1, SizeClasses.classFor(64)));
+        assertEquals(new NoMemory(1, "mmap of 512 KiB failed: errno 12 (simulated)"), heap.allocate(1, SizeClasses.classFor(64)));
         assertEquals(0, heap.snapshot().regions());
         assertEquals(before, os.mappedBytes.get(), "the region went back");
         os.failAfter(Integer.MAX_VALUE);
-        Span span = heap.allocate(1, SizeClasses.classFor(64));
+        Span span = span(heap.allocate(1, SizeClasses.classFor(64)));
+        assertEquals(entry(SizeClasses.classFor(64), 0), classes.entry(span.startPage));
+    }
+
+    @Test
+    void aRegionWhoseLeafFailsForWantOfJavaHeapIsGivenBackAndTheErrorPassesThrough() {
+        long before = os.mappedBytes.get();
+        OutOfMemoryError javaHeap = new OutOfMemoryError("Java heap space (simulated)");
+        os.failWith(bytes -> javaHeap);
+        os.failAfter(1);
+        assertSame(javaHeap, assertThrows(OutOfMemoryError.class, () -> heap.allocate(1, SizeClasses.classFor(64))));
+        assertEquals(0, heap.snapshot().regions());
+        assertEquals(before, os.mappedBytes.get(), "the region went back");
+        os.failAfter(Integer.MAX_VALUE);
+        Span span = span(heap.allocate(1, SizeClasses.classFor(64)));
         assertEquals(entry(SizeClasses.classFor(64), 0), classes.entry(span.startPage));
     }
 
@@ -87,8 +103,8 @@ class NativePageMapTest {
         try {
             int sc = SizeClasses.classFor(1100);
             int tiny = SizeClasses.classFor(64);
-            Span a = hugeHeap.allocate(SizeClasses.pages(sc), sc);
-            Span b = hugeHeap.allocate(1, tiny);
+            Span a = span(hugeHeap.allocate(SizeClasses.pages(sc), sc));
+            Span b = span(hugeHeap.allocate(1, tiny));
             assertEquals(a.endPage(), b.startPage, "packed into the same hugepage");
             assertEquals(entry(sc, 1), hugeClasses.entry(a.startPage + 1));
             assertEquals(entry(tiny, 0), hugeClasses.entry(b.startPage));
@@ -99,7 +115,7 @@ class NativePageMapTest {
             assertEquals(0, hugeClasses.entry(a.startPage + 1));
             b.retire();
             hugeHeap.free(b); // the hugepage is empty: back to the free runs whole
-            Span whole = hugeHeap.allocate(HugePageFiller.PAGES, 0);
+            Span whole = span(hugeHeap.allocate(HugePageFiller.PAGES, 0));
             assertEquals(a.startPage, whole.startPage, "the same hugepage, now one large span");
             for (long page = whole.startPage; page < whole.endPage(); page++) {
                 assertEquals(0, hugeClasses.entry(page));

@@ -11,8 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * The layers that can serve a request without new memory (a partial batch, the ordinary path instead of a
- * guarded block) fall back when the off-heap memory runs out, and only then: an OutOfMemoryError of the
- * Java heap goes on to the caller.
+ * guarded block) fall back when the OS refuses off-heap memory, which reaches them as a {@link NoMemory}
+ * value, and only then: an OutOfMemoryError of the Java heap in the same place goes on to the caller.
  */
 class OffHeapExhaustedTest {
     private static final int SC = SizeClasses.classFor(1024);
@@ -28,7 +28,7 @@ class OffHeapExhaustedTest {
     void aBatchKeepsWhatItFoundWhenTheOsRefusesButNotWhenTheJavaHeapIsFull() {
         // One region's spans, then the next region's map fails: the batch gets what the first region had.
         int oneRegion = (int) (PageHeap.REGION_BYTES / SizeClasses.size(SC));
-        assertEquals(oneRegion, batchWith(() -> new OffHeapExhaustedError("mmap failed (simulated)"), oneRegion + 100));
+        assertEquals(new Batch.Objects(oneRegion), batchWith(() -> new OffHeapExhaustedError("mmap failed (simulated)"), oneRegion + 100));
         OutOfMemoryError heap = new OutOfMemoryError("Java heap space (simulated)");
         assertSame(heap, assertThrows(OutOfMemoryError.class, () -> batchWith(() -> heap, oneRegion + 100)));
     }
@@ -51,7 +51,7 @@ class OffHeapExhaustedTest {
         return os;
     }
 
-    private static int batchWith(Supplier<OutOfMemoryError> failure, int count) {
+    private static Batch batchWith(Supplier<OutOfMemoryError> failure, int count) {
         PageMap map = new PageMap();
         PageHeap heap = new PageHeap(failing(1, failure), map, Long.MAX_VALUE, false);
         try {

@@ -9,6 +9,7 @@ import java.lang.reflect.Field;
 import java.util.List;
 import java.util.TreeSet;
 
+import static io.cpuslab.core.TestSpans.span;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,7 +35,7 @@ class PageHeapCutTest {
 
     /** A span for size class {@code sc}: its pages get native page map entries, cleared when it goes back. */
     private static Step allocate(int slot, long pages, long alignPages, int sc) {
-        return (heap, held) -> held[slot] = heap.allocateAligned(pages, alignPages, sc);
+        return (heap, held) -> held[slot] = span(heap.allocateAligned(pages, alignPages, sc));
     }
 
     private static Step free(int slot) {
@@ -161,14 +162,14 @@ class PageHeapCutTest {
     void anEntryACutLeftInAFreeSetIsNeverReleasedOrHandedOut() throws ReflectiveOperationException {
         PageHeap heap = new PageHeap(new FaultyMemory(), new PageMap(), Long.MAX_VALUE, false);
         try {
-            heap.allocate(1, 0);
-            Span first = heap.allocate(4, 0);
-            heap.allocate(1, 0); // keeps the freed span apart from the rest of the region
+            span(heap.allocate(1, 0));
+            Span first = span(heap.allocate(4, 0));
+            span(heap.allocate(1, 0)); // keeps the freed span apart from the rest of the region
             first.retire();
             heap.free(first);
             TreeSet<Span> backed = freeSet(heap, "backed");
             Span run = backed.first();
-            Span inUse = heap.allocate(4, 0);
+            Span inUse = span(heap.allocate(4, 0));
             assertEquals(Span.MERGED, run.state());
             assertEquals(run.startPage, inUse.startPage);
             backed.add(run);
@@ -177,7 +178,7 @@ class PageHeapCutTest {
             heap.release(Long.MAX_VALUE, AllocatorEvents.Reason.RELEASE_MEMORY);
             assertEquals(7, block.get(ValueLayout.JAVA_BYTE, 0), "pages in use were released");
             backed.add(run);
-            Span next = heap.allocate(4, 0);
+            Span next = span(heap.allocate(4, 0));
             assertTrue(next.endPage() <= inUse.startPage || inUse.endPage() <= next.startPage, next + " overlaps " + inUse);
         } finally {
             heap.close();

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import static io.cpuslab.core.TestSpans.span;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,8 +47,8 @@ class PageHeapHugePageReleaseTest {
     @Test
     void releaseGivesBackWholeFreeHugePagesAndLeavesTheOnesInUseWhole() {
         heap(Long.MAX_VALUE, Long.MAX_VALUE);
-        Span small = heap.allocate(1, 0);                   // hugepage A, 255 pages free
-        Span big = heap.allocate(2 * PAGES, 0);
+        Span small = span(heap.allocate(1, 0));                   // hugepage A, 255 pages free
+        Span big = span(heap.allocate(2 * PAGES, 0));
         free(big);                                          // two whole free hugepages
         int releases = os.releases.get();
         assertEquals(2 * HUGE_PAGE, heap.release(Long.MAX_VALUE, AllocatorEvents.Reason.RELEASE_MEMORY));
@@ -64,10 +65,10 @@ class PageHeapHugePageReleaseTest {
     @Test
     void releaseGivesBackTheLargestRunOfWholeHugePagesFirst() {
         heap(Long.MAX_VALUE, Long.MAX_VALUE);
-        Span one = heap.allocate(PAGES, 0);
-        Span pin = heap.allocate(PAGES, 0);
-        Span three = heap.allocate(3 * PAGES, 0);
-        Span pin2 = heap.allocate(PAGES, 0);                // the pins keep the two free runs apart
+        Span one = span(heap.allocate(PAGES, 0));
+        Span pin = span(heap.allocate(PAGES, 0));
+        Span three = span(heap.allocate(3 * PAGES, 0));
+        Span pin2 = span(heap.allocate(PAGES, 0));                // the pins keep the two free runs apart
         free(one);
         free(three);
         assertEquals(4, heap.snapshot().freeHugePages());
@@ -80,10 +81,10 @@ class PageHeapHugePageReleaseTest {
     @Test
     void aSoftLimitThatWholeHugePagesSatisfyBreaksNone() {
         heap(Long.MAX_VALUE, bytes(900));
-        heap.allocate(1, 0);                                // A: 1 page in use, 255 free backed
-        Span whole = heap.allocate(PAGES, 0);
+        span(heap.allocate(1, 0));                                // A: 1 page in use, 255 free backed
+        Span whole = span(heap.allocate(PAGES, 0));
         free(whole);                                        // a whole free hugepage; 512 pages backed
-        heap.allocate(2 * PAGES, 0);                        // 512 more would pass 900: the whole one goes
+        span(heap.allocate(2 * PAGES, 0));                        // 512 more would pass 900: the whole one goes
         PageHeap.Snapshot s = heap.snapshot();
         assertEquals(0, s.brokenTotal(), s.toString());
         assertEquals(bytes(PAGES - 1), s.freeBytes(), "only the whole free hugepage went back: " + s);
@@ -94,8 +95,8 @@ class PageHeapHugePageReleaseTest {
     @Test
     void aSoftLimitBreaksAHugePageWhenNoWholeFreeOneIsLeftAndItsPagesAreBackedWhenUsedAgain() {
         heap(Long.MAX_VALUE, bytes(100));
-        Span first = heap.allocate(1, 0);
-        Span second = heap.allocate(1, 0);
+        Span first = span(heap.allocate(1, 0));
+        Span second = span(heap.allocate(1, 0));
         free(second);                                       // 256 pages backed, 1 in use: A must break
         PageHeap.Snapshot s = heap.snapshot();
         assertEquals(1, s.brokenTotal(), s.toString());
@@ -105,7 +106,7 @@ class PageHeapHugePageReleaseTest {
         assertPartsAddUp();
 
         long releasedBefore = s.releasedBytes();
-        Span again = heap.allocate(4, 0);                   // on released pages of A: backed again
+        Span again = span(heap.allocate(4, 0));                   // on released pages of A: backed again
         assertEquals(first.startPage / PAGES, again.startPage / PAGES);
         MemorySegment memory = MemorySegment.ofAddress(again.start()).reinterpret(again.bytes());
         assertEquals(0, memory.get(ValueLayout.JAVA_LONG, 0), "released pages read as zero");
@@ -124,14 +125,14 @@ class PageHeapHugePageReleaseTest {
     @Test
     void theHardLimitBreaksAHugePageRatherThanFailAndOnlyThen() {
         heap(Long.MAX_VALUE, Long.MAX_VALUE);
-        heap.allocate(1, 0);
-        heap.allocate(PAGES, 0);
+        span(heap.allocate(1, 0));
+        span(heap.allocate(PAGES, 0));
         assertEquals(0, heap.snapshot().brokenTotal(), "no limit: nothing is broken");
         heap.close();
 
         heap(bytes(300), Long.MAX_VALUE);
-        heap.allocate(1, 0);                                // A: 256 pages backed
-        Span whole = heap.allocate(PAGES, 0);               // 256 more would pass 300: A's free pages go
+        span(heap.allocate(1, 0));                                // A: 256 pages backed
+        Span whole = span(heap.allocate(PAGES, 0));               // 256 more would pass 300: A's free pages go
         PageHeap.Snapshot s = heap.snapshot();
         assertEquals(1, s.brokenTotal(), s.toString());
         assertTrue(s.inUseBytes() + s.freeBytes() <= bytes(300), s.toString());

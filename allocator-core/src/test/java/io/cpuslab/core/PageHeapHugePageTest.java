@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import static io.cpuslab.core.TestSpans.span;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -50,7 +51,7 @@ class PageHeapHugePageTest {
         List<Span> spans = new ArrayList<>();
         long pages = 0;
         for (int i = 1; pages + i <= PAGES; i++) {
-            spans.add(heap.allocate(i, 0));
+            spans.add(span(heap.allocate(i, 0)));
             pages += i;
         }
         for (Span span : spans) {
@@ -63,43 +64,43 @@ class PageHeapHugePageTest {
 
     @Test
     void aSpanGoesToTheFullestHugePageThatFitsIt() {
-        Span a = heap.allocate(200, 0);          // hugepage A: 56 pages free
-        Span b = heap.allocate(100, 0);          // does not fit A: hugepage B, 156 free
+        Span a = span(heap.allocate(200, 0));          // hugepage A: 56 pages free
+        Span b = span(heap.allocate(100, 0));          // does not fit A: hugepage B, 156 free
         assertNotEquals(hugePageOf(a), hugePageOf(b));
-        Span small = heap.allocate(10, 0);
+        Span small = span(heap.allocate(10, 0));
         assertEquals(hugePageOf(a), hugePageOf(small), "the tighter fit, A");
         assertEquals(a.endPage(), small.startPage);
-        Span medium = heap.allocate(60, 0);      // A has 46 left
+        Span medium = span(heap.allocate(60, 0));      // A has 46 left
         assertEquals(hugePageOf(b), hugePageOf(medium));
         assertPartsAddUp();
     }
 
     @Test
     void spansOfAHugePageOrMoreAreWholeHugePagesAndTheRestOfTheLastGoesToTheFiller() {
-        Span whole = heap.allocate(PAGES, 0);
+        Span whole = span(heap.allocate(PAGES, 0));
         assertEquals(0, whole.startPage % PAGES);
         assertNull(whole.hugePage);
-        Span big = heap.allocate(PAGES + 44, 0); // 2.1 MiB-ish: two hugepages, 212 pages of the second donated
+        Span big = span(heap.allocate(PAGES + 44, 0)); // 2.1 MiB-ish: two hugepages, 212 pages of the second donated
         assertEquals(0, big.startPage % PAGES);
-        Span small = heap.allocate(10, 0);
+        Span small = span(heap.allocate(10, 0));
         assertSame(big.hugePage, small.hugePage, "the donated pages are the only ones in the filler");
         assertEquals(big.endPage(), small.startPage);
         assertEquals(1, os.maps.get());
         free(big);
         assertEquals(Span.IN_USE, small.state());
-        Span again = heap.allocate(2 * PAGES, 0); // the freed first hugepage alone cannot hold it
+        Span again = span(heap.allocate(2 * PAGES, 0)); // the freed first hugepage alone cannot hold it
         assertTrue(again.endPage() <= small.startPage || again.startPage >= small.endPage());
         assertPartsAddUp();
     }
 
     @Test
     void alignedSpansStartOnTheirAlignment() {
-        heap.allocate(1, 0);
+        span(heap.allocate(1, 0));
         for (long align : new long[] {2, 4, 16, 64, 256, 512, 1024}) {
-            Span s = heap.allocateAligned(3, align, 0);
+            Span s = span(heap.allocateAligned(3, align, 0));
             assertEquals(0, s.startPage % align, "alignment " + align + " pages");
         }
-        Span big = heap.allocateAligned(300, 1024, 0);
+        Span big = span(heap.allocateAligned(300, 1024, 0));
         assertEquals(0, big.startPage % 1024);
         assertPartsAddUp();
     }
@@ -108,13 +109,13 @@ class PageHeapHugePageTest {
     void aHugePageWhoseSpansAllCameBackReturnsWhole() {
         List<Span> spans = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
-            spans.add(heap.allocate(4, 0)); // exactly one hugepage
+            spans.add(span(heap.allocate(4, 0))); // exactly one hugepage
         }
-        Span other = heap.allocate(4, 0);    // the next one
+        Span other = span(heap.allocate(4, 0));    // the next one
         assertNotEquals(hugePageOf(spans.get(0)), hugePageOf(other));
         spans.forEach(this::free);
         // The whole hugepage is a free run again: a span of a hugepage fits it without mapping more.
-        Span whole = heap.allocate(PAGES, 0);
+        Span whole = span(heap.allocate(PAGES, 0));
         assertEquals(hugePageOf(spans.get(0)), hugePageOf(whole));
         assertEquals(1, os.maps.get());
         assertPartsAddUp();
@@ -130,8 +131,8 @@ class PageHeapHugePageTest {
                 free(live.remove(random.nextInt(live.size())));
             } else {
                 long pages = random.nextInt(10) == 0 ? 1 + random.nextInt(3 * PAGES) : 1 + random.nextInt(32);
-                Span span = random.nextInt(8) == 0 ? heap.allocateAligned(pages, 1L << random.nextInt(10), 0)
-                        : heap.allocate(pages, 0);
+                Span span = random.nextInt(8) == 0 ? span(heap.allocateAligned(pages, 1L << random.nextInt(10), 0))
+                        : span(heap.allocate(pages, 0));
                 memory(span).fill((byte) span.startPage);
                 live.add(span);
             }

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import static io.cpuslab.core.TestSpans.span;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -27,8 +28,8 @@ class PageHeapTest {
 
     @Test
     void spansArePageAlignedDisjointAndMapped() {
-        Span a = heap.allocate(3, 0);
-        Span b = heap.allocate(5, 0);
+        Span a = span(heap.allocate(3, 0));
+        Span b = span(heap.allocate(5, 0));
         assertEquals(0, a.start() % SizeClasses.PAGE_SIZE);
         assertTrue(a.endPage() <= b.startPage || b.endPage() <= a.startPage);
         assertSame(a, map.get(a.start() + 2 * SizeClasses.PAGE_SIZE + 5));
@@ -40,9 +41,9 @@ class PageHeapTest {
 
     @Test
     void freedNeighboursCoalesceIntoOneRun() {
-        Span a = heap.allocate(4, 0);
-        Span b = heap.allocate(4, 0);
-        Span c = heap.allocate(4, 0);
+        Span a = span(heap.allocate(4, 0));
+        Span b = span(heap.allocate(4, 0));
+        Span c = span(heap.allocate(4, 0));
         int runsBefore = heap.snapshot().freeRuns();
         for (Span s : new Span[] {a, c, b}) {
             assertTrue(s.retire());
@@ -53,7 +54,7 @@ class PageHeapTest {
         assertEquals(0, heap.snapshot().inUseBytes());
         // The merged run serves a request as big as all three together, without growing the heap.
         int maps = os.maps.get();
-        heap.allocate(12, 0);
+        span(heap.allocate(12, 0));
         assertEquals(maps, os.maps.get());
     }
 
@@ -61,7 +62,7 @@ class PageHeapTest {
     void partsAlwaysAddUpToMappedBytes() {
         Span[] spans = new Span[50];
         for (int i = 0; i < spans.length; i++) {
-            spans[i] = heap.allocate(1 + i % 7, 0);
+            spans[i] = span(heap.allocate(1 + i % 7, 0));
         }
         for (int i = 0; i < spans.length; i += 2) {
             spans[i].retire();
@@ -75,7 +76,7 @@ class PageHeapTest {
     @Test
     void freeingKeepsMemoryBackedForQuickReuse() {
         for (int i = 0; i < 100; i++) {
-            Span big = heap.allocate(128, 0); // 1 MiB, next to the untouched rest of the region
+            Span big = span(heap.allocate(128, 0)); // 1 MiB, next to the untouched rest of the region
             memory(big).set(ValueLayout.JAVA_LONG, 0, i);
             big.retire();
             heap.free(big);
@@ -86,9 +87,9 @@ class PageHeapTest {
 
     @Test
     void alignedSpansStartOnTheirAlignment() {
-        heap.allocate(1, 0); // make the next free page unaligned
+        span(heap.allocate(1, 0)); // make the next free page unaligned
         for (long align : new long[] {2, 4, 16, 64, 256}) {
-            Span s = heap.allocateAligned(3, align, 0);
+            Span s = span(heap.allocateAligned(3, align, 0));
             assertEquals(0, s.startPage % align, "alignment " + align + " pages");
         }
         PageHeap.Snapshot s = heap.snapshot();
@@ -97,40 +98,50 @@ class PageHeapTest {
 
     @Test
     void releasedPagesGoBackToTheOsAndReadAsZero() {
-        Span a = heap.allocate(16, 0);
+        Span a = span(heap.allocate(16, 0));
         memory(a).fill((byte) 7);
         a.retire();
         heap.free(a);
         long released = heap.release(Long.MAX_VALUE, AllocatorEvents.Reason.RELEASE_MEMORY);
         assertTrue(released >= a.bytes());
         assertEquals(0, heap.snapshot().freeBytes());
-        Span again = heap.allocate(16, 0);
+        Span again = span(heap.allocate(16, 0));
         assertEquals(0, memory(again).get(ValueLayout.JAVA_LONG, 0), "released memory reads as zero");
         assertEquals(0, memory(again).get(ValueLayout.JAVA_LONG, again.bytes() - 8));
     }
 
     @Test
-    void limitRejectsWhatCannotFitAndTheHeapStaysUsable() {
+    void overTheLimitTheRefusalNamesTheLimitAndWhatIsInUseAndTheHeapStaysUsable() {
         heap.close();
         heap = new PageHeap(os, map, 100 * SizeClasses.PAGE_SIZE, false);
-        Span a = heap.allocate(80, 0);
-        OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> heap.allocate(30, 0));
-        assertTrue(e.getMessage().contains("memory limit 800 KiB"), e.getMessage());
-        assertTrue(e.getMessage().contains("240 KiB"), e.getMessage());
+        Span a = span(heap.allocate(80, 0));
+        PageHeap.Snapshot before = heap.snapshot();
+        assertEquals(new NoMemory(30, "memory limit 800 KiB, in use 640 KiB"), heap.allocate(30, 0));
+        assertEquals(before, heap.snapshot());
         a.retire();
         heap.free(a);
-        assertEquals(30 * SizeClasses.PAGE_SIZE, heap.allocate(30, 0).bytes());
+        assertEquals(30 * SizeClasses.PAGE_SIZE, span(heap.allocate(30, 0)).bytes());
+    }
+
+    @Test
+    void aRequestBeyondTheAddressSpaceIsRefusedAsSuchWithItsAlignment() {
+        long tooMany = 1L << 40;
+        assertEquals(new NoMemory(tooMany, "larger than the address space"), heap.allocate(tooMany, 0));
+        long alignPages = 1L << 37; // 1 PiB
+        assertEquals(new NoMemory(1, "larger than the address space with an alignment of 1 PiB"),
+                heap.allocateAligned(1, alignPages, 0));
+        assertEquals(0, os.maps.get(), "refused before anything was mapped");
     }
 
     @Test
     void limitReleasesFreeBackedPagesBeforeFailing() {
         heap.close();
         heap = new PageHeap(os, map, 100 * SizeClasses.PAGE_SIZE, false);
-        Span a = heap.allocate(90, 0);
-        Span pin = heap.allocate(5, 0);
+        Span a = span(heap.allocate(90, 0));
+        Span pin = span(heap.allocate(5, 0));
         a.retire();
         heap.free(a); // 90 free backed pages + 5 in use
-        Span big = heap.allocateAligned(60, 64, 0); // needs fresh pages: the free backed ones must be released
+        Span big = span(heap.allocateAligned(60, 64, 0)); // needs fresh pages: the free backed ones must be released
         PageHeap.Snapshot s = heap.snapshot();
         assertTrue(s.inUseBytes() + s.freeBytes() <= 100 * SizeClasses.PAGE_SIZE, s.toString());
         assertEquals(Span.IN_USE, pin.state());
@@ -141,8 +152,8 @@ class PageHeapTest {
     void softLimitReleasesOnFreeAndNeverRefuses() {
         heap.close();
         heap = new PageHeap(os, map, Long.MAX_VALUE, 100 * SizeClasses.PAGE_SIZE, false);
-        Span a = heap.allocate(90, 0);
-        Span b = heap.allocate(90, 0); // 180 pages in use: above the soft limit, and still served
+        Span a = span(heap.allocate(90, 0));
+        Span b = span(heap.allocate(90, 0)); // 180 pages in use: above the soft limit, and still served
         assertTrue(heap.overSoftLimit());
         a.retire();
         heap.free(a); // 90 in use + 90 free backed: the free ones go back at once
@@ -157,10 +168,10 @@ class PageHeapTest {
 
     @Test
     void releaseGivesBackTheLargestFreeRunFirst() {
-        Span small = heap.allocate(10, 0);
-        Span pin = heap.allocate(1, 0);
-        Span large = heap.allocate(50, 0);
-        Span pin2 = heap.allocate(1, 0); // the pins keep the two free runs apart
+        Span small = span(heap.allocate(10, 0));
+        Span pin = span(heap.allocate(1, 0));
+        Span large = span(heap.allocate(50, 0));
+        Span pin2 = span(heap.allocate(1, 0)); // the pins keep the two free runs apart
         small.retire();
         heap.free(small);
         large.retire();
@@ -172,17 +183,29 @@ class PageHeapTest {
     }
 
     @Test
-    void failedMapGivesOutOfMemoryAndChangesNothing() {
-        Span a = heap.allocate(1, 0);
+    void aMapTheOsRefusesComesBackAsTheRefusalWithTheOsReasonAndChangesNothing() {
+        Span a = span(heap.allocate(1, 0));
         PageHeap.Snapshot before = heap.snapshot();
         os.failing(true);
-        OutOfMemoryError e = assertThrows(OutOfMemoryError.class, () -> heap.allocate(100_000, 0));
-        assertTrue(e.getMessage().contains("simulated"), e.getMessage());
+        long region = ((100_000L << SizeClasses.PAGE_SHIFT) + PageHeap.REGION_ALIGNMENT - 1) & -PageHeap.REGION_ALIGNMENT;
+        assertEquals(new NoMemory(100_000, "mmap of " + Bytes.format(region) + " failed: errno 12 (simulated)"),
+                heap.allocate(100_000, 0));
         assertEquals(before, heap.snapshot());
         os.failing(false);
-        assertEquals(100_000, heap.allocate(100_000, 0).pages);
+        assertEquals(100_000, span(heap.allocate(100_000, 0)).pages);
         a.retire();
         heap.free(a);
+    }
+
+    /** Only the OS layer's refusal is no memory: the Java heap running out inside a map is the JVM's error. */
+    @Test
+    void anOutOfMemoryErrorOfTheJavaHeapInAMapPassesThroughAsItself() {
+        OutOfMemoryError javaHeap = new OutOfMemoryError("Java heap space (simulated)");
+        os.failWith(bytes -> javaHeap);
+        os.failing(true);
+        assertSame(javaHeap, assertThrows(OutOfMemoryError.class, () -> heap.allocate(1, 0)));
+        os.failing(false);
+        assertEquals(1, span(heap.allocate(1, 0)).pages);
     }
 
     @Test

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
+import static io.cpuslab.core.TestSpans.span;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -24,7 +25,7 @@ class TransparentHugePagesTest {
             assertEquals(0, HugePageSupport.anonHugePageBytes(heap.regions()), "nothing mapped yet");
             // Small spans, as the central free lists take them, written as an application writes its blocks.
             for (long bytes = 0; bytes < TOUCHED; bytes += 4 * SizeClasses.PAGE_SIZE) {
-                Span span = heap.allocate(4, 0);
+                Span span = span(heap.allocate(4, 0));
                 MemorySegment.ofAddress(span.start()).reinterpret(span.bytes()).fill((byte) 1);
             }
             long thp = HugePageSupport.anonHugePageBytes(heap.regions());

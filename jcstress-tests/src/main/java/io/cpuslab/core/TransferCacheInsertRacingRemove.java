@@ -42,7 +42,7 @@ public class TransferCacheInsertRacingRemove {
 
     @Actor
     public void remove() {
-        got = CACHE.removeRange(theirs, BATCH);
+        got = CACHE.removeRange(theirs, BATCH) instanceof Batch.Objects(int count) ? count : 0;
         distinct = OwnedObjects.take(theirs, got);
     }
 
