@@ -127,7 +127,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
             this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes(), events);
             this.maintenance = config.maintained() ? new BackgroundMaintenance(new Maintenance(cpuCache, transfer, pageHeap,
                     config.releaseRate(), config.maintenancePeriodMillis(), config.idleDrainMillis()),
-                    config.maintenancePeriodMillis(), MaintenanceClock.SYSTEM) : null;
+                    config.maintenancePeriodMillis(), Objects.requireNonNullElse(config.maintenanceClock(), MaintenanceClock.SYSTEM)) : null;
         } catch (RuntimeException | Error e) {
             // Whatever was made goes again: a front end holds process-wide state (overlay mode's one slot).
             if (created != null) {
