@@ -245,7 +245,7 @@ public final class CpuSlab {
 
         AllocatorConfig config() {
             return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                    releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, hugePages, null);
+                    releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, hugePages, null, null);
         }
 
         private static long positive(String name, long value) {

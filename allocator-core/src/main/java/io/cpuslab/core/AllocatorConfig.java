@@ -25,12 +25,14 @@ import java.util.function.Consumer;
  * @param jmx              whether the allocator registers its MXBean in the platform MBean server
  * @param hugePages        whether the page heap packs spans into transparent huge pages where the kernel has them
  * @param osMemory where memory comes from; null for {@link OsMemory#forThisPlatform()} (tests inject faults here)
+ * @param maintenanceClock how the maintenance thread waits and reads the time; null for
+ *                         {@link MaintenanceClock#SYSTEM} (tests run each tick themselves)
  */
 public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMode, CpuSlab.Index index,
                               long perCpuCacheBytes, boolean checked, long memoryLimit, long softMemoryLimit,
                               long releaseRate, long idleDrainMillis, long maintenancePeriodMillis,
                               long guardSampleRate, String name, boolean jmx, CpuSlab.HugePages hugePages,
-                              OsMemory osMemory) {
+                              OsMemory osMemory, MaintenanceClock maintenanceClock) {
 
     /** How often the maintenance thread wakes up unless configured otherwise. */
     public static final long DEFAULT_MAINTENANCE_PERIOD_MILLIS = 1000;
@@ -99,6 +101,11 @@ public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMo
         return with(s -> s.hugePages = value);
     }
 
+    /** Package-private: the clock is for tests in this package, never a setting of the library's users. */
+    AllocatorConfig withMaintenanceClock(MaintenanceClock value) {
+        return with(s -> s.maintenanceClock = value);
+    }
+
     /** This configuration with {@code change} applied: every with-method goes through here. */
     private AllocatorConfig with(Consumer<Settings> change) {
         Settings s = new Settings();
@@ -117,6 +124,7 @@ public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMo
         s.jmx = jmx;
         s.hugePages = hugePages;
         s.osMemory = osMemory;
+        s.maintenanceClock = maintenanceClock;
         change.accept(s);
         return s.build();
     }
@@ -138,10 +146,12 @@ public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMo
         boolean jmx = true;
         CpuSlab.HugePages hugePages = CpuSlab.HugePages.AUTO;
         OsMemory osMemory;
+        MaintenanceClock maintenanceClock;
 
         AllocatorConfig build() {
             return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                    releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, hugePages, osMemory);
+                    releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, hugePages, osMemory,
+                    maintenanceClock);
         }
     }
 }

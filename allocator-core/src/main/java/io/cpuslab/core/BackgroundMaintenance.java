@@ -6,7 +6,7 @@ package io.cpuslab.core;
  * asks for any background work, stopped (and joined) by {@code close()} before memory is unmapped.
  *
  * <pre>{@code
- * BackgroundMaintenance thread = new BackgroundMaintenance(maintenance, 1000);
+ * BackgroundMaintenance thread = new BackgroundMaintenance(maintenance, 1000, MaintenanceClock.SYSTEM);
  * ...
  * thread.stop();   // returns once the last tick has finished
  * }</pre>
@@ -16,12 +16,14 @@ final class BackgroundMaintenance implements Runnable {
 
     private final Maintenance maintenance;
     private final long periodMillis;
+    private final MaintenanceClock clock;
     private final Thread thread;
     private volatile boolean stopped;
 
-    BackgroundMaintenance(Maintenance maintenance, long periodMillis) {
+    BackgroundMaintenance(Maintenance maintenance, long periodMillis, MaintenanceClock clock) {
         this.maintenance = maintenance;
         this.periodMillis = periodMillis;
+        this.clock = clock;
         this.thread = Thread.ofPlatform().daemon().name("cpuslab-maintenance").start(this);
     }
 
@@ -30,12 +32,12 @@ final class BackgroundMaintenance implements Runnable {
         boolean warned = false;
         while (!stopped) {
             try {
-                Thread.sleep(periodMillis);
+                clock.sleep(periodMillis);
             } catch (InterruptedException e) {
                 return;
             }
             try {
-                maintenance.tick(System.nanoTime());
+                maintenance.tick(clock.nanoTime());
             } catch (RuntimeException | Error e) {
                 // Maintenance only gives memory back; a failed tick must not end it for good, nor spam the log.
                 if (!warned) {

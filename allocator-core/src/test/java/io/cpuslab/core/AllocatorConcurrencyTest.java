@@ -47,9 +47,9 @@ public abstract class AllocatorConcurrencyTest {
     }
 
     /**
-     * The same work while the maintenance thread wakes up every millisecond and, the soft limit being
-     * tiny, drains every per-CPU and transfer cache each time: a drain racing a push or pop must neither
-     * lose an object (bytes in use would not return to 0) nor duplicate one (handed out while live).
+     * The same work while the maintenance thread ticks back to back and, the soft limit being tiny, drains
+     * every per-CPU and transfer cache each time: a drain racing a push or pop must neither lose an object
+     * (bytes in use would not return to 0) nor duplicate one (handed out while live).
      */
     @Test
     void randomMixedWorkRacingBackgroundDrainsLosesAndDuplicatesNothing() throws InterruptedException {
@@ -63,11 +63,17 @@ public abstract class AllocatorConcurrencyTest {
         mixedWork(config().withChecked(true));
     }
 
-    /** Runs the mixed work and checks everything; returns the drains counted when the workers finished. */
+    /**
+     * Runs the mixed work and checks everything; returns the drains counted when the workers finished. A
+     * maintained allocator's thread ticks on a {@link ManualClock} advanced by a thread of its own for as
+     * long as the workers run: the ticks race the workers as real ones would, and once the last advance
+     * has returned nothing moves, so the stats can be checked to the byte.
+     */
     private long mixedWork(AllocatorConfig config) throws InterruptedException {
         int threads = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
         int operations = 40_000;
-        try (OffHeapAllocator a = CpuSlabAllocator.create(config)) {
+        ManualClock clock = new ManualClock();
+        try (OffHeapAllocator a = CpuSlabAllocator.create(config.withMaintenanceClock(clock))) {
             ConcurrentHashMap<Long, Long> live = new ConcurrentHashMap<>();
             ConcurrentLinkedQueue<Block> handoff = new ConcurrentLinkedQueue<>();
             AtomicReference<String> failure = new AtomicReference<>();
@@ -111,7 +117,17 @@ public abstract class AllocatorConcurrencyTest {
                     }
                 });
             }
+            Thread ticker = Thread.ofPlatform().name("ticker").start(() -> {
+                try {
+                    while (config.maintained() && done.getCount() > 0) {
+                        clock.advance(config.maintenancePeriodMillis());
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, "ticker: " + e);
+                }
+            });
             done.await();
+            ticker.join();
             long drains = a.stats().slabs().stream().mapToLong(AllocatorStats.SlabStats::drains).sum();
             for (Block b; (b = handoff.poll()) != null; ) {
                 release(a, b, live, failure, new SplittableRandom(0));
@@ -119,14 +135,6 @@ public abstract class AllocatorConcurrencyTest {
             assertNull(failure.get());
             assertTrue(crossThreadFrees.get() > 1000, "cross-thread frees happened: " + crossThreadFrees);
             AllocatorStats s = a.stats();
-            // Stats are exact only while nothing moves. The maintenance thread never stops moving objects here
-            // (its soft limit drains every cache each millisecond), and a drain holds them between two caches,
-            // where a snapshot counts them as in use. So take snapshots until one adds up; a lost object never does.
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            while (config.maintained() && !(s.applicationBytes() == 0 && addsUp(s)) && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-                s = a.stats();
-            }
             assertEquals(0, s.applicationBytes(), "bytes in use back to 0");
             assertTrue(addsUp(s), "mapped bytes are the sum of their parts: " + s);
             return drains;

@@ -845,22 +845,36 @@ public abstract class AllocatorContractTest {
         a.free(a.malloc(16L << 20));
     }
 
+    /**
+     * Idle time 20 ms, a tick every 10 ms of a {@link ManualClock}: the first tick sees the frees' misses,
+     * and the per-CPU caches stay until the tick 20 ms after it, which drains them. Their objects, put into
+     * the transfer caches by that drain, wait there for an idle time of their own; then the spans whose
+     * objects all came back are in the page heap again.
+     */
     @Test
-    void idleCachesAreDrainedByTheMaintenanceThread() throws InterruptedException {
-        OffHeapAllocator a = allocator(config().withMaintenance(0, 20, 10));
+    void cachesIdleForIdleDrainMillisAreDrainedByTheMaintenanceThreadAndNotBefore() throws InterruptedException {
+        ManualClock clock = new ManualClock();
+        OffHeapAllocator a = allocator(config().withMaintenance(0, 20, 10).withMaintenanceClock(clock));
         List<Long> blocks = new ArrayList<>();
         for (int i = 0; i < 5000; i++) {
             blocks.add(a.malloc(i % 3000));
         }
         blocks.forEach(a::free);
-        assertTrue(a.stats().cpuCacheBytes() > 0, "the frees filled the per-CPU caches");
-        long deadline = System.nanoTime() + 30_000_000_000L; // generous: a shared 2-core box may starve the thread
+        AllocatorStats filled = a.stats();
+        assertTrue(filled.cpuCacheBytes() > 0, "the frees filled the per-CPU caches");
+
+        clock.advance(10); // the tick that sees the misses
+        clock.advance(10);
+        assertEquals(filled, a.stats(), "nothing drained after 10 ms idle");
+        clock.advance(10);
+        AllocatorStats drained = a.stats();
+        assertEquals(0, drained.cpuCacheBytes(), "idle per-CPU caches drained after 20 ms: " + drained);
+        assertTrue(drained.transferCacheBytes() > 0, "the drained objects wait in the transfer caches: " + drained);
+
+        clock.advance(10);
+        assertEquals(drained, a.stats(), "transfer caches the drain just filled are not idle yet");
+        clock.advance(10);
         AllocatorStats s = a.stats();
-        while ((s.cpuCacheBytes() > 0 || s.transferCacheBytes() > 0) && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-            s = a.stats();
-        }
-        assertEquals(0, s.cpuCacheBytes(), "idle per-CPU caches drained: " + s);
         assertEquals(0, s.transferCacheBytes(), "idle transfer caches flushed: " + s);
         assertEquals(0, s.centralCacheBytes(), "spans whose objects all came back went to the page heap: " + s);
         a.free(a.malloc(100)); // a drained cache refills on its next miss

@@ -164,26 +164,51 @@ public abstract class AllocatorFlightRecorderTest {
         assertEquals(6 * MIB, free.getLong("releasedBytes"));
     }
 
-    /** The maintenance thread's work: idle caches drained, free pages released at the configured rate. */
+    /**
+     * The maintenance thread's work, a tick at a time on a {@link ManualClock}: 1 MiB/s with ticks a second
+     * apart releases exactly 1 MiB a tick (two free runs of 1 MiB, one per tick), and the cache idle since
+     * the first tick is drained by the second, each recorded with its reason.
+     */
     @Test
     void backgroundDrainsAndRateReleasesAreRecordedWithTheirReasons(@TempDir Path dir) throws Exception {
-        List<RecordedEvent> events;
+        ManualClock clock = new ManualClock();
+        // Hugepages off: free runs are released as they are, not in whole hugepages.
         OffHeapAllocator a = allocator(AllocatorConfig.defaults(frontEnd()).withName("jfr-maintenance")
-                .withMaintenance(1L << 30, 1, 10));
+                .withHugePages(CpuSlab.HugePages.OFF).withMaintenance(MIB, 1, 1000).withMaintenanceClock(clock));
+        List<RecordedEvent> events;
+        AllocatorStats before;
+        AllocatorStats afterFirstTick;
+        AllocatorStats afterSecondTick;
         try (Recording recording = slowOperations()) {
-            a.free(a.malloc(64));        // a per-CPU cache with capacity, to drain once idle
-            a.free(a.malloc(2 * MIB));   // a free backed run, to release
-            awaitTrue(() -> a.stats().releasedTotalBytes() >= 2 * MIB
-                    && a.stats().slabs().stream().mapToLong(AllocatorStats.SlabStats::drains).sum() > 0);
+            a.free(a.malloc(64)); // a per-CPU cache with capacity, to drain once idle
+            long first = a.malloc(MIB);
+            a.malloc(MIB); // in use between the two free runs, so they stay two
+            long third = a.malloc(MIB);
+            a.free(first);
+            a.free(third);
+            before = a.stats();
+            clock.advance(1000);
+            afterFirstTick = a.stats();
+            clock.advance(1000);
+            afterSecondTick = a.stats();
             events = readBack(recording, dir);
         }
+        assertEquals(MIB, afterFirstTick.releasedTotalBytes() - before.releasedTotalBytes(), "one tick's worth released");
+        assertEquals(MIB, afterSecondTick.releasedTotalBytes() - afterFirstTick.releasedTotalBytes(), "one tick's worth released");
+        assertEquals(0, drains(afterFirstTick), "nothing is idle at the tick that first sees it");
+        assertTrue(drains(afterSecondTick) > 0, "the cache idle since the first tick was drained");
+
         List<RecordedEvent> drains = of(events, "io.cpuslab.Drain", "jfr-maintenance");
-        assertFalse(drains.isEmpty(), "an idle cache was drained");
+        assertEquals(drains(afterSecondTick), drains.size(), "one event per drain: " + drains);
         assertTrue(drains.stream().allMatch(e -> e.getString("reason").equals("idleDrainMillis")), drains.toString());
         List<RecordedEvent> releases = of(events, "io.cpuslab.Release", "jfr-maintenance");
-        assertFalse(releases.isEmpty(), "free pages went back at the release rate");
-        assertTrue(releases.stream().allMatch(e -> e.getString("reason").equals("releaseRate") && e.getLong("bytes") > 0),
+        assertEquals(2, releases.size(), "one release per tick: " + releases);
+        assertTrue(releases.stream().allMatch(e -> e.getString("reason").equals("releaseRate") && e.getLong("bytes") == MIB),
                 releases.toString());
+    }
+
+    private static long drains(AllocatorStats s) {
+        return s.slabs().stream().mapToLong(AllocatorStats.SlabStats::drains).sum();
     }
 
     /**
