@@ -115,7 +115,6 @@ final class AllocatorEvents {
 
         @Override
         public void recorderInitialized(FlightRecorder flightRecorder) {
-            recorder = true;
             // Registered up front, so recording settings and JMC's event browser know them before the first one.
             for (Class<? extends Event> type : List.of(Statistics.class, ClassStatistics.class, SlabStatistics.class,
                     Drain.class, PageHeapGrowth.class, Release.class, LimitHit.class)) {
@@ -124,6 +123,10 @@ final class AllocatorEvents {
             FlightRecorder.addPeriodicEvent(Statistics.class, AllocatorEvents::statistics);
             FlightRecorder.addPeriodicEvent(ClassStatistics.class, AllocatorEvents::classStatistics);
             FlightRecorder.addPeriodicEvent(SlabStatistics.class, AllocatorEvents::slabStatistics);
+            // Last: JFR calls this holding its registration lock, and an event class's initializer takes that
+            // lock too. Had another thread seen the flag first, it could be initializing an event class while
+            // this thread, holding the lock, waited for that class: a deadlock (RecorderStartMain).
+            recorder = true;
         }
     }
 
