@@ -15,14 +15,21 @@ final class ArenaMemory implements OsMemory {
     @Override
     public synchronized long map(long bytes, long alignment) {
         Arena arena = Arena.ofShared();
+        long base;
+        // Only the allocation's error is the OS's refusal; a Java-heap one from the map below stays itself.
         try {
-            long base = arena.allocate(bytes, alignment).address();
-            regions.put(base, arena);
-            return base;
+            base = arena.allocate(bytes, alignment).address();
         } catch (OutOfMemoryError e) {
             arena.close();
             throw new OffHeapExhaustedError("Arena allocation of " + Bytes.format(bytes) + " failed: " + e.getMessage());
         }
+        try {
+            regions.put(base, arena);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+        return base;
     }
 
     @Override
