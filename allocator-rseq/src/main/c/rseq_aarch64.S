@@ -1,7 +1,8 @@
 /*
  * cpuslab rseq critical sections, aarch64, compliant and overlay mode: the same sections, contracts and
  * pattern as rseq_x86_64.S (read that file's header and its overlay contract first):
- *   arm (rseq->rseq_cs = &descriptor), start, checks, work, ONE commit store; abort restarts.
+ *   arm (rseq->rseq_cs = &descriptor), start, checks, work, ONE commit store; abort restarts. The
+ * overlay sections and the fast path are instantiated from cpuslab_sections.inc, shared with x86-64.
  * The one-call fast path is the same too: cpuslab_rseq_malloc_* and cpuslab_rseq_free_* (one per
  * slab-index flavour: cpu_id, mm_cid, overlay) and the bulk forms look up the class, in the class
  * table or the page map, and pop or push in one call.
@@ -594,25 +595,7 @@ probe_abort:
     b.hs \miss
 .endm
 
-/* long cpuslab_rseq_overlay_pop(const desc *d [x0], int sc [w1]). Commit: strh of current - 1. */
-    POP_SECTION cpuslab_rseq_overlay_pop, opop, CACHED_REGION, REGION_SELF_CHECK
-
-/* int cpuslab_rseq_overlay_push(const desc *d [x0], int sc [w1], long item [x2]). Commit: strh of current + 1. */
-    PUSH_SECTION cpuslab_rseq_overlay_push, opush, CACHED_REGION, REGION_SELF_CHECK
-
-/* ---- the one-call fast path: one malloc and one free per slab-index flavour, see rseq_x86_64.S ----- */
-
-/* long cpuslab_rseq_malloc_<flavour>(const desc *d [x0], long size [x1]): the class from the class
- * table, then the pop; 0 for the Java slow path. Commit: strh of current - 1. */
-    MALLOC_SECTION cpuslab_rseq_malloc_cpu_id, malloc_cpu, SLAB_REGION_CPU_ID, SELF_CHECK
-    MALLOC_SECTION cpuslab_rseq_malloc_mm_cid, malloc_mmcid, SLAB_REGION_MM_CID, SELF_CHECK
-    MALLOC_SECTION cpuslab_rseq_malloc_overlay, malloc_overlay, CACHED_REGION, REGION_SELF_CHECK
-
-/* int cpuslab_rseq_free_<flavour>(const desc *d [x0], long block [x1]): the class from the page map,
- * the block-start check, then the push; 1, or 0 for the Java slow path. Commit: strh of current + 1. */
-    FREE_SECTION cpuslab_rseq_free_cpu_id, free_cpu, SLAB_REGION_CPU_ID, SELF_CHECK
-    FREE_SECTION cpuslab_rseq_free_mm_cid, free_mmcid, SLAB_REGION_MM_CID, SELF_CHECK
-    FREE_SECTION cpuslab_rseq_free_overlay, free_overlay, CACHED_REGION, REGION_SELF_CHECK
+#include "cpuslab_sections.inc"
 
 /* int cpuslab_rseq_overlay_cache(const desc *d [x0]): TCMalloc's CacheCpuSlab ordering, see
  * rseq_x86_64.S. Returns the slab index cached, or -1 with the word untagged. */

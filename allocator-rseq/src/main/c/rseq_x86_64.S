@@ -687,47 +687,7 @@ probe_abort:
     jae \miss
 .endm
 
-/*
- * long cpuslab_rseq_overlay_pop(const desc *d [rdi], int sc [esi])
- * Pops from the cached slab; 0 when the cache is invalid (tag gone) or the class is empty.
- * Commit: 16-bit store of current - 1.
- */
-    POP_SECTION cpuslab_rseq_overlay_pop, opop, CACHED_REGION, REGION_SELF_CHECK
-
-/*
- * int cpuslab_rseq_overlay_push(const desc *d [rdi], int sc [esi], long item [rdx])
- * Pushes onto the cached slab; 0 when the cache is invalid or the class is full.
- * Commit: 16-bit store of current + 1.
- */
-    PUSH_SECTION cpuslab_rseq_overlay_push, opush, CACHED_REGION, REGION_SELF_CHECK
-
-/* ---- the one-call fast path ----------------------------------------------------------------------
- *
- * One malloc and one free per slab-index flavour: cpu_id and mm_cid (compliant mode) and overlay. Java
- * calls the flavour of the allocator's descriptor, chosen once when the allocator is made, so no call
- * decides it again: the flavours differ only in how the section finds the caller's slab.
- *
- * long cpuslab_rseq_malloc_<flavour>(const desc *d [rdi], long size [rsi])
- * The whole small malloc: the size's class from the class table, then the pop. Returns the block, or 0
- * for the Java slow path: a size above the small limit (or negative), and every miss of the pop (class
- * empty, thread not registered, slab stopped, closed; overlay: the cached slab word invalid).
- * Commit: 16-bit store of current - 1.
- */
-    MALLOC_SECTION cpuslab_rseq_malloc_cpu_id, malloc_cpu, SLAB_REGION_CPU_ID, SELF_CHECK
-    MALLOC_SECTION cpuslab_rseq_malloc_mm_cid, malloc_mmcid, SLAB_REGION_MM_CID, SELF_CHECK
-    MALLOC_SECTION cpuslab_rseq_malloc_overlay, malloc_overlay, CACHED_REGION, REGION_SELF_CHECK
-
-/*
- * int cpuslab_rseq_free_<flavour>(const desc *d [rdi], long block [rsi])
- * The whole small free: finds the block's class in the page map, checks that the address starts a
- * block of it, and pushes. Returns 1, or 0 for the Java slow path: address 0, a large block, an address
- * the map does not know, an interior one, the class full, and every other miss of the push. The Java
- * side decides and reports those exactly as it does without the fast path.
- * Commit: 16-bit store of current + 1.
- */
-    FREE_SECTION cpuslab_rseq_free_cpu_id, free_cpu, SLAB_REGION_CPU_ID, SELF_CHECK
-    FREE_SECTION cpuslab_rseq_free_mm_cid, free_mmcid, SLAB_REGION_MM_CID, SELF_CHECK
-    FREE_SECTION cpuslab_rseq_free_overlay, free_overlay, CACHED_REGION, REGION_SELF_CHECK
+#include "cpuslab_sections.inc"
 
 /*
  * int cpuslab_rseq_overlay_cache(const desc *d [rdi])
