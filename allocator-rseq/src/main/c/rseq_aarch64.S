@@ -80,14 +80,6 @@
     cbnz w9, \miss
 .endm
 
-.macro SLAB_REGION_CPU_ID miss
-    SLAB_REGION \miss, cpu_id
-.endm
-
-.macro SLAB_REGION_MM_CID miss
-    SLAB_REGION \miss, mm_cid
-.endm
-
 /* Self-check build: spin cpuslab_rseq_inject_loops times, then the field the descriptor names must
  * still read w10 (also when a compliant flavour was called for the other index field and the two
  * differ). Clobbers w9, x13. */

@@ -87,14 +87,6 @@
     jne \miss
 .endm
 
-.macro SLAB_REGION_CPU_ID miss
-    SLAB_REGION \miss, cpu_id
-.endm
-
-.macro SLAB_REGION_MM_CID miss
-    SLAB_REGION \miss, mm_cid
-.endm
-
 /* Self-check build, right before a commit: first spin cpuslab_rseq_inject_loops times (0 unless a test
  * sets it) to widen the window in which preemption, migration, signals and fences must abort the
  * section (librseq's delay injection); then the index field the descriptor names must still read %ecx,
