@@ -20,4 +20,7 @@ module io.cpuslab {
     exports io.cpuslab.core to io.cpuslab.rseq, io.cpuslab.fallback;
 
     uses io.cpuslab.core.SlabFrontEndProvider;
+    // CpuSlab reaches its implementation through this service, so the API package names no class of the back end.
+    uses io.cpuslab.CpuSlab.Backend;
+    provides io.cpuslab.CpuSlab.Backend with io.cpuslab.core.CpuSlabBackend;
 }

@@ -1,11 +1,9 @@
 package io.cpuslab;
 
-import io.cpuslab.core.AllocatorConfig;
-import io.cpuslab.core.CpuSlabAllocator;
-
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.ServiceLoader;
 
 /**
  * Entry point: creates allocators.
@@ -34,6 +32,9 @@ import java.util.Objects;
  * {@code cpuslab.jmx=true|false} (the allocator's MXBean), {@code cpuslab.hugePages=AUTO|OFF}. Sizes accept a {@code k}, {@code m} or {@code g}
  * suffix ({@code 512m}). An allocator's {@link Builder#name name} has no property: every allocator made from
  * the properties would get the same one.
+ *
+ * <p>This package names no class of the implementation: {@link Builder#build()} hands its {@link Settings}
+ * to the {@link Backend} that cpuslab's back end provides as a service.
  */
 public final class CpuSlab {
     /** TCMalloc's default per-CPU cache budget. */
@@ -87,6 +88,61 @@ public final class CpuSlab {
         OFF
     }
 
+    /**
+     * Every setting of an allocator, as a {@link Builder} settles them (its explicit settings over the
+     * system properties over {@link #DEFAULTS}); the back end builds the allocator from exactly these.
+     *
+     * <pre>{@code
+     * CpuSlab.Settings s = CpuSlab.builder().memoryLimit(1L << 30).settings();
+     * System.out.println(s.frontEnd() + " " + s.perCpuCacheBytes());   // what -Dcpuslab.* made of the rest
+     * }</pre>
+     *
+     * @param name the allocator's name, or null for a number (see {@link Builder#name})
+     * @see Builder for what each setting means and the values each accepts
+     */
+    public record Settings(FrontEnd frontEnd, RseqMode rseqMode, Index index, long perCpuCacheBytes, boolean checked,
+                           long memoryLimit, long softMemoryLimit, long releaseRate, long idleDrainMillis,
+                           long maintenancePeriodMillis, long guardSampleRate, String name, boolean jmx, HugePages hugePages) {
+        /**
+         * The defaults, the one place they are written: AUTO front end, compliant rseq mode indexed by CPU,
+         * TCMalloc's per-CPU budget, unchecked, no limits, no background work (which would wake up each
+         * second), no guard pages, numbered, MXBean registered, hugepages where the kernel has them.
+         */
+        public static final Settings DEFAULTS = new Settings(FrontEnd.AUTO, RseqMode.COMPLIANT, Index.CPU,
+                DEFAULT_PER_CPU_CACHE_BYTES, false, Long.MAX_VALUE, Long.MAX_VALUE, 0, 0, 1000, 0, null, true, HugePages.AUTO);
+
+        public Settings {
+            Objects.requireNonNull(frontEnd, "frontEnd");
+            Objects.requireNonNull(rseqMode, "rseqMode");
+            Objects.requireNonNull(index, "index");
+            Objects.requireNonNull(hugePages, "hugePages");
+        }
+    }
+
+    /**
+     * How this class reaches the implementation without naming it: cpuslab's back end provides one as a
+     * service ({@code provides} in module {@code io.cpuslab}, {@code META-INF/services} on the class path).
+     * Not for applications to implement or call: use {@link CpuSlab#create()} and {@link #builder()}.
+     *
+     * <pre>{@code
+     * OffHeapAllocator a = CpuSlab.builder().build();   // Backend.create(settings) underneath
+     * }</pre>
+     */
+    public interface Backend {
+        /** A new allocator from {@code settings}; {@link IllegalStateException} if its front end cannot run. */
+        OffHeapAllocator create(Settings settings);
+
+        /** The process-wide allocator behind {@link CpuSlab#global()}, which refuses to close. */
+        OffHeapAllocator createGlobal(Settings settings);
+    }
+
+    /** The back end, found once. */
+    private static final class Implementation {
+        static final Backend BACKEND = ServiceLoader.load(Backend.class, CpuSlab.class.getClassLoader()).findFirst()
+                .orElseThrow(() -> new IllegalStateException("cpuslab: no back end found (io.cpuslab.core's "
+                        + "META-INF/services entry for io.cpuslab.CpuSlab$Backend is missing from the class path)"));
+    }
+
     /** A new allocator with defaults from the system properties. */
     public static OffHeapAllocator create() {
         return builder().build();
@@ -106,26 +162,26 @@ public final class CpuSlab {
     }
 
     private static final class Global {
-        static final OffHeapAllocator INSTANCE = CpuSlabAllocator.createGlobal(builder().config());
+        static final OffHeapAllocator INSTANCE = Implementation.BACKEND.createGlobal(builder().settings());
     }
 
     /** Settings for a new allocator. Every setter validates at once and names a bad value. */
     public static final class Builder {
-        private FrontEnd frontEnd = property("frontEnd", FrontEnd.AUTO);
-        private RseqMode rseqMode = property("rseqMode", RseqMode.COMPLIANT);
-        private Index index = property("index", Index.CPU);
-        private long perCpuCacheBytes = sizeProperty("perCpuCacheBytes", DEFAULT_PER_CPU_CACHE_BYTES, false);
-        private boolean checked = booleanProperty("checked", false);
-        private long memoryLimit = sizeProperty("memoryLimit", Long.MAX_VALUE, false);
-        private long softMemoryLimit = sizeProperty("softMemoryLimit", Long.MAX_VALUE, false);
-        private long releaseRate = sizeProperty("releaseRate", 0, true);
-        private long idleDrainMillis = sizeProperty("idleDrainMillis", 0, true);
+        private FrontEnd frontEnd = property("frontEnd", Settings.DEFAULTS.frontEnd());
+        private RseqMode rseqMode = property("rseqMode", Settings.DEFAULTS.rseqMode());
+        private Index index = property("index", Settings.DEFAULTS.index());
+        private long perCpuCacheBytes = sizeProperty("perCpuCacheBytes", Settings.DEFAULTS.perCpuCacheBytes(), false);
+        private boolean checked = booleanProperty("checked", Settings.DEFAULTS.checked());
+        private long memoryLimit = sizeProperty("memoryLimit", Settings.DEFAULTS.memoryLimit(), false);
+        private long softMemoryLimit = sizeProperty("softMemoryLimit", Settings.DEFAULTS.softMemoryLimit(), false);
+        private long releaseRate = sizeProperty("releaseRate", Settings.DEFAULTS.releaseRate(), true);
+        private long idleDrainMillis = sizeProperty("idleDrainMillis", Settings.DEFAULTS.idleDrainMillis(), true);
         private long maintenancePeriodMillis = sizeProperty("maintenancePeriodMillis",
-                AllocatorConfig.DEFAULT_MAINTENANCE_PERIOD_MILLIS, false);
-        private long guardSampleRate = sizeProperty("guardSampleRate", 0, true);
-        private String name;
-        private boolean jmx = booleanProperty("jmx", true);
-        private HugePages hugePages = property("hugePages", HugePages.AUTO);
+                Settings.DEFAULTS.maintenancePeriodMillis(), false);
+        private long guardSampleRate = sizeProperty("guardSampleRate", Settings.DEFAULTS.guardSampleRate(), true);
+        private String name = Settings.DEFAULTS.name();
+        private boolean jmx = booleanProperty("jmx", Settings.DEFAULTS.jmx());
+        private HugePages hugePages = property("hugePages", Settings.DEFAULTS.hugePages());
 
         private Builder() {
         }
@@ -240,12 +296,13 @@ public final class CpuSlab {
 
         /** A new allocator. Throws {@link IllegalStateException} if the front end asked for cannot run, saying why. */
         public OffHeapAllocator build() {
-            return CpuSlabAllocator.create(config());
+            return Implementation.BACKEND.create(settings());
         }
 
-        AllocatorConfig config() {
-            return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
-                    releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, hugePages, null, null);
+        /** What this builder settled on: its explicit settings over the system properties over the defaults. */
+        public Settings settings() {
+            return new Settings(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
+                    releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, hugePages);
         }
 
         private static long positive(String name, long value) {

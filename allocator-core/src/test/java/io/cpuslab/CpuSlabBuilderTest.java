@@ -60,7 +60,7 @@ class CpuSlabBuilderTest {
             System.setProperty("cpuslab." + p[0], p[1]);
         }
         try {
-            var config = CpuSlab.builder().config();
+            var config = CpuSlab.builder().settings();
             assertEquals(256L << 20, config.softMemoryLimit());
             assertEquals(5000, config.idleDrainMillis());
             assertEquals(250, config.maintenancePeriodMillis());
@@ -76,8 +76,8 @@ class CpuSlabBuilderTest {
 
     @Test
     void namesAreCheckedAtOnceAndReachTheConfiguration() {
-        assertNull(CpuSlab.builder().config().name(), "unnamed: the allocator numbers itself");
-        assertEquals("orders-1.a_b", CpuSlab.builder().name("orders-1.a_b").config().name());
+        assertNull(CpuSlab.builder().settings().name(), "unnamed: the allocator numbers itself");
+        assertEquals("orders-1.a_b", CpuSlab.builder().name("orders-1.a_b").settings().name());
         assertMessage("name", () -> CpuSlab.builder().name("a,b"));
         assertMessage("name", () -> CpuSlab.builder().name(""));
         assertThrows(NullPointerException.class, () -> CpuSlab.builder().name(null));
@@ -85,12 +85,12 @@ class CpuSlabBuilderTest {
 
     @Test
     void jmxIsOnUnlessThePropertyOrTheBuilderTurnsItOff() {
-        assertTrue(CpuSlab.builder().config().jmx());
-        assertFalse(CpuSlab.builder().jmx(false).config().jmx());
+        assertTrue(CpuSlab.builder().settings().jmx());
+        assertFalse(CpuSlab.builder().jmx(false).settings().jmx());
         System.setProperty("cpuslab.jmx", " FALSE ");
         try {
-            assertFalse(CpuSlab.builder().config().jmx());
-            assertTrue(CpuSlab.builder().jmx(true).config().jmx(), "the builder wins over the property");
+            assertFalse(CpuSlab.builder().settings().jmx());
+            assertTrue(CpuSlab.builder().jmx(true).settings().jmx(), "the builder wins over the property");
             System.setProperty("cpuslab.jmx", "no");
             assertMessage("cpuslab.jmx", CpuSlab::builder);
         } finally {
@@ -103,10 +103,10 @@ class CpuSlabBuilderTest {
         String given = System.getProperty("cpuslab.hugePages"); // a run of the suites with -Dcpuslab.hugePages=OFF
         System.clearProperty("cpuslab.hugePages");
         try {
-            assertEquals(CpuSlab.HugePages.AUTO, CpuSlab.builder().config().hugePages());
+            assertEquals(CpuSlab.HugePages.AUTO, CpuSlab.builder().settings().hugePages());
             System.setProperty("cpuslab.hugePages", "off");
-            assertEquals(CpuSlab.HugePages.OFF, CpuSlab.builder().config().hugePages());
-            assertEquals(CpuSlab.HugePages.AUTO, CpuSlab.builder().hugePages(CpuSlab.HugePages.AUTO).config().hugePages());
+            assertEquals(CpuSlab.HugePages.OFF, CpuSlab.builder().settings().hugePages());
+            assertEquals(CpuSlab.HugePages.AUTO, CpuSlab.builder().hugePages(CpuSlab.HugePages.AUTO).settings().hugePages());
             System.setProperty("cpuslab.hugePages", "sometimes");
             assertMessage("cpuslab.hugePages", CpuSlab::builder);
         } finally {

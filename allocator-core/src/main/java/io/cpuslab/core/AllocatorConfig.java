@@ -5,8 +5,8 @@ import io.cpuslab.CpuSlab;
 import java.util.function.Consumer;
 
 /**
- * Everything an allocator is built from; {@link CpuSlab.Builder} fills it in from its settings and the
- * system properties.
+ * Everything an allocator is built from: the user's {@link CpuSlab.Settings} ({@link #of}), and where its
+ * memory and its maintenance thread's time come from, which tests replace.
  *
  * <pre>{@code
  * AllocatorConfig config = AllocatorConfig.defaults(CpuSlab.FrontEnd.LOCKED).withChecked(true);
@@ -34,17 +34,16 @@ public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMo
                               long guardSampleRate, String name, boolean jmx, CpuSlab.HugePages hugePages,
                               OsMemory osMemory, MaintenanceClock maintenanceClock) {
 
-    /** How often the maintenance thread wakes up unless configured otherwise. */
-    public static final long DEFAULT_MAINTENANCE_PERIOD_MILLIS = 1000;
+    /** The allocator {@code settings} describe, with the platform's memory and the system clock. */
+    public static AllocatorConfig of(CpuSlab.Settings settings) {
+        return new Draft(settings).build();
+    }
 
-    /**
-     * The defaults (TCMalloc's per-CPU budget, no limits, unchecked, no background maintenance, numbered,
-     * MXBean registered, hugepages where the kernel has them) for {@code frontEnd}.
-     */
+    /** {@link CpuSlab.Settings#DEFAULTS}, without the system properties, for {@code frontEnd}. */
     public static AllocatorConfig defaults(CpuSlab.FrontEnd frontEnd) {
-        Settings s = new Settings();
-        s.frontEnd = frontEnd;
-        return s.build();
+        Draft d = new Draft(CpuSlab.Settings.DEFAULTS);
+        d.frontEnd = frontEnd;
+        return d.build();
     }
 
     /** Whether anything needs the maintenance thread. */
@@ -53,100 +52,104 @@ public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMo
     }
 
     public AllocatorConfig withRseqMode(CpuSlab.RseqMode value) {
-        return with(s -> s.rseqMode = value);
+        return with(d -> d.rseqMode = value);
     }
 
     public AllocatorConfig withIndex(CpuSlab.Index value) {
-        return with(s -> s.index = value);
+        return with(d -> d.index = value);
     }
 
     public AllocatorConfig withOsMemory(OsMemory value) {
-        return with(s -> s.osMemory = value);
+        return with(d -> d.osMemory = value);
     }
 
     public AllocatorConfig withChecked(boolean value) {
-        return with(s -> s.checked = value);
+        return with(d -> d.checked = value);
     }
 
     public AllocatorConfig withMemoryLimit(long value) {
-        return with(s -> s.memoryLimit = value);
+        return with(d -> d.memoryLimit = value);
     }
 
     public AllocatorConfig withSoftMemoryLimit(long value) {
-        return with(s -> s.softMemoryLimit = value);
+        return with(d -> d.softMemoryLimit = value);
     }
 
     /** Background maintenance: release rate, idle-drain time and wake-up period together. */
     public AllocatorConfig withMaintenance(long releaseBytesPerSecond, long idleMillis, long periodMillis) {
-        return with(s -> {
-            s.releaseRate = releaseBytesPerSecond;
-            s.idleDrainMillis = idleMillis;
-            s.maintenancePeriodMillis = periodMillis;
+        return with(d -> {
+            d.releaseRate = releaseBytesPerSecond;
+            d.idleDrainMillis = idleMillis;
+            d.maintenancePeriodMillis = periodMillis;
         });
     }
 
     public AllocatorConfig withGuardSampleRate(long value) {
-        return with(s -> s.guardSampleRate = value);
+        return with(d -> d.guardSampleRate = value);
     }
 
     public AllocatorConfig withName(String value) {
-        return with(s -> s.name = value);
+        return with(d -> d.name = value);
     }
 
     public AllocatorConfig withJmx(boolean value) {
-        return with(s -> s.jmx = value);
+        return with(d -> d.jmx = value);
     }
 
     public AllocatorConfig withHugePages(CpuSlab.HugePages value) {
-        return with(s -> s.hugePages = value);
+        return with(d -> d.hugePages = value);
     }
 
     /** Package-private: the clock is for tests in this package, never a setting of the library's users. */
     AllocatorConfig withMaintenanceClock(MaintenanceClock value) {
-        return with(s -> s.maintenanceClock = value);
+        return with(d -> d.maintenanceClock = value);
     }
 
     /** This configuration with {@code change} applied: every with-method goes through here. */
-    private AllocatorConfig with(Consumer<Settings> change) {
-        Settings s = new Settings();
-        s.frontEnd = frontEnd;
-        s.rseqMode = rseqMode;
-        s.index = index;
-        s.perCpuCacheBytes = perCpuCacheBytes;
-        s.checked = checked;
-        s.memoryLimit = memoryLimit;
-        s.softMemoryLimit = softMemoryLimit;
-        s.releaseRate = releaseRate;
-        s.idleDrainMillis = idleDrainMillis;
-        s.maintenancePeriodMillis = maintenancePeriodMillis;
-        s.guardSampleRate = guardSampleRate;
-        s.name = name;
-        s.jmx = jmx;
-        s.hugePages = hugePages;
-        s.osMemory = osMemory;
-        s.maintenanceClock = maintenanceClock;
-        change.accept(s);
-        return s.build();
+    private AllocatorConfig with(Consumer<Draft> change) {
+        Draft d = new Draft(new CpuSlab.Settings(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit,
+                softMemoryLimit, releaseRate, idleDrainMillis, maintenancePeriodMillis, guardSampleRate, name, jmx, hugePages));
+        d.osMemory = osMemory;
+        d.maintenanceClock = maintenanceClock;
+        change.accept(d);
+        return d.build();
     }
 
-    /** The settings while they are being changed, each with its default: the one place defaults are written. */
-    private static final class Settings {
+    /** A configuration while it is being changed; it starts from settings, whose defaults are written once. */
+    private static final class Draft {
         CpuSlab.FrontEnd frontEnd;
-        CpuSlab.RseqMode rseqMode = CpuSlab.RseqMode.COMPLIANT;
-        CpuSlab.Index index = CpuSlab.Index.CPU;
-        long perCpuCacheBytes = CpuSlab.DEFAULT_PER_CPU_CACHE_BYTES;
+        CpuSlab.RseqMode rseqMode;
+        CpuSlab.Index index;
+        long perCpuCacheBytes;
         boolean checked;
-        long memoryLimit = Long.MAX_VALUE;
-        long softMemoryLimit = Long.MAX_VALUE;
+        long memoryLimit;
+        long softMemoryLimit;
         long releaseRate;
         long idleDrainMillis;
-        long maintenancePeriodMillis = DEFAULT_MAINTENANCE_PERIOD_MILLIS;
+        long maintenancePeriodMillis;
         long guardSampleRate;
         String name;
-        boolean jmx = true;
-        CpuSlab.HugePages hugePages = CpuSlab.HugePages.AUTO;
+        boolean jmx;
+        CpuSlab.HugePages hugePages;
         OsMemory osMemory;
         MaintenanceClock maintenanceClock;
+
+        Draft(CpuSlab.Settings s) {
+            frontEnd = s.frontEnd();
+            rseqMode = s.rseqMode();
+            index = s.index();
+            perCpuCacheBytes = s.perCpuCacheBytes();
+            checked = s.checked();
+            memoryLimit = s.memoryLimit();
+            softMemoryLimit = s.softMemoryLimit();
+            releaseRate = s.releaseRate();
+            idleDrainMillis = s.idleDrainMillis();
+            maintenancePeriodMillis = s.maintenancePeriodMillis();
+            guardSampleRate = s.guardSampleRate();
+            name = s.name();
+            jmx = s.jmx();
+            hugePages = s.hugePages();
+        }
 
         AllocatorConfig build() {
             return new AllocatorConfig(frontEnd, rseqMode, index, perCpuCacheBytes, checked, memoryLimit, softMemoryLimit,
