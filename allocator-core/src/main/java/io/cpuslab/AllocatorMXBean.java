@@ -18,7 +18,7 @@ import java.util.List;
  * }</pre>
  *
  * <p>Every attribute takes its own snapshot, so attributes read one by one add up only while the allocator
- * is quiet; {@link OffHeapAllocator#stats()} gives them all from one.
+ * is quiet; {@link #getStats() Stats} gives them all from one, as {@link OffHeapAllocator#stats()} does.
  */
 public interface AllocatorMXBean {
     /** Domain and type of every allocator's object name; the key {@code name} completes it. */
@@ -86,4 +86,13 @@ public interface AllocatorMXBean {
      * @see AllocatorStats#hugePages()
      */
     AllocatorStats.HugePageStats getHugePages();
+
+    /**
+     * Every number above from one snapshot, so they add up however busy the allocator is: open data
+     * (a {@code CompositeData} with the components of {@link AllocatorStats}) in JConsole, the record in a
+     * typed proxy.
+     *
+     * @see OffHeapAllocator#stats()
+     */
+    AllocatorStats getStats();
 }

@@ -142,4 +142,9 @@ final class AllocatorMXBeanSupport implements AllocatorMXBean {
     public AllocatorStats.HugePageStats getHugePages() {
         return allocator.stats().hugePages();
     }
+
+    @Override
+    public AllocatorStats getStats() {
+        return allocator.stats();
+    }
 }

@@ -57,8 +57,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
      * runs, a few nanoseconds per block, so a call stays within microseconds.
      */
     private static final int BULK_CHUNK = 1024;
-    /** No request can be served beyond this (the page map covers 2^48 bytes of address space). */
-    private static final long MAX_REQUEST = 1L << 46;
+    /** No request can be served beyond this: a quarter of the address space the page maps cover. */
+    private static final long MAX_REQUEST = 1L << (PageMap.ADDRESS_BITS - 2);
     /** The last number given to an allocator made without a name. */
     private static final AtomicLong NUMBERS = new AtomicLong();
 

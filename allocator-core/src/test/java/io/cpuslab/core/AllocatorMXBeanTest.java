@@ -90,6 +90,17 @@ public abstract class AllocatorMXBeanTest {
         assertEquals(s.hugePages().inUse(), hugePages.get("inUse"));
         assertEquals(s.hugePages().full(), hugePages.get("full"));
         assertEquals(s.hugePages(), proxy.getHugePages());
+
+        // The whole snapshot as one attribute: its parts make up the mapped bytes, as stats()' do.
+        CompositeData whole = (CompositeData) server.getAttribute(name, "Stats");
+        assertEquals(s.applicationBytes(), whole.get("applicationBytes"));
+        long parts = 0;
+        for (String part : List.of("applicationBytes", "cpuCacheBytes", "transferCacheBytes", "centralCacheBytes",
+                "spanOverheadBytes", "pageHeapFreeBytes", "releasedBytes", "metadataBytes")) {
+            parts += (Long) whole.get(part);
+        }
+        assertEquals(whole.get("mappedBytes"), parts, "one snapshot's parts make up its mapped bytes");
+        assertEquals(s, proxy.getStats());
     }
 
     @Test
