@@ -49,7 +49,14 @@ final class GuardedBlocks {
             return null;
         }
         long bytes = (Math.max(size, 1) + ALIGNMENT - 1) & -ALIGNMENT;
-        if (!(pageHeap.allocate(SizeClasses.pagesFor(bytes) + 1, 0) instanceof Span span)) {
+        PageHeap.Allocation answer;
+        try {
+            answer = pageHeap.allocate(SizeClasses.pagesFor(bytes) + 1, 0);
+        } catch (RuntimeException | Error e) {
+            live.decrementAndGet(); // a Java-heap error or a closed heap: the place is not taken
+            throw e;
+        }
+        if (!(answer instanceof Span span)) {
             live.decrementAndGet();
             return null; // no memory: the ordinary path says it with the right numbers, or finds room in a cache
         }

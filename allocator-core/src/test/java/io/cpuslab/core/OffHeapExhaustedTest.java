@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,6 +23,25 @@ class OffHeapExhaustedTest {
         assertNull(guardedBlockWith(() -> new OffHeapExhaustedError("mmap failed (simulated)")), "the ordinary path serves it");
         OutOfMemoryError heap = new OutOfMemoryError("Java heap space (simulated)");
         assertSame(heap, assertThrows(OutOfMemoryError.class, () -> guardedBlockWith(() -> heap)));
+    }
+
+    /** A Java-heap error on the way does not use up one of the MAX_LIVE guarded blocks for good. */
+    @Test
+    void aGuardedBlockThatDiedOfAJavaHeapErrorGivesItsPlaceBack() {
+        FaultyMemory os = new FaultyMemory();
+        PageHeap heap = new PageHeap(os, new PageMap(), Long.MAX_VALUE, false);
+        try {
+            GuardedBlocks guards = new GuardedBlocks(heap, os, 1);
+            os.failWith(bytes -> new OutOfMemoryError("Java heap space (simulated)"));
+            os.failing(true);
+            for (int i = 0; i < GuardedBlocks.MAX_LIVE; i++) {
+                assertThrows(OutOfMemoryError.class, () -> guards.allocate(100));
+            }
+            os.failing(false);
+            assertNotNull(guards.allocate(100), "every place is free again");
+        } finally {
+            heap.close();
+        }
     }
 
     @Test
