@@ -155,11 +155,14 @@ final class CpuCache {
     }
 
     /**
-     * When the budget looks spent: charges the slab with the capacity it really has if that is less, and
-     * says whether it did. More is charged than the slab has when a thread died between charging and
-     * growing (a {@link StackOverflowError} can come at any call), and without this the slab would miss on
-     * every operation for good. A grower between its charge and its grow right now is undercounted by it,
-     * so the budget can be overshot by that one grant; the opposite error would starve the slab.
+     * When the budget looks spent: charges the slab with the capacity it really has, and says whether that
+     * freed budget. More is charged than the slab has when a thread died between charging and growing (a
+     * {@link StackOverflowError} can come at any call), and without this the slab would miss on every
+     * operation for good. Less is charged when a grower was between its charge and its grow at the last
+     * recount, which could not see its grant; charging what is there now takes that back, so such races do
+     * not add up over the slab's life, and the budget is overshot at most by the grants in flight at the
+     * last recount. A grower between its charge and its grow right now is undercounted by this one in turn;
+     * the opposite error would starve the slab.
      */
     private boolean recount(int slab) {
         long charged = capacityBytes.get(slab);
@@ -167,7 +170,7 @@ final class CpuCache {
         for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
             real += (long) layout.capacity(slab, sc) * SizeClasses.size(sc);
         }
-        return real < charged && capacityBytes.compareAndSet(slab, charged, real);
+        return real != charged && capacityBytes.compareAndSet(slab, charged, real) && real < charged;
     }
 
     /**

@@ -56,6 +56,31 @@ class CpuCacheTest {
     }
 
     /**
+     * A grower overtaken between its charge and its growth by another that spends the rest of the budget
+     * and recounts (the first grant is charged but is not capacity yet) leaves the slab charged for less
+     * than it has. The next recount, when the budget looks spent, charges what is really there, so such
+     * races cannot add up over the slab's life.
+     */
+    @Test
+    void theNextRecountChargesCapacityThatGrewBehindAnEarlierOne() {
+        frontEnd.beforeGrow = () -> {
+            cache.allocate(SC); // charges the rest of the budget and grows a batch
+            cache.allocate(SC); // the budget looks spent: recounts without the first grant, grows one
+        };
+        long block = ((CpuCache.Refill.Block) cache.allocate(SC)).address(); // charged, overtaken, then grows
+        assertTrue(capacityBytes() > cache.capacityBytes(0), "the overtaken grant is not charged: " + capacityBytes()
+                + " bytes of capacity, " + cache.capacityBytes(0) + " charged");
+
+        cache.deallocate(SC, block); // an overflow after an underflow grows by a batch: into the budget left
+        cache.allocate(SC);          // and the underflow after it finds the budget spent and recounts
+        assertEquals(capacityBytes(), cache.capacityBytes(0), "charged exactly what the slab has");
+    }
+
+    private long capacityBytes() {
+        return (long) layout.capacity(0, SC) * SizeClasses.size(SC);
+    }
+
+    /**
      * A heap with no room at all: the underflow's answer is the heap's refusal, for the span of the class
      * asked, and the slab gets nothing; once the transfer cache holds objects, they serve the next one.
      */
@@ -86,6 +111,8 @@ class CpuCacheTest {
     private static final class OneSlab implements SlabFrontEnd {
         private final SlabLayout layout;
         volatile boolean dieInGrow;
+        /** Runs inside the next grow, before it commits: another thread on this slab, in between. */
+        volatile Runnable beforeGrow;
 
         OneSlab(SlabLayout layout) {
             this.layout = layout;
@@ -115,6 +142,11 @@ class CpuCacheTest {
         public int grow(int slab, int sizeClass, int by) {
             if (dieInGrow) {
                 throw new StackOverflowError("test: died between the budget's charge and the growth");
+            }
+            Runnable between = beforeGrow;
+            if (between != null) {
+                beforeGrow = null;
+                between.run();
             }
             return layout.grow(slab, sizeClass, by);
         }
