@@ -71,7 +71,8 @@ public record AllocatorStats(long applicationBytes, long cpuCacheBytes, long tra
      *
      * @param slab          CPU number (rseq) or shard number (locked)
      * @param cachedBytes   bytes of free objects cached
-     * @param capacityBytes bytes the cache may hold at its current capacities (within the budget)
+     * @param capacityBytes bytes the cache is charged for against its budget: its capacities, give or take
+     *                      what a grow or drain had under way at the last recount
      * @param underflows    allocations that found the cache empty
      * @param overflows     frees that found the cache full
      * @param drains        times the slab was drained

@@ -20,8 +20,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * </ul>
  *
  * <p>Slab capacities are read without ownership (they are hints); they change only through the front
- * end, so the per-slab budget counter here stays exact: bytes are reserved before {@code grow}, and
- * what was not granted is given back.
+ * end. The per-slab budget counter is charged before {@code grow} and given back what was not granted,
+ * and {@link #recount} puts it right where a dying thread or a race left it off (see there).
  */
 final class CpuCache {
     private static final byte UNDERFLOW = 1;
@@ -123,6 +123,9 @@ final class CpuCache {
             return capacity;
         }
         by = Math.min(by, SlabLayout.maxCapacity(sc) - capacity);
+        if (by == 0) {
+            return capacity; // at its most: nothing to charge, and no reason to recount
+        }
         int size = SizeClasses.size(sc);
         int granted = reserve(slab, by, size);
         // Only an empty class steals: a full one is not short of objects, and letting overflows steal makes
@@ -155,14 +158,19 @@ final class CpuCache {
     }
 
     /**
-     * When the budget looks spent: charges the slab with the capacity it really has, and says whether that
-     * freed budget. More is charged than the slab has when a thread died between charging and growing (a
-     * {@link StackOverflowError} can come at any call), and without this the slab would miss on every
-     * operation for good. Less is charged when a grower was between its charge and its grow at the last
-     * recount, which could not see its grant; charging what is there now takes that back, so such races do
-     * not add up over the slab's life, and the budget is overshot at most by the grants in flight at the
-     * last recount. A grower between its charge and its grow right now is undercounted by this one in turn;
-     * the opposite error would starve the slab.
+     * When a reservation got nothing (the budget looks spent for this size): charges the slab with the
+     * capacity it really has, unless the charge changed while it was summed, and says whether that freed
+     * budget. More is charged than the slab has when a thread died between charging and growing, or
+     * between a steal's or drain's shrink and its subtraction (a {@link StackOverflowError} can come at any
+     * call); without this the slab would miss on every operation for good. The capacities are read without
+     * owning the slab, so a recount that succeeds leaves the slab charged for less than it will have by
+     * what was under way at it: grants charged but not grown yet, unused parts of grants not given back
+     * yet, and capacity a steal or drain had removed but not yet subtracted (for a drain, up to all the
+     * slab had). The next recount replaces that error with its own, so errors do not add up over the
+     * slab's life; until then, and it comes only when the budget looks spent, the slab can pass its budget
+     * by the shortfall the last one left. A charge set too high (a steal and a grow of the same size between
+     * the reads) is lowered again by the next recount; a charge too low is found once the slab has grown
+     * into it.
      */
     private boolean recount(int slab) {
         long charged = capacityBytes.get(slab);

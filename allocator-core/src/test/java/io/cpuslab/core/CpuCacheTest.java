@@ -73,7 +73,9 @@ class CpuCacheTest {
 
         cache.deallocate(SC, block); // an overflow after an underflow grows by a batch: into the budget left
         cache.allocate(SC);          // and the underflow after it finds the budget spent and recounts
+        assertEquals(96, layout.capacity(0, SC), "the recount granted nothing");
         assertEquals(capacityBytes(), cache.capacityBytes(0), "charged exactly what the slab has");
+        assertTrue(cache.capacityBytes(0) > BUDGET, "so the overshoot is charged, and nothing more grows");
     }
 
     private long capacityBytes() {
