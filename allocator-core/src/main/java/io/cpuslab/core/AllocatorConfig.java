@@ -25,8 +25,8 @@ import java.util.function.Consumer;
  * @param jmx              whether the allocator registers its MXBean in the platform MBean server
  * @param hugePages        whether the page heap packs spans into transparent huge pages where the kernel has them
  * @param osMemory where memory comes from; null for {@link OsMemory#forThisPlatform()} (tests inject faults here)
- * @param maintenanceClock how the maintenance thread waits and reads the time; null for
- *                         {@link MaintenanceClock#SYSTEM} (tests run each tick themselves)
+ * @param maintenanceClock how the maintenance thread waits and reads the time: {@link MaintenanceClock#SYSTEM}
+ *                         unless a test runs each tick itself
  */
 public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMode, CpuSlab.Index index,
                               long perCpuCacheBytes, boolean checked, long memoryLimit, long softMemoryLimit,
@@ -34,7 +34,7 @@ public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMo
                               long guardSampleRate, String name, boolean jmx, CpuSlab.HugePages hugePages,
                               OsMemory osMemory, MaintenanceClock maintenanceClock) {
 
-    /** The allocator {@code settings} describe, with the platform's memory and the system clock. */
+    /** The allocator {@code settings} describe, with the platform's memory (made per allocator) and the system clock. */
     public static AllocatorConfig of(CpuSlab.Settings settings) {
         return new Draft(settings).build();
     }
@@ -132,7 +132,7 @@ public record AllocatorConfig(CpuSlab.FrontEnd frontEnd, CpuSlab.RseqMode rseqMo
         boolean jmx;
         CpuSlab.HugePages hugePages;
         OsMemory osMemory;
-        MaintenanceClock maintenanceClock;
+        MaintenanceClock maintenanceClock = MaintenanceClock.SYSTEM;
 
         Draft(CpuSlab.Settings s) {
             frontEnd = s.frontEnd();

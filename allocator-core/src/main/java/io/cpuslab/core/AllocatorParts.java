@@ -4,7 +4,6 @@ import io.cpuslab.MemoryCorruptionException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.Objects;
 
 /**
  * Everything one allocator owns, from its opening to its close, as TCMalloc's {@code Static} holds the
@@ -108,8 +107,7 @@ final class AllocatorParts {
             this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes(), events);
             this.maintenance = config.maintained() ? new BackgroundMaintenance(new Maintenance(cpuCache, transfer, pageHeap,
                     config.releaseRate(), config.maintenancePeriodMillis(), config.idleDrainMillis()),
-                    config.maintenancePeriodMillis(), Objects.requireNonNullElse(config.maintenanceClock(), MaintenanceClock.SYSTEM))
-                    : null;
+                    config.maintenancePeriodMillis(), config.maintenanceClock()) : null;
         } catch (RuntimeException | Error e) {
             // Whatever was made goes again: a front end holds process-wide state (overlay mode's one slot).
             if (created != null) {
