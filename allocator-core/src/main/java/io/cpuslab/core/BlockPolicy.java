@@ -25,6 +25,9 @@ package io.cpuslab.core;
  *
  * <p>The canary's size is a field, not a call: requests add it to the size asked, and for an unchecked
  * allocator it is 0, so that costs no branch either.
+ *
+ * <p>Guarded blocks never reach a policy: they are {@link GuardedBlocks}', whose guard page bounds them
+ * (no canary, and a canary after a block grown to its page would be written into the guard page).
  */
 abstract sealed class BlockPolicy permits BlockPolicy.Unchecked, CheckedBlocks {
     /** The policy of an allocator that is not in checked mode: blocks are only moved, never looked at. */
@@ -47,8 +50,9 @@ abstract sealed class BlockPolicy permits BlockPolicy.Unchecked, CheckedBlocks {
     abstract void handOutLarge(Span span, long size);
 
     /**
-     * A block the caller named in {@code call}: the start of a block in the in-use {@code span}, as far as
-     * the page map can tell. Throws if the policy finds it is not a block the caller may use.
+     * A block the caller named in {@code call}: the start of a block (not guarded) in the in-use
+     * {@code span}, as far as the page map can tell. Throws if the policy finds it is not a block the
+     * caller may use.
      */
     abstract void verify(Span span, long address, String call);
 
@@ -58,7 +62,7 @@ abstract sealed class BlockPolicy permits BlockPolicy.Unchecked, CheckedBlocks {
     /** What the caller may use of a block that is not guarded (guarded blocks are {@link GuardedBlocks}'). */
     abstract long usable(Span span, long address);
 
-    /** A block realloc keeps in place, now of {@code newSize} bytes (at most what it could use before). */
+    /** A block (not guarded) realloc keeps in place, now of {@code newSize} bytes (at most what it could use before). */
     abstract void resize(Span span, long address, long newSize);
 
     /**

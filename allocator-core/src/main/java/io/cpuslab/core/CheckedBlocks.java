@@ -18,8 +18,8 @@ import java.lang.foreign.MemorySegment;
  * }</pre>
  *
  * <p>A rejected call changes nothing, and a block found damaged stays out of use: a broken canary leaves
- * it allocated, broken poison leaves it live and never handed out. Guarded blocks are not checked here:
- * their guard page catches an overrun as it happens.
+ * it allocated, broken poison leaves it live and never handed out. Guarded blocks never come here
+ * ({@link BlockPolicy}): their guard page catches an overrun as it happens.
  */
 final class CheckedBlocks extends BlockPolicy {
     private final AllocatorParts parts;
@@ -64,9 +64,6 @@ final class CheckedBlocks extends BlockPolicy {
     /** The block is allocated and its canary intact, or the call is rejected. */
     @Override
     void verify(Span span, long address, String call) {
-        if (span.guardedBlock != 0) {
-            return; // the guard page catches overruns as they happen
-        }
         if (span.sizeClass != 0 && !span.isLive(span.objectIndex(address))) {
             throw new IllegalArgumentException(call + " of 0x" + Long.toHexString(address) + " (size class " + span.sizeClass
                     + ", " + SizeClasses.size(span.sizeClass) + " bytes): block is not allocated (already freed)");
@@ -102,15 +99,9 @@ final class CheckedBlocks extends BlockPolicy {
         return span.requested[block(span, address)];
     }
 
-    /**
-     * The block now ends elsewhere: so does what is checked. A guarded block has no canary: its guard page
-     * bounds it, and a canary after a size grown to the page would be written into that page.
-     */
+    /** The block now ends elsewhere: so does what is checked. */
     @Override
     void resize(Span span, long address, long newSize) {
-        if (span.guardedBlock != 0) {
-            return;
-        }
         span.requested[block(span, address)] = newSize;
         armCanary(address, newSize);
     }

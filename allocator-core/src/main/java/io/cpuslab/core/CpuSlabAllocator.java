@@ -367,7 +367,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
                     + " (size class " + span.sizeClass + ", " + (span.sizeClass == 0 ? span.bytes() : SizeClasses.size(span.sizeClass))
                     + " bytes)");
         }
-        blocks.verify(span, address, call);
+        if (span.guardedBlock == 0) {
+            blocks.verify(span, address, call);
+        }
         return span;
     }
 
@@ -396,7 +398,9 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         long usable = usable(span, address);
         // In place only within the class malloc would pick, so freeSized(address, newSize) stays right.
         if (newSize <= usable && classFor(newSize) == span.sizeClass && (span.sizeClass != 0 || newSize >= usable / 2)) {
-            blocks.resize(span, address, newSize);
+            if (span.guardedBlock == 0) {
+                blocks.resize(span, address, newSize);
+            }
             return address;
         }
         long fresh = malloc(newSize);
