@@ -20,8 +20,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * </ul>
  *
  * <p>Slab capacities are read without ownership (they are hints); they change only through the front
- * end. The per-slab budget counter is charged before {@code grow} and given back what was not granted,
- * and {@link #recount} puts it right where a dying thread or a race left it off (see there).
+ * end. The per-slab budget counter is charged before {@code grow} and given back what was not granted;
+ * steals and drains lower it while they own the slab, and {@link #recount} puts it right where a dying
+ * thread or a race left it off (see there).
  */
 final class CpuCache {
     private static final byte UNDERFLOW = 1;
@@ -160,25 +161,29 @@ final class CpuCache {
     /**
      * When a reservation got nothing (the budget looks spent for this size): charges the slab with the
      * capacity it really has, unless the charge changed while it was summed, and says whether that freed
-     * budget. More is charged than the slab has when a thread died between charging and growing, or
-     * between a steal's or drain's shrink and its subtraction (a {@link StackOverflowError} can come at any
-     * call); without this the slab would miss on every operation for good. The capacities are read without
-     * owning the slab, so a recount that succeeds leaves the slab charged for less than it will have by
-     * what was under way at it: grants charged but not grown yet, unused parts of grants not given back
-     * yet, and capacity a steal or drain had removed but not yet subtracted (for a drain, up to all the
-     * slab had). The next recount replaces that error with its own, so errors do not add up over the
-     * slab's life; until then, and it comes only when the budget looks spent, the slab can pass its budget
-     * by the shortfall the last one left. A charge set too high (a steal and a grow of the same size between
-     * the reads) is lowered again by the next recount; a charge too low is found once the slab has grown
-     * into it.
+     * budget. More is charged than the slab has when a thread died between charging and growing, or a
+     * steal or drain between its shrink and its subtraction (a {@link StackOverflowError} can come at any
+     * call); without this the slab would miss on every operation for good. The recount owns the slab
+     * while it sums (one attempt: a busy slab is not recounted this time, the next miss tries again), so
+     * steals and drains, which change the capacity and the charge while they own it, are wholly before or
+     * after it. A grant is not: it is charged, then grown, then its unused part given back, each a step
+     * of its own (the rseq front end grows without owning the slab). So a recount that succeeds leaves
+     * the slab charged for less than it will have by the grants under way at it. The next recount
+     * replaces that error with its own, so errors do not add up over the slab's life; until then, and it
+     * comes only when the budget looks spent, the slab can pass its budget by the shortfall the last one
+     * left.
      */
     private boolean recount(int slab) {
+        return layout.owning(slab, 1, this::recountOwned, 0, 0) == 1;
+    }
+
+    private long recountOwned(SlabLayout owned, int slab, int unusedClass, long unusedArg) {
         long charged = capacityBytes.get(slab);
         long real = 0;
         for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
-            real += (long) layout.capacity(slab, sc) * SizeClasses.size(sc);
+            real += (long) owned.capacity(slab, sc) * SizeClasses.size(sc);
         }
-        return real != charged && capacityBytes.compareAndSet(slab, charged, real) && real < charged;
+        return real != charged && capacityBytes.compareAndSet(slab, charged, real) && real < charged ? 1 : 0;
     }
 
     /**
@@ -186,29 +191,25 @@ final class CpuCache {
      * going round the classes from where the last steal stopped; returns the bytes freed.
      */
     private long steal(int slab, int forClass, long bytes) {
+        long freed = frontEnd.whileStopped(slab, this::stealStopped, forClass, bytes);
+        return freed == SlabLayout.NOT_OWNED ? 0 : freed; // closed under the caller: its miss finds out
+    }
+
+    private long stealStopped(SlabLayout stopped, int slab, int forClass, long bytes) {
         long freed = 0;
-        SlabLock lock = frontEnd.stop(slab);
-        try {
-            int start = stealCursor.get(slab);
-            for (int i = 0; i < SizeClasses.COUNT - 1 && freed < bytes; i++) {
-                int victim = 1 + (start + i) % (SizeClasses.COUNT - 1);
-                if (victim == forClass) {
-                    continue;
-                }
-                int size = SizeClasses.size(victim);
-                int want = (int) Math.min(Integer.MAX_VALUE, (bytes - freed + size - 1) / size);
-                int taken = layout.shrinkUnused(slab, victim, want);
-                freed += (long) taken * size;
-                stealCursor.set(slab, victim % (SizeClasses.COUNT - 1));
+        int start = stealCursor.get(slab);
+        for (int i = 0; i < SizeClasses.COUNT - 1 && freed < bytes; i++) {
+            int victim = 1 + (start + i) % (SizeClasses.COUNT - 1);
+            if (victim == forClass) {
+                continue;
             }
-        } finally {
-            try {
-                frontEnd.start(slab);
-            } finally {
-                lock.held = 0; // a store, not a call: it cannot overflow (SlabLock)
-            }
+            int size = SizeClasses.size(victim);
+            int want = (int) Math.min(Integer.MAX_VALUE, (bytes - freed + size - 1) / size);
+            int taken = stopped.shrinkUnused(slab, victim, want);
+            freed += (long) taken * size;
+            stealCursor.set(slab, victim % (SizeClasses.COUNT - 1));
         }
-        capacityBytes.addAndGet(slab, -freed);
+        capacityBytes.addAndGet(slab, -freed); // while owned: no recount sees the capacity without the charge
         return freed;
     }
 
@@ -220,35 +221,27 @@ final class CpuCache {
     void drain(int slab, AllocatorEvents.Reason reason) {
         AllocatorEvents.Drain event = events.drain();
         long[] buffer = new long[SlabLayout.maxCapacity(1)];
-        long objects = 0;
-        long bytes = 0;
-        SlabLock lock = frontEnd.stop(slab);
-        try {
+        long[] moved = new long[2]; // objects, bytes: for the event
+        frontEnd.whileStopped(slab, (stopped, s, unusedClass, unusedArg) -> {
             long capacity = 0;
             for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
-                capacity += (long) layout.capacity(slab, sc) * SizeClasses.size(sc);
-                int n = layout.drain(slab, sc, buffer);
+                capacity += (long) stopped.capacity(s, sc) * SizeClasses.size(sc);
+                int n = stopped.drain(s, sc, buffer);
                 if (n > 0) {
                     transfer[sc].insertRange(buffer, 0, n);
-                    objects += n;
-                    bytes += (long) n * SizeClasses.size(sc);
+                    moved[0] += n;
+                    moved[1] += (long) n * SizeClasses.size(sc);
                 }
             }
-            capacityBytes.addAndGet(slab, -capacity);
+            capacityBytes.addAndGet(s, -capacity); // while owned: no recount sees the capacity without the charge
             if (os.canRelease()) {
-                os.release(layout.address() + SlabLayout.releasableOffset(slab),
-                        SlabLayout.SLAB_BYTES - SlabLayout.RETAINED_BYTES);
+                os.release(stopped.address() + SlabLayout.releasableOffset(s), SlabLayout.SLAB_BYTES - SlabLayout.RETAINED_BYTES);
             }
-            drains.incrementAndGet(slab);
-        } finally {
-            try {
-                frontEnd.start(slab);
-            } finally {
-                lock.held = 0;
-            }
-        }
+            drains.incrementAndGet(s);
+            return 0;
+        }, 0, 0);
         if (event != null) { // after the slab runs again: the event never holds it up
-            event.finish(slab, reason, objects, bytes);
+            event.finish(slab, reason, moved[0], moved[1]);
         }
     }
 

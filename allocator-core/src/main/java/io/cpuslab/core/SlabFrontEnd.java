@@ -11,9 +11,7 @@ import io.cpuslab.FrontEndInfo;
  * now (its CPU, or its shard). The slow-path operations name the slab they expect, from
  * {@link #currentSlab()}; they do nothing and return 0 when the caller is no longer on it (rseq: the
  * thread migrated) or cannot have it right now (locked: the shard is busy). None of them ever parks.
- * {@link #stop}/{@link #start} give core exclusive access to any slab for remote work (drain, steal,
- * close): for rseq that is the slab's lock plus the stop word and a membarrier fence, for locked the
- * shard lock, a {@link SlabLock}.
+ * {@link #whileStopped} gives core exclusive access to any slab for remote work (drain, steal).
  *
  * <pre>{@code
  * long p = frontEnd.pop(sc);           // 0: miss, take the slow path
@@ -57,33 +55,20 @@ public interface SlabFrontEnd {
     int popBatch(int slab, int sizeClass, long[] items, int from, int max);
 
     /**
-     * Waits until core owns {@code slab} exclusively: no fast-path operation is in flight on it or can
-     * start. The caller ends it with {@link #start} and then releases the returned lock with a field
-     * store in its own {@code finally} (see {@link SlabLock}), so an overflow in {@code start} cannot
-     * leave the slab owned for good:
+     * Runs {@code work} as the exclusive owner of {@code slab} for remote work (drain, steal), waiting
+     * for it if need be, and answers what {@code work} answered, or {@link SlabLayout#NOT_OWNED} without
+     * running it once the front end is closed. While {@code work} runs no fast-path
+     * operation is in flight on the slab or can start; once it returns, its writes are visible to every
+     * later operation there. For rseq that is the slab's lock plus its stop word and a membarrier fence,
+     * for the locked front end the shard lock; both own the slab through {@link SlabLayout#owning}, so
+     * the slab is owned again by nobody whatever {@code work} throws.
      * <pre>{@code
-     * SlabLock lock = frontEnd.stop(slab);
-     * try {
-     *     ... // remote work
-     * } finally {
-     *     try {
-     *         frontEnd.start(slab);
-     *     } finally {
-     *         lock.held = 0;
-     *     }
-     * }
+     * long freed = frontEnd.whileStopped(slab, (layout, s, sc, want) -> layout.shrinkUnused(s, sc, (int) want), sc, 8);
      * }</pre>
-     * If {@code stop} throws, the slab is neither stopped nor owned.
+     * An rseq slab whose owner died before it cleared the stop word (a {@link StackOverflowError}) is left
+     * stopped with nobody owning it: its sections miss until the next {@link #currentSlab()} there starts it.
      */
-    SlabLock stop(int slab);
-
-    /**
-     * Lets the fast path use the slab again; core's writes to it are visible to every later operation
-     * on it. A {@code start} that did not happen (the caller died in it) leaves an rseq slab's stop word
-     * set with nobody owning it: its sections then miss until the next owner starts it (the rseq front
-     * end does so when a miss there asks for {@link #currentSlab()}).
-     */
-    void start(int slab);
+    long whileStopped(int slab, SlabLayout.Work work, int sizeClass, long arg);
 
     /**
      * For the allocator's close: when this returns, no front-end operation is touching slab memory and

@@ -25,9 +25,9 @@ import java.lang.invoke.VarHandle;
  * demand within the per-slab byte budget, up to {@link #maxCapacity(int)}.
  *
  * <p>All operations here except the racy readers ({@link #length}, {@link #capacity}) require the
- * caller to own the slab exclusively: the locked front end holds the slab's {@link SlabLock}; remote
- * work holds it too and, for rseq, sets the stop word and fences. The lock is taken with a volatile CAS
- * and given up with a volatile store, which order the plain header and slot accesses in between.
+ * caller to own the slab exclusively: the locked front end owns it through {@link #owning}; remote work
+ * owns it too and, for rseq, sets the stop word and fences. The lock taken there with a volatile CAS and
+ * given up with a release store orders the plain header and slot accesses in between.
  *
  * <p>Every operation changes a class by one final write of its header, after whatever it wrote into
  * slots: a thread that dies in between (a {@link StackOverflowError} can be thrown at any call) leaves
@@ -51,7 +51,11 @@ public final class SlabLayout {
     /** The first pages keep the stop word and headers; only slot pages behind them are released. */
     static final long RETAINED_BYTES = 64 * 1024;
 
+    // The slab's words through their var handles, not MemorySegment.get and set: one call level less
+    // under the locked front end's push and pop (see owning).
+    private static final VarHandle SHORT = ValueLayout.JAVA_SHORT.varHandle();
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
     private static final int[] BEGIN = new int[SizeClasses.COUNT];
     private static final int[] MAX_CAPACITY = new int[SizeClasses.COUNT];
 
@@ -116,17 +120,74 @@ public final class SlabLayout {
 
     // ---- ownership and the stop word ------------------------------------------------------------
 
-    /** The lock of {@code slab} if it was free and is now the caller's, else null. */
-    public SlabLock tryLock(int slab) {
-        SlabLock lock = locks[slab];
-        return lock.tryAcquire() ? lock : null;
+    /**
+     * Work the owner of a slab does with it, given a size class and one more argument as its caller
+     * passes them (so hot callers can keep their work in a constant and allocate nothing). It answers an
+     * address, a count or a flag, never {@link #NOT_OWNED}.
+     */
+    @FunctionalInterface
+    public interface Work {
+        long run(SlabLayout layout, int slab, int sizeClass, long arg);
     }
 
-    /** The lock of {@code slab}, taken: spins and yields (never parks) while someone holds it. */
-    public SlabLock lock(int slab) {
+    /** {@link #pop}, as an owner's work: answers the object or 0. */
+    public static final Work POP = (owned, slab, sc, unused) -> owned.pop(slab, sc);
+    /** {@link #push} of the address {@code arg}, as an owner's work: answers 1 if it was pushed, else 0. */
+    public static final Work PUSH = (owned, slab, sc, address) -> owned.push(slab, sc, address) ? 1 : 0;
+
+    /** What {@link #owning} answers when it could not have the slab in the attempts it was given. */
+    public static final long NOT_OWNED = -1;
+    /** For {@link #owning}'s attempts: wait until the slab is free, spinning and then yielding, never parking. */
+    public static final int WAIT = 0;
+
+    /**
+     * Runs {@code work} as the one owner of {@code slab} and answers what it answered, or
+     * {@link #NOT_OWNED} if the slab was held by someone else for {@code attempts} tries (1 or more; with
+     * {@link #WAIT}, never) or is {@link #ownForGood owned for good}. The only way to own a slab: the
+     * lock it takes is always given back, whatever {@code work} throws and even when the thread's stack
+     * runs out ({@link SlabLock} says how).
+     * <pre>{@code
+     * long p = layout.owning(slab, 1, SlabLayout.POP, sizeClass, 0);
+     * if (p == SlabLayout.NOT_OWNED) { ... } // busy: try another slab
+     * int grown = (int) layout.owning(slab, SlabLayout.WAIT, (owned, s, sc, by) -> owned.grow(s, sc, (int) by), sizeClass, 8);
+     * }</pre>
+     * For an rseq front end, owning a slab is not enough to change it: its sections take no lock, so the
+     * owner also stops them ({@link SlabFrontEnd#whileStopped}).
+     */
+    public long owning(int slab, int attempts, Work work, int sizeClass, long arg) {
+        if (attempts < 0) {
+            throw new IllegalArgumentException("attempts must be WAIT or at least 1: " + attempts);
+        }
         SlabLock lock = locks[slab];
-        lock.acquire();
-        return lock;
+        if (!lock.acquire(attempts)) {
+            return NOT_OWNED;
+        }
+        // From the swap on, no call until the try: the release below is certain (SlabLock).
+        try {
+            // POP and PUSH, the locked front end's fast path, run here without their lambda's two frames:
+            // C2 inlines only MaxInlineLevel (15) calls deep, and the memory accesses under pop and push take
+            // most of that; two frames more and they become calls. With a constant work this folds away.
+            if (work == POP) {
+                return pop(slab, sizeClass);
+            } else if (work == PUSH) {
+                return push(slab, sizeClass, arg) ? 1 : 0;
+            }
+            return work.run(this, slab, sizeClass, arg);
+        } finally {
+            try {
+                SlabLock.HELD.setRelease(lock, 0);
+            } catch (StackOverflowError | LinkageError e) {
+                lock.held = 0; // the call died at an entry, before its store: the store that cannot fail
+            }
+        }
+    }
+
+    /**
+     * Owns {@code slab} for good, when its allocator closes, once its owner (if any) gave it back: every
+     * later {@link #owning} of it answers {@link #NOT_OWNED} at once, also with {@link #WAIT}.
+     */
+    public void ownForGood(int slab) {
+        locks[slab].close();
     }
 
     /** Sets the stop word (owner only): from now on no rseq section on the slab commits. */
@@ -144,40 +205,40 @@ public final class SlabLayout {
     /** Pops the most recently pushed object of class {@code sc}, or returns 0 when there is none. */
     public long pop(int slab, int sc) {
         long header = header(slab, sc);
-        int current = memory.get(ValueLayout.JAVA_SHORT, header) & 0xFFFF;
+        int current = (short) SHORT.get(memory, header) & 0xFFFF;
         if (current <= BEGIN[sc]) {
             return 0;
         }
         current--;
-        long item = memory.get(ValueLayout.JAVA_LONG, region(slab) + 8L * current);
-        memory.set(ValueLayout.JAVA_SHORT, header, (short) current);
+        long item = (long) LONG.get(memory, region(slab) + 8L * current);
+        SHORT.set(memory, header, (short) current);
         return item;
     }
 
     /** Pushes {@code item} if class {@code sc} has capacity left. */
     public boolean push(int slab, int sc, long item) {
         long header = header(slab, sc);
-        int word = memory.get(ValueLayout.JAVA_INT, header);
+        int word = (int) INT.get(memory, header);
         int current = word & 0xFFFF;
         if (current >= word >>> 16) {
             return false;
         }
-        memory.set(ValueLayout.JAVA_LONG, region(slab) + 8L * current, item);
-        memory.set(ValueLayout.JAVA_SHORT, header, (short) (current + 1));
+        LONG.set(memory, region(slab) + 8L * current, item);
+        SHORT.set(memory, header, (short) (current + 1));
         return true;
     }
 
     /** Pops up to {@code max} objects into {@code out[from..)}, most recent first; returns how many. */
     public int popBatch(int slab, int sc, long[] out, int from, int max) {
         long header = header(slab, sc);
-        int current = memory.get(ValueLayout.JAVA_SHORT, header) & 0xFFFF;
+        int current = (short) SHORT.get(memory, header) & 0xFFFF;
         int n = Math.max(0, Math.min(max, current - BEGIN[sc]));
         long slots = region(slab);
         for (int i = 0; i < n; i++) {
-            out[from + i] = memory.get(ValueLayout.JAVA_LONG, slots + 8L * --current);
+            out[from + i] = (long) LONG.get(memory, slots + 8L * --current);
         }
         if (n > 0) {
-            memory.set(ValueLayout.JAVA_SHORT, header, (short) current);
+            SHORT.set(memory, header, (short) current);
         }
         return n;
     }
@@ -185,15 +246,15 @@ public final class SlabLayout {
     /** Pushes {@code in[from..from+n)} for as many as capacity allows, in order; returns how many. */
     public int pushBatch(int slab, int sc, long[] in, int from, int count) {
         long header = header(slab, sc);
-        int word = memory.get(ValueLayout.JAVA_INT, header);
+        int word = (int) INT.get(memory, header);
         int current = word & 0xFFFF;
         int n = Math.max(0, Math.min(count, (word >>> 16) - current));
         long slots = region(slab);
         for (int i = 0; i < n; i++) {
-            memory.set(ValueLayout.JAVA_LONG, slots + 8L * current++, in[from + i]);
+            LONG.set(memory, slots + 8L * current++, in[from + i]);
         }
         if (n > 0) {
-            memory.set(ValueLayout.JAVA_SHORT, header, (short) current);
+            SHORT.set(memory, header, (short) current);
         }
         return n;
     }
@@ -201,26 +262,26 @@ public final class SlabLayout {
     /** Raises the capacity of class {@code sc} by up to {@code by}, populating it first; returns the increase. */
     public int grow(int slab, int sc, int by) {
         long header = header(slab, sc);
-        int word = memory.get(ValueLayout.JAVA_INT, header);
+        int word = (int) INT.get(memory, header);
         int current = word & 0xFFFF;
         int end = word >>> 16;
         if (end == 0) {
             current = end = BEGIN[sc];
         }
         int n = Math.max(0, Math.min(by, BEGIN[sc] + MAX_CAPACITY[sc] - end));
-        memory.set(ValueLayout.JAVA_INT, header, current | (end + n) << 16);
+        INT.set(memory, header, current | (end + n) << 16);
         return n;
     }
 
     /** Lowers the capacity of class {@code sc} by up to {@code by}, using only capacity not holding objects. */
     public int shrinkUnused(int slab, int sc, int by) {
         long header = header(slab, sc);
-        int word = memory.get(ValueLayout.JAVA_INT, header);
+        int word = (int) INT.get(memory, header);
         int current = word & 0xFFFF;
         int end = word >>> 16;
         int n = Math.max(0, Math.min(by, end - current));
         if (n > 0) {
-            memory.set(ValueLayout.JAVA_SHORT, header + 2, (short) (end - n));
+            SHORT.set(memory, header + 2, (short) (end - n));
         }
         return n;
     }
@@ -231,13 +292,13 @@ public final class SlabLayout {
      */
     public int drain(int slab, int sc, long[] out) {
         long header = header(slab, sc);
-        int current = memory.get(ValueLayout.JAVA_SHORT, header) & 0xFFFF;
+        int current = (short) SHORT.get(memory, header) & 0xFFFF;
         int n = Math.max(0, current - BEGIN[sc]);
         long slots = region(slab);
         for (int i = 0; i < n; i++) {
-            out[i] = memory.get(ValueLayout.JAVA_LONG, slots + 8L * --current);
+            out[i] = (long) LONG.get(memory, slots + 8L * --current);
         }
-        memory.set(ValueLayout.JAVA_INT, header, 0);
+        INT.set(memory, header, 0);
         return n;
     }
 

@@ -903,8 +903,9 @@ public abstract class AllocatorContractTest {
      * A thread dying inside a call, as near as Java gets: {@link StackOverflowMain} in a forked JVM with a
      * 512 KiB stack makes 60,000 calls a few frames below the stack limit, most of which die of the
      * overflow somewhere inside. Nothing may be left locked (another thread's work, releaseMemory and
-     * close finish), no block handed out twice, and checked work runs clean afterwards. Before slab
-     * locks became {@link SlabLock}s, 6 of 12 such runs of the locked front end hung.
+     * close finish), no block handed out twice, and checked work runs clean afterwards. With the slab
+     * lock released through a method call instead of a store that cannot overflow (see
+     * {@link SlabLayout#owning}), 6 of 12 such runs of the locked front end hung.
      */
     @Test
     void stackOverflowsInsideCallsLeaveNothingLockedAndNoBlockHandedOutTwiceInAForkedJvm() throws Exception {

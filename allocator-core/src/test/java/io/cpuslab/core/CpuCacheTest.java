@@ -5,6 +5,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
+import java.util.concurrent.CountDownLatch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -80,6 +81,41 @@ class CpuCacheTest {
 
     private long capacityBytes() {
         return (long) layout.capacity(0, SC) * SizeClasses.size(SC);
+    }
+
+    /**
+     * A drain owns the slab, has cleared its capacities and has not lowered the charge yet. A recount
+     * then must not charge what it sees (nothing): the drain lowers the charge after it, which would leave
+     * the slab charged far below the capacity it grows again, past its budget. It leaves an owned slab
+     * alone; the next miss tries again.
+     */
+    @Test
+    void aRecountLeavesASlabThatADrainOwnsAlone() throws Exception {
+        long[] blocks = new long[200];
+        for (int i = 0; i < blocks.length; i++) {
+            blocks[i] = ((CpuCache.Refill.Block) cache.allocate(SC)).address();
+        }
+        assertEquals(BUDGET, cache.capacityBytes(0), "the budget is spent");
+        CountDownLatch cleared = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread drain = Thread.ofPlatform().daemon().start(() -> layout.owning(0, SlabLayout.WAIT, (owned, slab, sc, arg) -> {
+            owned.drain(slab, sc, new long[SlabLayout.maxCapacity(sc)]);
+            cleared.countDown();
+            try {
+                done.await();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            return 0;
+        }, SC, 0));
+        try {
+            cleared.await();
+            cache.deallocate(SC, blocks[0]); // the budget looks spent: it would recount
+            assertEquals(BUDGET, cache.capacityBytes(0), "the charge the drain is about to lower is left alone");
+        } finally {
+            done.countDown();
+            drain.join();
+        }
     }
 
     /**
@@ -164,12 +200,8 @@ class CpuCacheTest {
         }
 
         @Override
-        public SlabLock stop(int slab) {
-            return layout.lock(slab);
-        }
-
-        @Override
-        public void start(int slab) {
+        public long whileStopped(int slab, SlabLayout.Work work, int sizeClass, long arg) {
+            return layout.owning(slab, SlabLayout.WAIT, work, sizeClass, arg);
         }
 
         @Override

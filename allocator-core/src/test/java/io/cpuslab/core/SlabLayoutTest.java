@@ -2,15 +2,18 @@ package io.cpuslab.core;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.lang.foreign.Arena;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SlabLayoutTest {
@@ -99,7 +102,7 @@ class SlabLayoutTest {
     }
 
     @Test
-    void slabLockGivesExclusiveOwnership() throws InterruptedException {
+    void owningGivesExclusiveOwnership() throws InterruptedException {
         layout.grow(0, SC, SlabLayout.maxCapacity(SC));
         int threads = 4, rounds = 20_000;
         AtomicLong lost = new AtomicLong();
@@ -108,21 +111,103 @@ class SlabLayoutTest {
             long token = (t + 1L) << 32;
             Thread.ofPlatform().start(() -> {
                 for (int i = 0; i < rounds; i++) {
-                    SlabLock lock = layout.lock(0);
-                    try {
-                        // Without exclusion, a concurrent pop would take our item or push over it.
-                        if (!layout.push(0, SC, token | i) || layout.pop(0, SC) != (token | i)) {
-                            lost.incrementAndGet();
-                        }
-                    } finally {
-                        lock.held = 0;
-                    }
+                    long item = token | i;
+                    // Without exclusion, a concurrent pop would take our item or push over it.
+                    lost.addAndGet(layout.owning(0, SlabLayout.WAIT,
+                            (owned, slab, sc, x) -> owned.push(slab, sc, x) && owned.pop(slab, sc) == x ? 0 : 1, SC, item));
                 }
                 done.countDown();
             });
         }
         done.await();
         assertEquals(0, lost.get());
-        assertNotNull(layout.tryLock(0), "the lock was left held");
+        assertEquals(7, layout.owning(0, 1, (owned, slab, sc, x) -> 7, 0, 0), "the lock was left held");
+    }
+
+    private static final SlabLayout.Work OWNED = (owned, slab, sc, arg) -> arg;
+
+    @Test
+    void aBusySlabAnswersNotOwnedAfterItsAttemptsAndTheOtherSlabStaysFree() throws Exception {
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread holder = Thread.ofPlatform().daemon().start(() -> layout.owning(0, SlabLayout.WAIT, (owned, slab, sc, arg) -> {
+            holding.countDown();
+            await(done);
+            return 0;
+        }, 0, 0));
+        holding.await();
+        assertEquals(SlabLayout.NOT_OWNED, layout.owning(0, 1, OWNED, 0, 5));
+        assertEquals(SlabLayout.NOT_OWNED, layout.owning(0, 100, OWNED, 0, 5));
+        assertEquals(5, layout.owning(1, 1, OWNED, 0, 5), "one slab's owner does not hold another");
+        done.countDown();
+        holder.join();
+        assertEquals(5, layout.owning(0, 1, OWNED, 0, 5));
+    }
+
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a slab never given back would hang the waiter
+    void aWaitingOwnerRunsOnceTheSlabIsGivenBack() throws Exception {
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread holder = Thread.ofPlatform().daemon().start(() -> layout.owning(0, SlabLayout.WAIT, (owned, slab, sc, arg) -> {
+            holding.countDown();
+            await(done);
+            return owned.grow(slab, sc, 3);
+        }, SC, 0));
+        holding.await();
+        Thread.ofPlatform().start(() -> {
+            LockSupport.parkNanos(50_000_000);
+            done.countDown();
+        });
+        assertEquals(3, layout.owning(0, SlabLayout.WAIT, (owned, slab, sc, arg) -> owned.capacity(slab, sc), SC, 0),
+                "the waiter ran after the holder, and saw its write");
+        holder.join();
+    }
+
+    @Test
+    void whateverTheWorkThrowsTheSlabIsGivenBack() {
+        IllegalStateException thrown = new IllegalStateException("work failed");
+        IllegalStateException caught = assertThrows(IllegalStateException.class,
+                () -> layout.owning(0, 1, (owned, slab, sc, arg) -> {
+                    throw thrown;
+                }, 0, 0));
+        assertSame(thrown, caught, "the work's exception reaches the caller as it was");
+        assertThrows(StackOverflowError.class, () -> layout.owning(0, 1, (owned, slab, sc, arg) -> recurse(), 0, 0));
+        assertEquals(5, layout.owning(0, 1, OWNED, 0, 5));
+    }
+
+    /** A close: it waits for the slab's owner, then nobody owns it again, and nobody waits for it. */
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aSlabOwnedForGoodWaitsForItsOwnerAndIsNeverOwnedAgainNorWaitedFor() throws Exception {
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread holder = Thread.ofPlatform().daemon().start(() -> layout.owning(1, SlabLayout.WAIT, (owned, slab, sc, arg) -> {
+            holding.countDown();
+            await(done);
+            return 0;
+        }, 0, 0));
+        holding.await();
+        Thread closer = Thread.ofPlatform().daemon().start(() -> layout.ownForGood(1));
+        closer.join(100);
+        assertTrue(closer.isAlive(), "the close waits for the owner");
+        done.countDown();
+        closer.join();
+        holder.join();
+        assertEquals(SlabLayout.NOT_OWNED, layout.owning(1, 10, OWNED, 0, 5));
+        assertEquals(SlabLayout.NOT_OWNED, layout.owning(1, SlabLayout.WAIT, OWNED, 0, 5), "nobody waits for a closed slab");
+        assertEquals(5, layout.owning(0, 1, OWNED, 0, 5), "the other slab is not closed");
+    }
+
+    private static long recurse() {
+        return recurse() + 1;
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
     }
 }

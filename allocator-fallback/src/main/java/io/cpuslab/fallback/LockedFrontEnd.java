@@ -3,19 +3,18 @@ package io.cpuslab.fallback;
 import io.cpuslab.FrontEndInfo;
 import io.cpuslab.core.SlabFrontEnd;
 import io.cpuslab.core.SlabLayout;
-import io.cpuslab.core.SlabLock;
 
 /**
  * The lock-based front end: per-CPU caches become shards, each a slab of the shared {@link SlabLayout}
- * guarded by its own {@link SlabLock}, a spin lock whose release cannot be lost to a
- * {@link StackOverflowError}. Works on every OS.
+ * guarded by its own spin lock, owned through {@link SlabLayout#owning}, whose release cannot be lost to
+ * a {@link StackOverflowError}. Works on every OS.
  *
  * <p>A thread's home shard comes from a hash of its thread id, not from thread-local state, so
  * virtual threads cost nothing extra and the cache memory stays bounded by the shard count (twice the
  * processors, rounded up to a power of two), whatever the number of threads. The fast path never parks
  * and never waits: it try-locks the home shard, then one neighbour, and otherwise reports a miss so the
  * caller takes the slow path through the transfer cache. Slow-path operations spin briefly and give up
- * rather than wait. Only {@link #stop} (drain, steal, close) waits, spinning and yielding.
+ * rather than wait. Only {@link #whileStopped} (drain, steal) and close wait, spinning and yielding.
  *
  * <pre>{@code
  * SlabFrontEnd locked = new LockedFrontEnd(layout, "requested with frontEnd=LOCKED");
@@ -29,6 +28,7 @@ public final class LockedFrontEnd implements SlabFrontEnd {
     private static final int SLOW_SPINS = 256;
     /** Fibonacci hashing spreads the mostly sequential thread ids over the shards. */
     private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+    private static final SlabLayout.Work GROW = (owned, slab, sc, by) -> owned.grow(slab, sc, (int) by);
 
     private final SlabLayout layout;
     private final int mask;
@@ -64,18 +64,9 @@ public final class LockedFrontEnd implements SlabFrontEnd {
     public long pop(int sizeClass) {
         int home = currentSlab();
         for (int i = 0; i < FAST_PROBES; i++) {
-            int shard = (home + i) & mask;
-            SlabLock lock = layout.tryLock(shard);
-            if (lock != null) {
-                try {
-                    return layout.pop(shard, sizeClass);
-                } finally {
-                    try {
-                        SlabLock.RELEASE.setRelease(lock, 0); // no fence (SlabLock, "The release store")
-                    } catch (StackOverflowError | LinkageError e) {
-                        lock.held = 0; // the call died at an entry, before its store: the store that cannot fail
-                    }
-                }
+            long p = layout.owning((home + i) & mask, 1, SlabLayout.POP, sizeClass, 0);
+            if (p != SlabLayout.NOT_OWNED) {
+                return p;
             }
         }
         return 0;
@@ -85,18 +76,9 @@ public final class LockedFrontEnd implements SlabFrontEnd {
     public boolean push(int sizeClass, long address) {
         int home = currentSlab();
         for (int i = 0; i < FAST_PROBES; i++) {
-            int shard = (home + i) & mask;
-            SlabLock lock = layout.tryLock(shard);
-            if (lock != null) {
-                try {
-                    return layout.push(shard, sizeClass, address);
-                } finally {
-                    try {
-                        SlabLock.RELEASE.setRelease(lock, 0); // no fence (SlabLock, "The release store")
-                    } catch (StackOverflowError | LinkageError e) {
-                        lock.held = 0; // the call died at an entry, before its store: the store that cannot fail
-                    }
-                }
+            long pushed = layout.owning((home + i) & mask, 1, SlabLayout.PUSH, sizeClass, address);
+            if (pushed != SlabLayout.NOT_OWNED) {
+                return pushed != 0;
             }
         }
         return false;
@@ -104,71 +86,37 @@ public final class LockedFrontEnd implements SlabFrontEnd {
 
     @Override
     public int grow(int slab, int sizeClass, int by) {
-        SlabLock lock = acquire(slab);
-        if (lock == null) {
-            return 0;
-        }
-        try {
-            return layout.grow(slab, sizeClass, by);
-        } finally {
-            lock.held = 0;
-        }
+        return ownedCount(layout.owning(slab, SLOW_SPINS, GROW, sizeClass, by));
     }
 
     @Override
     public int pushBatch(int slab, int sizeClass, long[] items, int from, int count) {
-        SlabLock lock = acquire(slab);
-        if (lock == null) {
-            return 0;
-        }
-        try {
-            return layout.pushBatch(slab, sizeClass, items, from, count);
-        } finally {
-            lock.held = 0;
-        }
+        return ownedCount(layout.owning(slab, SLOW_SPINS,
+                (owned, s, sc, n) -> owned.pushBatch(s, sc, items, from, (int) n), sizeClass, count));
     }
 
     @Override
     public int popBatch(int slab, int sizeClass, long[] items, int from, int max) {
-        SlabLock lock = acquire(slab);
-        if (lock == null) {
-            return 0;
-        }
-        try {
-            return layout.popBatch(slab, sizeClass, items, from, max);
-        } finally {
-            lock.held = 0;
-        }
+        return ownedCount(layout.owning(slab, SLOW_SPINS,
+                (owned, s, sc, n) -> owned.popBatch(s, sc, items, from, (int) n), sizeClass, max));
     }
 
-    /** Try-locks {@code slab}, spinning a little: its holder keeps it for a handful of instructions. */
-    private SlabLock acquire(int slab) {
-        for (int spins = 0; spins < SLOW_SPINS; spins++) {
-            SlabLock lock = layout.tryLock(slab);
-            if (lock != null) {
-                return lock;
-            }
-            Thread.onSpinWait();
-        }
-        return null;
+    /** A slow-path operation's count, 0 when its shard stayed busy for {@link #SLOW_SPINS}. */
+    private static int ownedCount(long answer) {
+        return answer == SlabLayout.NOT_OWNED ? 0 : (int) answer;
     }
 
     /** The shard lock is all a remote owner needs: every operation here takes it. */
     @Override
-    public SlabLock stop(int slab) {
-        return layout.lock(slab);
-    }
-
-    /** Nothing beyond the lock, which the caller releases. */
-    @Override
-    public void start(int slab) {
+    public long whileStopped(int slab, SlabLayout.Work work, int sizeClass, long arg) {
+        return layout.owning(slab, SlabLayout.WAIT, work, sizeClass, arg);
     }
 
     /** Holds every shard for good: the fast path's try-locks fail from now on. */
     @Override
     public void close() {
         for (int slab = 0; slab <= mask; slab++) {
-            layout.lock(slab);
+            layout.ownForGood(slab);
         }
     }
 }

@@ -4,7 +4,6 @@ import io.cpuslab.CpuSlab;
 import io.cpuslab.FrontEndInfo;
 import io.cpuslab.OffHeapAllocator;
 import io.cpuslab.core.SlabLayout;
-import io.cpuslab.core.SlabLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -12,6 +11,7 @@ import java.lang.foreign.Arena;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,18 +31,36 @@ class LockedFrontEndTest {
 
     @Test
     void fastPathNeverWaitsForABusyShard() throws Exception {
-        SlabLock[] held = new SlabLock[4];
         for (int slab = 0; slab < 4; slab++) {
             layout.grow(slab, SC, 10);
-            held[slab] = layout.lock(slab); // every shard held by someone else
         }
-        // Another thread, so its home shard is unknown: every probe must fail at once, not wait.
-        CompletableFuture<String> result = CompletableFuture.supplyAsync(
-                () -> frontEnd.pop(SC) + " " + frontEnd.push(SC, 0x100) + " " + frontEnd.grow(0, SC, 1));
-        assertEquals("0 false 0", result.get(10, TimeUnit.SECONDS));
-        for (int slab = 0; slab < 4; slab++) {
-            held[slab].held = 0;
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread holder = Thread.ofPlatform().daemon().start(() -> holdFrom(0, holding, done)); // every shard held by someone else
+        try {
+            holding.await();
+            // Another thread, so its home shard is unknown: every probe must fail at once, not wait.
+            CompletableFuture<String> result = CompletableFuture.supplyAsync(
+                    () -> frontEnd.pop(SC) + " " + frontEnd.push(SC, 0x100) + " " + frontEnd.grow(0, SC, 1));
+            assertEquals("0 false 0", result.get(10, TimeUnit.SECONDS));
+        } finally {
+            done.countDown();
+            holder.join();
         }
+    }
+
+    /** Owns shards {@code slab..3}, one inside the other, until {@code done}. */
+    private long holdFrom(int slab, CountDownLatch holding, CountDownLatch done) {
+        if (slab == 4) {
+            holding.countDown();
+            try {
+                done.await();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            return 0;
+        }
+        return layout.owning(slab, SlabLayout.WAIT, (owned, s, sc, arg) -> holdFrom(s + 1, holding, done), 0, 0);
     }
 
     @Test
@@ -88,7 +106,7 @@ class LockedFrontEndTest {
     }
 
     @Test
-    void anOverflowAtAnyCallOfPushOrPopLeavesNoShardLockedInAForkedJvm() throws Exception {
+    void anOverflowAtAnyCallOfAnOperationLeavesNoShardLockedInAForkedJvm() throws Exception {
         var r = io.cpuslab.core.ForkedJvm.run(java.util.List.of(), java.util.Map.of(),
                 java.util.List.of("--enable-native-access=ALL-UNNAMED", "-Xint", "-Xss512k"), ReleaseOverflowMain.class);
         assertEquals(0, r.exitCode(), r.output());

@@ -1,22 +1,27 @@
 package io.cpuslab.fallback;
 
 import io.cpuslab.core.SlabLayout;
-import io.cpuslab.core.SlabLock;
 
 import java.lang.foreign.Arena;
 
 /**
  * For a forked interpreter-only JVM ({@code -Xint}, so every call is a real call that can overflow):
- * runs the locked front end's push and pop with every amount of stack left, from none upwards, by
- * calling them from the handler of a recursion that overflowed, one frame higher each time. So a
- * {@link StackOverflowError} comes at every call boundary inside them, the release store's included
- * ({@code SlabLock}, "The release store"). Afterwards no shard may be left locked. Prints OK or FAILED.
+ * runs each operation of the locked front end (push, pop, grow, both batches, a remote owner's
+ * {@code whileStopped}) with every amount of stack left, from none upwards, by calling them from the
+ * handler of a recursion that overflowed, one frame higher each time. So a {@link StackOverflowError}
+ * comes at every call boundary inside them, {@code SlabLayout.owning}'s release store included.
+ * Afterwards no shard may be left locked. Prints OK or FAILED.
  */
 final class ReleaseOverflowMain {
     private static final int SC = 3;
     private static final int SHARDS = 4;
+    private static final SlabLayout.Work SHRINK_AND_GROW = (owned, slab, sc, by) -> {
+        int shrunk = owned.shrinkUnused(slab, sc, (int) by);
+        return owned.grow(slab, sc, shrunk);
+    };
+    private static final long[] items = {16, 32};
     private static LockedFrontEnd frontEnd;
-    private static long pushes;
+    private static long operations;
     private static long overflows;
 
     private ReleaseOverflowMain() {
@@ -32,25 +37,22 @@ final class ReleaseOverflowMain {
             // Every class and call site used first with stack to spare: an overflow inside a JDK class's
             // initialisation would leave the class unusable, which is not what this checks.
             for (int i = 0; i < 100; i++) {
-                frontEnd.push(SC, 16);
-                frontEnd.pop(SC);
+                operate();
             }
             for (int round = 0; round < 20; round++) {
                 dive();
             }
             for (int shard = 0; shard < SHARDS; shard++) {
-                SlabLock lock = layout.tryLock(shard);
-                if (lock == null) {
+                if (layout.owning(shard, 1, (owned, slab, sc, arg) -> 0, 0, 0) == SlabLayout.NOT_OWNED) {
                     System.out.println("FAILED: shard " + shard + " left locked after " + overflows + " overflows");
                     System.exit(1);
                 }
-                lock.held = 0;
             }
-            System.out.println("OK: no shard left locked after " + pushes + " pushes and " + overflows + " overflows");
+            System.out.println("OK: no shard left locked after " + operations + " operations and " + overflows + " overflows");
         }
     }
 
-    /** Recurses until the stack is gone; on the way back every frame pushes and pops once more. */
+    /** Recurses until the stack is gone; on the way back every frame runs every operation once more. */
     private static void dive() {
         try {
             dive();
@@ -58,12 +60,25 @@ final class ReleaseOverflowMain {
             overflows++;
         }
         try {
-            if (frontEnd.push(SC, 16)) {
-                pushes++;
-                frontEnd.pop(SC);
-            }
+            operate();
         } catch (StackOverflowError e) {
             overflows++;
         }
+    }
+
+    private static void operate() {
+        operations++;
+        if (frontEnd.push(SC, 16)) {
+            frontEnd.pop(SC);
+        }
+        operations++;
+        int slab = frontEnd.currentSlab();
+        frontEnd.grow(slab, SC, 1);
+        operations++;
+        int pushed = frontEnd.pushBatch(slab, SC, items, 0, items.length);
+        operations++;
+        frontEnd.popBatch(slab, SC, items, 0, pushed);
+        operations++;
+        frontEnd.whileStopped(slab, SHRINK_AND_GROW, SC, 1);
     }
 }

@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * allocators. Core's stop/drain protocol is unchanged: the stop word plus a fence of the slab's CPU.
  * The fence interrupts the thread running there, whose word the kernel rewrites before it runs on;
  * every other thread cached on that CPU is switched out and gets the rewrite when it next runs. The
- * stopping thread's own word is dropped by {@link #stop} itself (an all-CPU fence skips the caller).
+ * stopping thread's own word is dropped by {@link #whileStopped} itself (an all-CPU fence skips the caller).
  * The batch and grow sections are the compliant ones. Push and pop also check that the cached slab is
  * one of this allocator's, so a word cached for another allocator, or calls on a closed one, miss.
  * The word is per thread: two overlay allocators used in turn would keep evicting each other's, so one

@@ -7,7 +7,6 @@ import io.cpuslab.core.NativePageMap;
 import io.cpuslab.core.SizeClasses;
 import io.cpuslab.core.SlabFrontEnd;
 import io.cpuslab.core.SlabLayout;
-import io.cpuslab.core.SlabLock;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
@@ -65,6 +64,13 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
     private static final int FENCE_ATTEMPTS = 8;
     private static final int ENOMEM = 12;
     private static final int EAGAIN = 11;
+    /** Starts a slab its last owner left stopped (see restartIfAbandoned). */
+    private static final SlabLayout.Work RESTART_IF_STOPPED = (owned, slab, unusedClass, unusedArg) -> {
+        if (owned.isStopped(slab)) {
+            owned.startFastPath(slab);
+        }
+        return 0;
+    };
 
     private static long offset(String field) {
         return DESCRIPTOR.byteOffset(MemoryLayout.PathElement.groupElement(field));
@@ -177,19 +183,10 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
 
     /**
      * Starts {@code slab} if it is stopped while nobody owns it: its last owner died (a
-     * {@link StackOverflowError}) between its work and {@link #start}, after releasing the lock.
+     * {@link StackOverflowError}) between its work and clearing the stop word, after releasing the lock.
      */
     private void restartIfAbandoned(int slab) {
-        SlabLock lock = layout.tryLock(slab);
-        if (lock != null) {
-            try {
-                if (layout.isStopped(slab)) {
-                    start(slab);
-                }
-            } finally {
-                lock.held = 0;
-            }
-        }
+        layout.owning(slab, 1, RESTART_IF_STOPPED, 0, 0);
     }
 
     @Override
@@ -222,35 +219,27 @@ public sealed class RseqFrontEnd implements SlabFrontEnd permits OverlayFrontEnd
     }
 
     /**
-     * The slab's lock (one remote owner at a time), the stop word, then the fence: afterwards no section
-     * on that slab can commit until {@link #start}. If anything fails the stop word is cleared and the
-     * lock released before the error leaves, the release a field store that cannot fail (see SlabLock).
+     * Owns the slab (one remote owner at a time), sets the stop word, then fences: from then on no section
+     * on that slab can commit until the stop word is cleared again, after {@code work} and whatever it
+     * throws. An overflow that kills the clearing leaves the slab stopped without owner, for
+     * {@link #restartIfAbandoned}.
      */
     @Override
-    public SlabLock stop(int slab) {
-        SlabLock lock = layout.lock(slab);
-        try {
-            layout.stopFastPath(slab);
-            fence(slab);
-            stopped();
-        } catch (RuntimeException | Error e) {
+    public long whileStopped(int slab, SlabLayout.Work work, int sizeClass, long arg) {
+        return layout.owning(slab, SlabLayout.WAIT, (owned, s, sc, a) -> {
             try {
-                layout.startFastPath(slab);
+                owned.stopFastPath(s);
+                fence(s);
+                stopped();
+                return work.run(owned, s, sc, a);
             } finally {
-                lock.held = 0;
+                owned.startFastPath(s); // its release store publishes work's writes to the sections after
             }
-            throw e;
-        }
-        return lock;
+        }, sizeClass, arg);
     }
 
     /** What a mode adds once the fence has aborted every section on the stopped slab. */
     void stopped() {
-    }
-
-    @Override
-    public void start(int slab) {
-        layout.startFastPath(slab);
     }
 
     /**

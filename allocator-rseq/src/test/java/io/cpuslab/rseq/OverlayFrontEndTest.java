@@ -5,7 +5,6 @@ import io.cpuslab.FrontEndInfo;
 import io.cpuslab.OffHeapAllocator;
 import io.cpuslab.core.NativeFastPath;
 import io.cpuslab.core.SlabLayout;
-import io.cpuslab.core.SlabLock;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -117,12 +116,13 @@ class OverlayFrontEndTest {
                 for (int i = 0; i < 2000; i++) {
                     int slab = frontEnd.currentSlab();
                     layout.grow(slab, SC, 1);
-                    SlabLock lock = frontEnd.stop(slab);
-                    boolean pushed = frontEnd.push(SC, 16L * (i + 1));
-                    int length = layout.length(slab, SC);
-                    frontEnd.start(slab);
-                    lock.held = 0;
-                    assertFalse(pushed, index + ": a push reached stopped slab " + slab + " (length " + length + ")");
+                    int[] length = new int[1];
+                    boolean pushed = frontEnd.whileStopped(slab, (stopped, s, sc, address) -> {
+                        boolean in = frontEnd.push(sc, address);
+                        length[0] = stopped.length(s, sc);
+                        return in ? 1 : 0;
+                    }, SC, 16L * (i + 1)) == 1;
+                    assertFalse(pushed, index + ": a push reached stopped slab " + slab + " (length " + length[0] + ")");
                 }
                 frontEnd.close();
             }

@@ -5,7 +5,6 @@ import io.cpuslab.FrontEndInfo;
 import io.cpuslab.OffHeapAllocator;
 import io.cpuslab.core.NativeFastPath;
 import io.cpuslab.core.SlabLayout;
-import io.cpuslab.core.SlabLock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -111,17 +110,11 @@ class RseqFrontEndTest {
     @Test
     void stoppedSlabsMissUntilStarted() {
         growEverySlab();
-        SlabLock[] locks = new SlabLock[slabs];
-        for (int slab = 0; slab < slabs; slab++) {
-            locks[slab] = frontEnd.stop(slab);
-        }
-        assertFalse(frontEnd.push(SC, 0x100));
-        assertEquals(0, frontEnd.pop(SC));
-        assertEquals(0, frontEnd.grow(frontEnd.currentSlab(), SC, 1));
-        for (int slab = 0; slab < slabs; slab++) {
-            frontEnd.start(slab);
-            locks[slab].held = 0;
-        }
+        whileEverySlabIsStopped(0, () -> {
+            assertFalse(frontEnd.push(SC, 0x100));
+            assertEquals(0, frontEnd.pop(SC));
+            assertEquals(0, frontEnd.grow(frontEnd.currentSlab(), SC, 1));
+        });
         assertTrue(frontEnd.push(SC, 0x100));
         long popped = frontEnd.pop(SC); // 0 only if the thread moved to another CPU in between
         long found = popped;
@@ -131,28 +124,36 @@ class RseqFrontEndTest {
         assertEquals(0x100, found);
     }
 
+    /** Runs {@code check} while slabs {@code slab..} are stopped, one inside the other. */
+    private void whileEverySlabIsStopped(int slab, Runnable check) {
+        if (slab == slabs) {
+            check.run();
+            return;
+        }
+        frontEnd.whileStopped(slab, (owned, s, sc, arg) -> {
+            whileEverySlabIsStopped(s + 1, check);
+            return 0;
+        }, 0, 0);
+    }
+
     /**
-     * An owner that died between its work and {@code start} (a StackOverflowError) released the lock but
-     * left the stop word set: the slow path's {@code currentSlab()} starts such a slab again.
+     * An owner that died between its work and clearing the stop word (a StackOverflowError) released the
+     * lock but left the stop word set: the slow path's {@code currentSlab()} starts such a slab again.
      */
     @Test
     void aSlabLeftStoppedWithoutOwnerIsStartedByTheNextMiss() {
         growEverySlab();
         for (int slab = 0; slab < slabs; slab++) {
-            SlabLock lock = frontEnd.stop(slab);
-            lock.held = 0; // released, never started
+            layout.stopFastPath(slab); // stopped, owned by nobody
         }
         assertFalse(frontEnd.push(SC, 0x100), "stopped slabs miss");
         int slab = frontEnd.currentSlab();
         assertFalse(layout.isStopped(slab), "the slab the miss named was started");
-        SlabLock held = frontEnd.stop(slab); // an owner at work: the restart must leave its slab alone
-        try {
+        frontEnd.whileStopped(slab, (owned, s, sc, arg) -> { // an owner at work: the restart must leave its slab alone
             frontEnd.currentSlab();
-            assertTrue(layout.isStopped(slab), "an owned slab is not started behind its owner's back");
-        } finally {
-            frontEnd.start(slab);
-            held.held = 0;
-        }
+            assertTrue(owned.isStopped(s), "an owned slab is not started behind its owner's back");
+            return 0;
+        }, 0, 0);
     }
 
     @Test

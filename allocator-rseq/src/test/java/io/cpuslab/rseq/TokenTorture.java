@@ -6,7 +6,6 @@ import io.cpuslab.core.NativePageMap;
 import io.cpuslab.core.OsMemory;
 import io.cpuslab.core.SizeClasses;
 import io.cpuslab.core.SlabLayout;
-import io.cpuslab.core.SlabLock;
 import io.cpuslab.core.TestPageMaps;
 
 import java.lang.foreign.Arena;
@@ -223,21 +222,18 @@ final class TokenTorture {
         try {
             while (System.nanoTime() < deadline) {
                 int slab = random.nextInt(slabs);
-                SlabLock lock = frontEnd.stop(slab);
-                try {
+                frontEnd.whileStopped(slab, (stopped, s, unusedClass, unusedArg) -> {
                     for (int sc = 1; sc <= CLASSES; sc++) {
                         if (random.nextBoolean()) {
-                            int n = layout.drain(slab, sc, buffer);
-                            found.add(tokens.ofClass(sc, Arrays.copyOf(buffer, n), "drained slab " + slab));
-                            layout.grow(slab, sc, random.nextInt(64));
+                            int n = stopped.drain(s, sc, buffer);
+                            found.add(tokens.ofClass(sc, Arrays.copyOf(buffer, n), "drained slab " + s));
+                            stopped.grow(s, sc, random.nextInt(64));
                         } else {
-                            layout.shrinkUnused(slab, sc, random.nextInt(16));
+                            stopped.shrinkUnused(s, sc, random.nextInt(16));
                         }
                     }
-                } finally {
-                    frontEnd.start(slab);
-                    lock.held = 0;
-                }
+                    return 0;
+                }, 0, 0);
                 LockSupport.parkNanos(100_000);
             }
         } catch (Throwable e) {
