@@ -136,8 +136,8 @@ final class AllocatorParts {
 
     /**
      * Shows {@code allocator} in JFR's periodic statistics and, if {@code jmx}, registers its MXBean:
-     * called last in its construction, once nothing can fail any more, since a JMX client or a JFR hook
-     * may call {@code stats()} from then on.
+     * called last in its construction, since a JMX client or a JFR hook may call {@code stats()} from then
+     * on. If it fails half-way, {@link #close()} takes back what it did.
      */
     void publish(CpuSlabAllocator allocator, boolean jmx) {
         published = allocator;
@@ -145,13 +145,18 @@ final class AllocatorParts {
         mxBean = jmx ? AllocatorMXBeanSupport.register(allocator, allocator.name()) : null;
     }
 
-    /** Takes everything down in the order of the class comment; later calls do nothing. */
+    /**
+     * Takes everything down in the order of the class comment; later calls do nothing. Also called when
+     * the allocator's construction fails after {@link #open}, before or half-way through {@link #publish}.
+     */
     synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
-        AllocatorEvents.unwatch(published);
+        if (published != null) { // null when construction failed before publish
+            AllocatorEvents.unwatch(published);
+        }
         if (mxBean != null) {
             mxBean.unregister();
         }

@@ -90,20 +90,31 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         this.global = global;
         this.name = config.name() != null ? config.name() : global ? "global" : String.valueOf(NUMBERS.incrementAndGet());
         this.parts = AllocatorParts.open(config, choice, name);
-        this.pageMap = parts.pageMap;
-        this.pageHeap = parts.pageHeap;
-        this.frontEnd = parts.frontEnd;
-        this.cpuCache = parts.cpuCache;
-        this.blocks = parts.blocks;
-        this.canaryBytes = blocks.canaryBytes;
-        this.guards = parts.guards;
-        this.fastFree = parts.nativeDescriptor;
-        this.flavour = parts.flavour;
-        this.fastMalloc = guards == null ? fastFree : 0;
-        this.validateSizedFrees = config.checked() || guards != null;
-        LOG.log(System.Logger.Level.DEBUG, "cpuslab: {0}: {1}", name, frontEnd.info()); // quiet unless asked: frontEnd() has it
-        // Last, once nothing can fail any more: a JMX client or a JFR hook may call stats() from now on.
-        parts.publish(this, config.jmx());
+        try {
+            this.pageMap = parts.pageMap;
+            this.pageHeap = parts.pageHeap;
+            this.frontEnd = parts.frontEnd;
+            this.cpuCache = parts.cpuCache;
+            this.blocks = parts.blocks;
+            this.canaryBytes = blocks.canaryBytes;
+            this.guards = parts.guards;
+            this.fastFree = parts.nativeDescriptor;
+            this.flavour = parts.flavour;
+            this.fastMalloc = guards == null ? fastFree : 0;
+            this.validateSizedFrees = config.checked() || guards != null;
+            LOG.log(System.Logger.Level.DEBUG, "cpuslab: {0}: {1}", name, frontEnd.info()); // quiet unless asked: frontEnd() has it
+            // Last: a JMX client or a JFR hook may call stats() from now on.
+            parts.publish(this, config.jmx());
+        } catch (RuntimeException | Error e) {
+            // The caller never gets this allocator, so nothing else would close its parts (mapped memory, a
+            // running maintenance thread, a front end's process-wide state such as overlay mode's one slot).
+            try {
+                parts.close();
+            } catch (RuntimeException | Error suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
     }
 
     /** A new allocator; throws {@link IllegalStateException} if the requested front end cannot run. */
