@@ -86,7 +86,8 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
     private final boolean validateSizedFrees;
     private final LongAdder largeBytes = new LongAdder();
 
-    private CpuSlabAllocator(AllocatorConfig config, FrontEndSelection.Choice choice, boolean global) {
+    /** Package-private for tests that bring their own front end; everyone else goes through {@link #create}. */
+    CpuSlabAllocator(AllocatorConfig config, FrontEndSelection.Choice choice, boolean global) {
         this.global = global;
         this.name = config.name() != null ? config.name() : global ? "global" : String.valueOf(NUMBERS.incrementAndGet());
         this.parts = AllocatorParts.open(config, choice, name);

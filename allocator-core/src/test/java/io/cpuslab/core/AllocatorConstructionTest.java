@@ -1,0 +1,153 @@
+package io.cpuslab.core;
+
+import io.cpuslab.CpuSlab;
+import io.cpuslab.FrontEndInfo;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * An allocator whose construction fails after its parts are made leaves nothing behind: the caller never
+ * gets it, so nothing else could close them. The failure comes from a front end whose {@code info()}
+ * throws, which the constructor first calls after the parts are open.
+ */
+class AllocatorConstructionTest {
+
+    @Test
+    void aFailureAfterThePartsAreMadeTakesThemDownAndReachesTheCallerUnchanged() throws Exception {
+        FaultyMemory os = new FaultyMemory();
+        SleepingClock clock = new SleepingClock();
+        IllegalStateException failure = new IllegalStateException("test: info() fails");
+        FailingInfo provider = new FailingInfo(clock, failure);
+        AllocatorConfig config = AllocatorConfig.defaults(CpuSlab.FrontEnd.LOCKED).withOsMemory(os)
+                .withHugePages(CpuSlab.HugePages.OFF).withMaintenance(1 << 20, 0, 1000).withMaintenanceClock(clock);
+
+        IllegalStateException thrown = assertThrows(IllegalStateException.class,
+                () -> new CpuSlabAllocator(config, new FrontEndSelection.Choice(provider, "test"), false));
+
+        assertSame(failure, thrown);
+        assertEquals(List.of(), List.of(thrown.getSuppressed()), "taking the parts down went cleanly");
+        Thread maintenance = clock.sleeper.getNow(null);
+        maintenance.join(TimeUnit.SECONDS.toMillis(10)); // close joins it; a leaked one sleeps for ever
+        assertAll(() -> assertTrue(provider.frontEnd.closed, "the front end is closed"),
+                () -> assertEquals(0, os.mappedBytes.get(), "the slabs are unmapped"),
+                () -> assertFalse(maintenance.isAlive(), "the maintenance thread has stopped"));
+    }
+
+    /** Each sleep of the maintenance thread lasts until it is interrupted; says which thread sleeps. */
+    private static final class SleepingClock implements MaintenanceClock {
+        final CompletableFuture<Thread> sleeper = new CompletableFuture<>();
+
+        @Override
+        public long nanoTime() {
+            return 0;
+        }
+
+        @Override
+        public void sleep(long millis) throws InterruptedException {
+            sleeper.complete(Thread.currentThread());
+            new CountDownLatch(1).await();
+        }
+    }
+
+    /** One slab, whose front end throws from {@code info()} once the maintenance thread is asleep. */
+    private static final class FailingInfo implements SlabFrontEndProvider {
+        private final SleepingClock clock;
+        private final RuntimeException failure;
+        TestFrontEnd frontEnd;
+
+        FailingInfo(SleepingClock clock, RuntimeException failure) {
+            this.clock = clock;
+            this.failure = failure;
+        }
+
+        @Override
+        public CpuSlab.FrontEnd type() {
+            return CpuSlab.FrontEnd.LOCKED;
+        }
+
+        @Override
+        public String unavailableReason(AllocatorConfig config) {
+            return null;
+        }
+
+        @Override
+        public int slabCount(AllocatorConfig config) {
+            return 1;
+        }
+
+        @Override
+        public SlabFrontEnd create(SlabLayout layout, AllocatorConfig config, String reason, NativePageMap classes) {
+            frontEnd = new TestFrontEnd(clock, failure);
+            return frontEnd;
+        }
+    }
+
+    /** Only made and closed: construction fails before any call could reach it. */
+    private static final class TestFrontEnd implements SlabFrontEnd {
+        private final SleepingClock clock;
+        private final RuntimeException failure;
+        volatile boolean closed;
+
+        TestFrontEnd(SleepingClock clock, RuntimeException failure) {
+            this.clock = clock;
+            this.failure = failure;
+        }
+
+        @Override
+        public FrontEndInfo info() {
+            clock.sleeper.join(); // the failure finds the maintenance thread running
+            throw failure;
+        }
+
+        @Override
+        public long pop(int sizeClass) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean push(int sizeClass, long address) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public int currentSlab() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public int grow(int slab, int sizeClass, int by) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public int pushBatch(int slab, int sizeClass, long[] items, int from, int count) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public int popBatch(int slab, int sizeClass, long[] items, int from, int max) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long whileStopped(int slab, SlabLayout.Work work, int sizeClass, long arg) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+}
