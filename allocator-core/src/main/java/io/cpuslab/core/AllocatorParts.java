@@ -105,6 +105,7 @@ final class AllocatorParts {
                 throw new IllegalStateException("cpuslab: front end " + frontEnd.info() + " has a native descriptor but no flavour");
             }
             this.cpuCache = new CpuCache(frontEnd, layout, transfer, os, config.perCpuCacheBytes(), events);
+            // Last: its thread starts here, and the rollback below does not stop it.
             this.maintenance = config.maintained() ? new BackgroundMaintenance(new Maintenance(cpuCache, transfer, pageHeap,
                     config.releaseRate(), config.maintenancePeriodMillis(), config.idleDrainMillis()),
                     config.maintenancePeriodMillis(), config.maintenanceClock()) : null;
