@@ -128,14 +128,8 @@ class SlabLayoutTest {
 
     @Test
     void aBusySlabAnswersNotOwnedAfterItsAttemptsAndTheOtherSlabStaysFree() throws Exception {
-        CountDownLatch holding = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(1);
-        Thread holder = Thread.ofPlatform().daemon().start(() -> layout.owning(0, SlabLayout.WAIT, (owned, slab, sc, arg) -> {
-            holding.countDown();
-            await(done);
-            return 0;
-        }, 0, 0));
-        holding.await();
+        Thread holder = ownerUntil(0, done, OWNED);
         assertEquals(SlabLayout.NOT_OWNED, layout.owning(0, 1, OWNED, 0, 5));
         assertEquals(SlabLayout.NOT_OWNED, layout.owning(0, 100, OWNED, 0, 5));
         assertEquals(5, layout.owning(1, 1, OWNED, 0, 5), "one slab's owner does not hold another");
@@ -147,14 +141,8 @@ class SlabLayoutTest {
     @Test
     @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a slab never given back would hang the waiter
     void aWaitingOwnerRunsOnceTheSlabIsGivenBack() throws Exception {
-        CountDownLatch holding = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(1);
-        Thread holder = Thread.ofPlatform().daemon().start(() -> layout.owning(0, SlabLayout.WAIT, (owned, slab, sc, arg) -> {
-            holding.countDown();
-            await(done);
-            return owned.grow(slab, sc, 3);
-        }, SC, 0));
-        holding.await();
+        Thread holder = ownerUntil(0, done, (owned, slab, sc, arg) -> owned.grow(slab, sc, 3));
         Thread.ofPlatform().start(() -> {
             LockSupport.parkNanos(50_000_000);
             done.countDown();
@@ -180,14 +168,8 @@ class SlabLayoutTest {
     @Test
     @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aSlabOwnedForGoodWaitsForItsOwnerAndIsNeverOwnedAgainNorWaitedFor() throws Exception {
-        CountDownLatch holding = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(1);
-        Thread holder = Thread.ofPlatform().daemon().start(() -> layout.owning(1, SlabLayout.WAIT, (owned, slab, sc, arg) -> {
-            holding.countDown();
-            await(done);
-            return 0;
-        }, 0, 0));
-        holding.await();
+        Thread holder = ownerUntil(1, done, OWNED);
         Thread closer = Thread.ofPlatform().daemon().start(() -> layout.ownForGood(1));
         closer.join(100);
         assertTrue(closer.isAlive(), "the close waits for the owner");
@@ -197,6 +179,21 @@ class SlabLayoutTest {
         assertEquals(SlabLayout.NOT_OWNED, layout.owning(1, 10, OWNED, 0, 5));
         assertEquals(SlabLayout.NOT_OWNED, layout.owning(1, SlabLayout.WAIT, OWNED, 0, 5), "nobody waits for a closed slab");
         assertEquals(5, layout.owning(0, 1, OWNED, 0, 5), "the other slab is not closed");
+    }
+
+    /**
+     * A thread that owns {@code slab} (class {@link #SC}) once this returns, until {@code done}; then it
+     * runs {@code last}, still owning it.
+     */
+    private Thread ownerUntil(int slab, CountDownLatch done, SlabLayout.Work last) throws InterruptedException {
+        CountDownLatch owning = new CountDownLatch(1);
+        Thread owner = Thread.ofPlatform().daemon().start(() -> layout.owning(slab, SlabLayout.WAIT, (owned, s, sc, arg) -> {
+            owning.countDown();
+            await(done);
+            return last.run(owned, s, sc, arg);
+        }, SC, 0));
+        owning.await();
+        return owner;
     }
 
     private static long recurse() {
