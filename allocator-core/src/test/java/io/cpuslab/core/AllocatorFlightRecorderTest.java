@@ -319,16 +319,13 @@ public abstract class AllocatorFlightRecorderTest {
      */
     @Test
     void withoutARecordingNoEventClassIsLoaded() throws Exception {
-        ForkedJvm.Result r = ForkedJvm.run(List.of(), Map.of(), List.of("-Xlog:class+load=info",
-                "--enable-native-access=ALL-UNNAMED", "-Dcpuslab.frontEnd=" + frontEnd()), ShortWorkMain.class);
-        assertEquals(0, r.exitCode(), r.output());
-        assertTrue(r.verdict().startsWith("OK"), r.output());
-        assertTrue(r.output().contains(" io.cpuslab.core.AllocatorEvents "), "the class log is there: " + r.output());
+        String output = ShortWorkMain.run(frontEnd(), "-Xlog:class+load=info");
+        assertTrue(output.contains(" io.cpuslab.core.AllocatorEvents "), "the class log is there: " + output);
         for (String type : List.of("Statistics", "ClassStatistics", "SlabStatistics", "Drain", "PageHeapGrowth",
                 "Release", "LimitHit")) {
-            assertFalse(r.output().contains("AllocatorEvents$" + type + " "), type + " was loaded");
+            assertFalse(output.contains("AllocatorEvents$" + type + " "), type + " was loaded");
         }
-        assertFalse(r.output().contains("jdk.jfr.internal.MetadataRepository"), "JFR's metadata was initialized");
+        assertFalse(output.contains("jdk.jfr.internal.MetadataRepository"), "JFR's metadata was initialized");
     }
 
     /**
@@ -337,13 +334,9 @@ public abstract class AllocatorFlightRecorderTest {
      */
     @Test
     void withoutJdkJfrAllocatorsStillWork() throws Exception {
-        ForkedJvm.Result r = ForkedJvm.run(List.of(), Map.of(), List.of("--limit-modules", "java.base",
-                "--enable-native-access=ALL-UNNAMED", "-Djdk.system.logger.level=DEBUG", "-Dcpuslab.frontEnd=" + frontEnd()),
-                ShortWorkMain.class);
-        assertEquals(0, r.exitCode(), r.output());
-        assertTrue(r.verdict().startsWith("OK"), r.output());
-        assertTrue(r.output().contains("no JFR events"), r.output());
-        assertTrue(r.output().contains("NoClassDefFoundError: jdk/jfr/"), r.output());
+        String output = ShortWorkMain.runWithModulesOnly("java.base", frontEnd());
+        assertTrue(output.contains("no JFR events"), output);
+        assertTrue(output.contains("NoClassDefFoundError: jdk/jfr/"), output);
     }
 
     /** A started recording of the slow-operation events, every one of them (no duration threshold). */

@@ -3,6 +3,14 @@ package io.cpuslab.core;
 import io.cpuslab.CpuSlab;
 import io.cpuslab.OffHeapAllocator;
 
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 /**
  * Run by the JFR and JMX tests in a JVM of its own: makes one unnamed allocator (front end from
  * {@code -Dcpuslab.frontEnd}, a 4 MiB soft and a 64 MiB hard limit), runs every slow operation that has a
@@ -11,6 +19,27 @@ import io.cpuslab.OffHeapAllocator;
  */
 public final class ShortWorkMain {
     private ShortWorkMain() {
+    }
+
+    /**
+     * Runs this main on {@code frontEnd} in a JVM of its own started with {@code jvmOptions}, and returns
+     * what that JVM wrote; fails unless the work ran to its end ({@code OK}, exit 0).
+     */
+    static String run(CpuSlab.FrontEnd frontEnd, String... jvmOptions) throws IOException, InterruptedException {
+        List<String> options = new ArrayList<>(List.of(jvmOptions));
+        options.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-Dcpuslab.frontEnd=" + frontEnd));
+        ForkedJvm.Result r = ForkedJvm.run(List.of(), Map.of(), options, ShortWorkMain.class);
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.verdict().startsWith("OK"), r.output());
+        return r.output();
+    }
+
+    /**
+     * {@link #run} in a runtime that resolves only {@code modules} (as a jlinked image without the others
+     * would), with the {@code DEBUG} log on: cpuslab logs there what it goes without.
+     */
+    static String runWithModulesOnly(String modules, CpuSlab.FrontEnd frontEnd) throws IOException, InterruptedException {
+        return run(frontEnd, "--limit-modules", modules, "-Djdk.system.logger.level=DEBUG");
     }
 
     public static void main(String[] args) {
