@@ -4,8 +4,6 @@ import io.cpuslab.CpuSlab;
 import io.cpuslab.FrontEndInfo;
 import io.cpuslab.core.AllocatorConfig;
 import io.cpuslab.core.AllocatorContractTest;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -13,14 +11,8 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The contract suite on the rseq front end in overlay mode. */
-@Tag(OwnRegistration.TAG)
-@RequiresRseq
+@RequiresOwnRegistration
 class OverlayAllocatorContractTest extends AllocatorContractTest {
-    @BeforeAll
-    static void ownRegistration() {
-        OwnRegistration.require();
-    }
-
     @Override
     protected CpuSlab.FrontEnd frontEnd() {
         return CpuSlab.FrontEnd.RSEQ;

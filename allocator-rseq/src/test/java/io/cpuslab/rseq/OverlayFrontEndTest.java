@@ -5,8 +5,6 @@ import io.cpuslab.FrontEndInfo;
 import io.cpuslab.OffHeapAllocator;
 import io.cpuslab.core.NativeFastPath;
 import io.cpuslab.core.SlabLayout;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -25,16 +23,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * of {@code cpu_id_start} that the kernel developers objected to, and what a kernel that misses an
  * invalidation (Linux 6.19) does to it.
  */
-@Tag(OwnRegistration.TAG)
-@RequiresRseq
+@RequiresOwnRegistration
 class OverlayFrontEndTest {
     private static final int READS = 1000;
     private static final int SC = 4;
-
-    @BeforeAll
-    static void ownRegistration() {
-        OwnRegistration.require();
-    }
 
     private static OffHeapAllocator overlay() {
         return CpuSlab.builder().frontEnd(CpuSlab.FrontEnd.RSEQ).rseqMode(CpuSlab.RseqMode.OVERLAY).build();

@@ -1,8 +1,6 @@
 package io.cpuslab.rseq;
 
 import io.cpuslab.CpuSlab;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -16,15 +14,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * signal every 100 µs per worker, mm_cid, virtual threads, and pinned to one CPU. Here the drainer's
  * stops are excluded only by the kernel invalidating cached slab words.
  */
-@Tag(OwnRegistration.TAG)
-@RequiresRseq
+@RequiresOwnRegistration
 class OverlayTortureTest {
     private static final int SECONDS = 3;
-
-    @BeforeAll
-    static void ownRegistration() {
-        OwnRegistration.require();
-    }
 
     @Test
     void allCpusWithSignalStorm() throws InterruptedException {

@@ -3,9 +3,9 @@ package io.cpuslab.rseq;
 import org.junit.jupiter.api.Assertions;
 
 /**
- * Tests tagged {@value #TAG} run in the surefire execution of that name, whose JVM starts with
- * {@code GLIBC_TUNABLES=glibc.pthread.rseq=0}: cpuslab registers its own 32-byte rseq area, which
- * overlay mode needs.
+ * Tests tagged {@value #TAG} (by {@link RequiresOwnRegistration}) run in the surefire execution of that
+ * name, whose JVM starts with {@code GLIBC_TUNABLES=glibc.pthread.rseq=0}: cpuslab registers its own
+ * 32-byte rseq area, which overlay mode needs.
  */
 final class OwnRegistration {
     static final String TAG = "own-registration";
