@@ -231,7 +231,9 @@ final class AllocatorEvents {
     }
 
     // ---- the slow operations: each starts its event before the work and ends it after; null until the
-    // recorder is initialized ----
+    // recorder is initialized. Spelled out one by one on purpose: a generic helper taking the event would
+    // make the verifier load every event class as soon as this class loads, with no recording at all (a
+    // stall in the first slow operation, and an error where jdk.jfr is not in the runtime). ----
 
     /** Starts the event of a per-CPU cache drain. */
     Drain drain() {
