@@ -79,11 +79,12 @@ final class AllocatorParts {
         int slabs = choice.provider().slabCount(config);
         this.slabBytes = (long) slabs << SlabLayout.SHIFT;
         this.slabAddress = os.map(slabBytes, SlabLayout.SLAB_BYTES);
+        NativePageMap classes = null;
         PageHeap heap = null;
         SlabFrontEnd created = null;
         try {
             // Checked mode validates every block in Java: it never takes the native fast path, so needs no mirror.
-            NativePageMap classes = choice.provider().nativeFastPath() != null && NativeFastPath.available() && !checked
+            classes = choice.provider().nativeFastPath() != null && NativeFastPath.available() && !checked
                     ? new NativePageMap(os) : null;
             this.hugePages = HugePageSupport.decide(config.hugePages(), os);
             heap = new PageHeap(os, pageMap, classes, config.memoryLimit(), config.softMemoryLimit(), checked, hugePages.inUse(),
@@ -120,7 +121,9 @@ final class AllocatorParts {
             }
             os.unmap(slabAddress, slabBytes);
             if (heap != null) {
-                heap.close();
+                heap.close(); // it unmaps the native page map as well
+            } else if (classes != null) {
+                classes.close(); // no page heap took it over, so nothing else would unmap it
             }
             scope.close();
             throw e;

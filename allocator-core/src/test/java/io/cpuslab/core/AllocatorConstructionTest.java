@@ -3,8 +3,12 @@ package io.cpuslab.core;
 import io.cpuslab.CpuSlab;
 import io.cpuslab.FrontEndInfo;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -17,12 +21,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * An allocator whose construction fails after its parts are made leaves nothing behind: the caller never
- * gets it, so nothing else could close them. The failure comes from a front end whose {@code info()}
- * throws, which the constructor first calls after the parts are open.
+ * An allocator whose construction fails leaves nothing behind: the caller never gets it, so nothing else
+ * could close its parts. The caller gets the failure itself, with any failure of taking the parts down
+ * suppressed in it.
  */
 class AllocatorConstructionTest {
 
+    /** The failure comes from a front end whose {@code info()} throws, which the constructor first calls after the parts are open. */
     @Test
     void aFailureAfterThePartsAreMadeTakesThemDownAndReachesTheCallerUnchanged() throws Exception {
         FaultyMemory os = new FaultyMemory();
@@ -42,6 +47,29 @@ class AllocatorConstructionTest {
         assertAll(() -> assertTrue(provider.frontEnd.closed, "the front end is closed"),
                 () -> assertEquals(0, os.mappedBytes.get(), "the slabs are unmapped"),
                 () -> assertFalse(maintenance.isAlive(), "the maintenance thread has stopped"));
+    }
+
+    /**
+     * The native page map is made before the page heap that unmaps it on close: when the parts fail in
+     * between, the rollback unmaps it itself. Only an allocator whose front end has the native fast path
+     * keeps one, so this runs in a JVM where a test provider brings it.
+     */
+    @Test
+    void theNativePageMapIsUnmappedWhenThePageHeapThatWouldOwnItIsNotMade(@TempDir Path bootPath) throws Exception {
+        ForkedJvm.Result r = withNativeFastPath(bootPath, "huge-pages");
+        assertEquals("OK", r.verdict(), r.output());
+    }
+
+    /**
+     * Runs {@link NativePageMapRollbackMain} with its provider named in a services file on the boot class
+     * path: the file is found there, the class on the class path.
+     */
+    private static ForkedJvm.Result withNativeFastPath(Path bootPath, String scenario) throws Exception {
+        Path services = bootPath.resolve("META-INF/services/" + SlabFrontEndProvider.class.getName());
+        Files.createDirectories(services.getParent());
+        Files.writeString(services, NativePageMapRollbackMain.Provider.class.getName() + "\n");
+        return ForkedJvm.run(List.of(), Map.of(), List.of("-Xbootclasspath/a:" + bootPath, "--enable-native-access=ALL-UNNAMED"),
+                NativePageMapRollbackMain.class, scenario);
     }
 
     /** Each sleep of the maintenance thread lasts until it is interrupted; says which thread sleeps. */
