@@ -112,20 +112,19 @@ final class AllocatorParts {
                     config.maintenancePeriodMillis(), config.maintenanceClock()) : null;
         } catch (RuntimeException | Error e) {
             // Whatever was made goes again: a front end holds process-wide state (overlay mode's one slot).
+            // No caller has the allocator and no maintenance thread runs, so nothing can touch its memory:
+            // each step runs whatever the ones before threw, and the caller gets e with their failures in it.
+            Steps rollback = new Steps(e);
             if (created != null) {
-                try {
-                    created.close();
-                } catch (RuntimeException | Error suppressed) {
-                    e.addSuppressed(suppressed);
-                }
+                rollback.run(created::close);
             }
-            os.unmap(slabAddress, slabBytes);
+            rollback.run(() -> os.unmap(slabAddress, slabBytes));
             if (heap != null) {
-                heap.close(); // it unmaps the native page map as well
+                rollback.run(heap::close); // it unmaps the native page map as well
             } else if (classes != null) {
-                classes.close(); // no page heap took it over, so nothing else would unmap it
+                rollback.run(classes::close); // no page heap took it over, so nothing else would unmap it
             }
-            scope.close();
+            rollback.run(scope::close);
             throw e;
         }
     }
@@ -200,5 +199,33 @@ final class AllocatorParts {
     /** Allocator memory as a segment of the allocator's scope: accesses after close throw instead of faulting. */
     MemorySegment view(long address, long bytes) {
         return MemorySegment.ofAddress(address).reinterpret(bytes, scope, null);
+    }
+
+    /**
+     * Steps taken in turn whatever the ones before threw, as taking things down needs: the first failure
+     * is kept, the later ones are suppressed in it.
+     */
+    private static final class Steps {
+        private Throwable failure;
+
+        /** @param failure what the steps are taken after, which gets their failures; null for none */
+        Steps(Throwable failure) {
+            this.failure = failure;
+        }
+
+        /** Runs {@code step}; whether it completed. */
+        boolean run(Runnable step) {
+            try {
+                step.run();
+                return true;
+            } catch (RuntimeException | Error e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+                return false;
+            }
+        }
     }
 }

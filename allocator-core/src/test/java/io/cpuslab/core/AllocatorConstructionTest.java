@@ -50,6 +50,38 @@ class AllocatorConstructionTest {
     }
 
     /**
+     * When the rollback's unmap of the slabs fails, the steps after it still run (the arena is closed) and
+     * the caller still gets the failure that started the rollback, with unmap's suppressed in it. The
+     * failure comes from the front end's {@code nativeFlavour()}, which the parts ask once the front end
+     * is made.
+     */
+    @Test
+    void aRollbackStepThatFailsNeitherStopsTheNextNorReplacesTheFailure() {
+        FaultyMemory os = new FaultyMemory();
+        OneSlabProvider provider = new OneSlabProvider();
+        IllegalStateException failure = new IllegalStateException("test: nativeFlavour() fails");
+        provider.flavourFailure = failure;
+        os.failUnmaps(1); // the rollback's first unmap: the slabs
+        AllocatorConfig config = AllocatorConfig.defaults(CpuSlab.FrontEnd.LOCKED).withOsMemory(os)
+                .withHugePages(CpuSlab.HugePages.OFF).withJmx(false);
+
+        IllegalStateException thrown = assertThrows(IllegalStateException.class,
+                () -> new CpuSlabAllocator(config, new FrontEndSelection.Choice(provider, "test"), false));
+
+        try {
+            assertSame(failure, thrown);
+            assertEquals(List.of("munmap of 256 KiB failed: errno 22 (simulated)"),
+                    List.of(thrown.getSuppressed()).stream().map(Throwable::getMessage).toList(), "unmap's failure is suppressed");
+            assertAll(() -> assertTrue(provider.frontEnd.closed, "the front end is closed"),
+                    () -> assertThrows(IllegalStateException.class, () -> provider.layout.isStopped(0),
+                            "the arena is closed: the slabs' view fails"),
+                    () -> assertEquals(256 << 10, os.mappedBytes.get(), "only the slabs, whose unmap failed, are still mapped"));
+        } finally {
+            os.failedUnmaps.forEach(region -> os.unmap(region[0], region[1]));
+        }
+    }
+
+    /**
      * The native page map is made before the page heap that unmaps it on close: when the parts fail in
      * between, the rollback unmaps it itself. Only an allocator whose front end has the native fast path
      * keeps one, so this runs in a JVM where a test provider brings it.
@@ -57,6 +89,17 @@ class AllocatorConstructionTest {
     @Test
     void theNativePageMapIsUnmappedWhenThePageHeapThatWouldOwnItIsNotMade(@TempDir Path bootPath) throws Exception {
         ForkedJvm.Result r = withNativeFastPath(bootPath, "huge-pages");
+        assertEquals("OK", r.verdict(), r.output());
+    }
+
+    /**
+     * Once the page heap owns the native page map, the rollback's close of the page heap unmaps it, also
+     * when the unmap of the slabs before it failed; and only it: a second unmap would read the map's root
+     * after it is gone (the forked JVM dies of SIGSEGV).
+     */
+    @Test
+    void thePageHeapIsClosedWhenTheRollbacksUnmapOfTheSlabsFails(@TempDir Path bootPath) throws Exception {
+        ForkedJvm.Result r = withNativeFastPath(bootPath, "slab-unmap");
         assertEquals("OK", r.verdict(), r.output());
     }
 

@@ -1,10 +1,12 @@
 package io.cpuslab.core;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
 
-/** Test OS memory: real memory underneath, with a switch that makes {@link #map} fail like the OS would. */
+/** Test OS memory: real memory underneath, with switches that make {@link #map} and {@link #unmap} fail like the OS would. */
 public final class FaultyMemory implements OsMemory {
     private final OsMemory real = OsMemory.forThisPlatform();
     private volatile boolean failing;
@@ -13,6 +15,10 @@ public final class FaultyMemory implements OsMemory {
     /** What a failing map throws, given the bytes asked: the OS's refusal unless a test says otherwise. */
     private volatile LongFunction<OutOfMemoryError> failure =
             bytes -> new OffHeapExhaustedError("mmap of " + Bytes.format(bytes) + " failed: errno 12 (simulated)");
+    /** Unmaps that fail from now on, each once, before unmaps succeed again. */
+    private final AtomicInteger unmapsToFail = new AtomicInteger();
+    /** Each unmap that failed, {@code {address, bytes}}: its memory is still mapped (and in {@link #mappedBytes}). */
+    public final List<long[]> failedUnmaps = new CopyOnWriteArrayList<>();
     public final AtomicInteger maps = new AtomicInteger();
     public final AtomicInteger releases = new AtomicInteger();
     /** Bytes mapped and not unmapped. */
@@ -43,8 +49,17 @@ public final class FaultyMemory implements OsMemory {
         return address;
     }
 
+    /** Makes the next {@code unmaps} unmaps fail as munmap would, leaving their memory mapped. */
+    public void failUnmaps(int unmaps) {
+        unmapsToFail.set(unmaps);
+    }
+
     @Override
     public void unmap(long address, long bytes) {
+        if (unmapsToFail.getAndUpdate(n -> Math.max(n - 1, 0)) > 0) {
+            failedUnmaps.add(new long[] {address, bytes});
+            throw new IllegalStateException("munmap of " + Bytes.format(bytes) + " failed: errno 22 (simulated)");
+        }
         real.unmap(address, bytes);
         mappedBytes.addAndGet(-bytes);
     }

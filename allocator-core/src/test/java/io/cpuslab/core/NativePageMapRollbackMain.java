@@ -11,12 +11,14 @@ import java.lang.invoke.MethodType;
  * Run in a forked JVM by {@link AllocatorConstructionTest}, with {@link Provider} named in a services file
  * on the boot class path: the native fast path is then available, so an allocator of that provider keeps
  * a native page map, which the test JVM's allocators never do. Makes one whose construction fails, in
- * the way the argument names, and prints {@code OK} when nothing it mapped is left mapped, else
- * {@code FAILED} and what is.
+ * one of two ways, and prints {@code OK} when nothing it mapped is left mapped but what the OS refused
+ * to unmap, else {@code FAILED} and what is.
  *
  * <ul>
  *   <li>{@code huge-pages}: asking the OS memory about huge pages fails, after the native page map is
- *       made and before the page heap that would own it.</li>
+ *       made and before the page heap that would own it;</li>
+ *   <li>{@code slab-unmap}: the front end cannot be made (the page heap owns the native page map by
+ *       then), and the rollback's unmap of the slabs fails.</li>
  * </ul>
  */
 public final class NativePageMapRollbackMain {
@@ -36,6 +38,11 @@ public final class NativePageMapRollbackMain {
         switch (args[0]) {
             case "huge-pages" -> config = config.withOsMemory(new NoHugePageAnswer(faulty, failure))
                     .withHugePages(CpuSlab.HugePages.AUTO);
+            case "slab-unmap" -> {
+                config = config.withOsMemory(faulty).withHugePages(CpuSlab.HugePages.OFF);
+                provider.createFailure = failure;
+                faulty.failUnmaps(1); // the rollback's first unmap: the slabs
+            }
             default -> throw new IllegalArgumentException("no such scenario: " + args[0]);
         }
         try {
@@ -49,8 +56,10 @@ public final class NativePageMapRollbackMain {
                 return;
             }
         }
-        long left = faulty.mappedBytes.get();
-        System.out.println(left == 0 ? "OK" : "FAILED: " + Bytes.format(left) + " still mapped");
+        long refused = faulty.failedUnmaps.stream().mapToLong(region -> region[1]).sum();
+        long left = faulty.mappedBytes.get() - refused;
+        System.out.println(left == 0 ? "OK" : "FAILED: " + Bytes.format(left) + " still mapped besides the "
+                + Bytes.format(refused) + " the OS refused to unmap");
     }
 
     /** Gives the native fast path entries that are never called: construction fails before anyone could. */
