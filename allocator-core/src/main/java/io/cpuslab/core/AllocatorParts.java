@@ -39,6 +39,10 @@ import java.lang.foreign.MemorySegment;
  * Only then is memory unmapped, so a call racing with close either completes or throws; it never
  * touches unmapped memory. {@link #releaseMemory()} runs under the same monitor, since draining hands
  * slab pages back with a raw {@code madvise} that must never run after close has unmapped them.
+ *
+ * <p>A step that fails does not end close: the later ones still run, and close throws the first failure
+ * with the later ones suppressed in it. But steps 2 to 4 are what make unmapping safe, so if one of them
+ * failed, step 5 is left out and the memory stays mapped for good (see {@link #close()}).
  */
 final class AllocatorParts {
     final OsMemory os;
@@ -149,27 +153,40 @@ final class AllocatorParts {
     }
 
     /**
-     * Takes everything down in the order of the class comment; later calls do nothing. Also called when
-     * the allocator's construction fails after {@link #open}, before or half-way through {@link #publish}.
+     * Takes everything down in the order of the class comment; later calls do nothing, also after a
+     * failed one. Also called when the allocator's construction fails after {@link #open}, before or
+     * half-way through {@link #publish}.
+     *
+     * @throws RuntimeException the first step's failure (or an {@link Error}), with the later ones
+     *                          suppressed in it, once every step that is safe to take has run
      */
     synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
+        Steps steps = new Steps(null);
         if (published != null) { // null when construction failed before publish
-            AllocatorEvents.unwatch(published);
+            steps.run(() -> AllocatorEvents.unwatch(published));
         }
         if (mxBean != null) {
-            mxBean.unregister();
+            steps.run(mxBean::unregister);
         }
-        if (maintenance != null) {
-            maintenance.stop(); // before anything is unmapped: it drains slabs and releases pages
+        // The two steps above only take the allocator out of reports. Each of the next three stops
+        // something that touches allocator memory, so unmapping needs all three: if one failed, something
+        // may still touch it. A fast path the front end did not stop would fault on unmapped memory (native
+        // code: the process dies), the maintenance thread's raw madvise of slab pages would zero whatever
+        // the OS has mapped there since, a Java access the arena did not wait out would fault. The memory
+        // then stays mapped: a leak, but no crash and no corruption. The three still all run: each one
+        // that stops something is one thing less that could touch the memory.
+        boolean stopped = maintenance == null || steps.run(maintenance::stop);
+        stopped = steps.run(frontEnd::close) && stopped;
+        stopped = steps.run(scope::close) && stopped;
+        if (stopped) {
+            steps.run(pageHeap::close);
+            steps.run(() -> os.unmap(slabAddress, slabBytes));
         }
-        frontEnd.close(); // fast paths now miss without touching slab memory and find the allocator closed
-        scope.close();
-        pageHeap.close();
-        os.unmap(slabAddress, slabBytes);
+        steps.rethrow();
     }
 
     /**
@@ -225,6 +242,16 @@ final class AllocatorParts {
                     failure.addSuppressed(e);
                 }
                 return false;
+            }
+        }
+
+        /** Throws the first failure, if a step failed. */
+        void rethrow() {
+            if (failure instanceof Error e) {
+                throw e;
+            }
+            if (failure != null) {
+                throw (RuntimeException) failure;
             }
         }
     }
