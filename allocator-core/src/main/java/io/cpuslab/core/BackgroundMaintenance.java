@@ -48,12 +48,22 @@ final class BackgroundMaintenance implements Runnable {
         }
     }
 
+    /** Stops the thread and returns once it has ended, its last tick finished; a caller's interrupt is kept. */
     void stop() {
         stopped = true;
         thread.interrupt();
-        try {
-            thread.join();
-        } catch (InterruptedException e) {
+        // Waits out the tick under way even when the caller is interrupted: close unmaps right after this,
+        // and a tick hands slab pages back with a raw madvise that must never reach unmapped memory.
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
     }

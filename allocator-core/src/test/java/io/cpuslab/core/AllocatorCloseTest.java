@@ -2,8 +2,10 @@ package io.cpuslab.core;
 
 import io.cpuslab.CpuSlab;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -67,6 +69,64 @@ class AllocatorCloseTest {
                 () -> assertEquals(SLAB_BYTES + PageHeap.REGION_BYTES, mapped, "the slabs and the page heap's region were mapped"),
                 () -> assertThrows(IllegalStateException.class, () -> allocator.malloc(64), "the allocator is closed"));
         allocator.close(); // does nothing: a close is not tried again
+    }
+
+    /**
+     * A close whose thread is interrupted while it waits for the maintenance thread still waits until the
+     * tick under way has finished: that tick drains slabs and hands their pages back with a raw madvise,
+     * which must never run once close has unmapped them.
+     */
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void anInterruptedCloseStillWaitsForTheTickUnderWay() throws Exception {
+        HeldTick clock = new HeldTick();
+        FaultyMemory os = new FaultyMemory();
+        CpuSlabAllocator allocator = new CpuSlabAllocator(config(os).withMaintenance(0, 60_000, 1).withMaintenanceClock(clock),
+                new FrontEndSelection.Choice(new OneSlabProvider(), "test"), false);
+        clock.ticking.await();
+        Thread closer = Thread.ofPlatform().start(allocator::close);
+        try {
+            for (int i = 0; i < 10 && closer.isAlive(); i++) {
+                closer.interrupt();
+                closer.join(20);
+            }
+            assertTrue(closer.isAlive(), "close returned while a tick was under way");
+            assertEquals(SLAB_BYTES, os.mappedBytes.get(), "nothing is unmapped while the tick runs");
+        } finally {
+            clock.release.countDown();
+            closer.join();
+        }
+        assertEquals(0, os.mappedBytes.get(), "once the tick finished, close unmapped everything");
+    }
+
+    /** The first tick holds on until released, deaf to interrupts: a tick under way when close comes. */
+    private static final class HeldTick implements MaintenanceClock {
+        final CountDownLatch ticking = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        @Override
+        public long nanoTime() { // read by the maintenance thread as a tick starts
+            if (ticking.getCount() > 0) {
+                ticking.countDown();
+                boolean interrupted = false;
+                while (release.getCount() > 0) {
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return System.nanoTime();
+        }
+
+        @Override
+        public void sleep(long millis) throws InterruptedException {
+            Thread.sleep(millis);
+        }
     }
 
     private static AllocatorConfig config(FaultyMemory os) {
