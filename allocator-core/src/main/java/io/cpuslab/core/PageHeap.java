@@ -594,14 +594,20 @@ final class PageHeap {
         return run.pages;
     }
 
-    /** Unmaps every region. Spans handed out before are invalid afterwards. */
+    /**
+     * Unmaps every region and the native page map. Spans handed out before are invalid afterwards. Later
+     * calls do nothing, also after a failed one: so every unmap is tried whatever the ones before threw
+     * (a region whose unmap failed stays mapped, the others do not), and close then throws the first
+     * failure with the later ones suppressed in it.
+     */
     synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
+        Steps unmaps = new Steps(null);
         for (long[] region : regions) {
-            os.unmap(region[0], region[1]);
+            unmaps.run(() -> os.unmap(region[0], region[1]));
         }
         regions.clear();
         backed.clear();
@@ -609,8 +615,9 @@ final class PageHeap {
         filler.clear();
         mappedBytes = inUsePages = backedFreePages = releasedFreePages = 0;
         if (classes != null) {
-            classes.close(); // the front end closed first: no native reader is left in it
+            unmaps.run(classes::close); // the front end closed first: no native reader is left in it
         }
+        unmaps.rethrow();
     }
 
     private void checkOpen() {

@@ -5,8 +5,11 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 
 import static io.cpuslab.core.TestSpans.span;
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -212,5 +215,64 @@ class PageHeapTest {
     void closedHeapRefusesWork() {
         heap.close();
         assertThrows(IllegalStateException.class, () -> heap.allocate(1, 0));
+    }
+
+    /**
+     * The first region's unmap fails: the second region and the native page map are unmapped all the same,
+     * and close throws that failure.
+     */
+    @Test
+    void aRegionThatCannotBeUnmappedLeavesTheOtherRegionAndTheNativePageMapToBeUnmapped() {
+        List<long[]> regions = twoRegionsWithANativePageMap();
+        os.failUnmaps(1);
+
+        IllegalStateException thrown = assertThrows(IllegalStateException.class, heap::close);
+
+        try {
+            assertEquals("munmap of 64 MiB failed: errno 22 (simulated)", thrown.getMessage());
+            assertEquals(List.of(), List.of(thrown.getSuppressed()), "nothing else failed");
+            assertAll(() -> assertEquals(1, os.failedUnmaps.size()),
+                    () -> assertArrayEquals(regions.get(0), os.failedUnmaps.get(0), "the first region's unmap failed"),
+                    () -> assertEquals(PageHeap.REGION_BYTES, os.mappedBytes.get(),
+                            "only the region whose unmap failed is still mapped: the second region and the native page map are not"));
+        } finally {
+            os.failUnmaps(0);
+            os.failedUnmaps.forEach(region -> os.unmap(region[0], region[1]));
+        }
+    }
+
+    /**
+     * Both regions' unmaps fail: the native page map is unmapped all the same, and close throws the first
+     * failure with the second suppressed in it.
+     */
+    @Test
+    void closeThrowsTheFirstFailedUnmapWithTheLaterOnesSuppressed() {
+        List<long[]> regions = twoRegionsWithANativePageMap();
+        os.failUnmaps(2);
+
+        IllegalStateException thrown = assertThrows(IllegalStateException.class, heap::close);
+
+        try {
+            assertEquals(2, os.failedUnmaps.size(), "both regions' unmaps were tried");
+            assertArrayEquals(regions.get(0), os.failedUnmaps.get(0), "the first region's unmap failed first");
+            assertEquals(1, thrown.getSuppressed().length, "the second region's failure");
+            assertEquals("munmap of 64 MiB failed: errno 22 (simulated)", thrown.getSuppressed()[0].getMessage());
+            assertEquals(2 * PageHeap.REGION_BYTES, os.mappedBytes.get(), "the native page map is not mapped any more");
+        } finally {
+            os.failUnmaps(0);
+            os.failedUnmaps.forEach(region -> os.unmap(region[0], region[1]));
+        }
+    }
+
+    /** Replaces the heap by one with a native page map and two regions of 64 MiB; returns them, in the order mapped. */
+    private List<long[]> twoRegionsWithANativePageMap() {
+        heap.close();
+        heap = new PageHeap(os, map, new NativePageMap(os), Long.MAX_VALUE, Long.MAX_VALUE, false);
+        span(heap.allocate(1, SizeClasses.classFor(64))); // the first region, and a leaf of the native page map
+        span(heap.allocate(PageHeap.REGION_BYTES >>> SizeClasses.PAGE_SHIFT, 0)); // more than the first region has left
+        List<long[]> regions = heap.regions();
+        assertEquals(2, regions.size());
+        assertEquals(2 * PageHeap.REGION_BYTES + heap.snapshot().nativePageMapBytes(), os.mappedBytes.get());
+        return regions;
     }
 }
