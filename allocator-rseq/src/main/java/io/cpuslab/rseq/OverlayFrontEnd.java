@@ -5,6 +5,7 @@ import io.cpuslab.FrontEndInfo;
 import io.cpuslab.core.NativePageMap;
 import io.cpuslab.core.SlabLayout;
 
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -38,8 +39,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }</pre>
  */
 final class OverlayFrontEnd extends RseqFrontEnd {
-    /** Held by the one open overlay front end of this process. */
+    /** Held by the one open overlay front end of this process, or by a closed one whose fence failed (see {@link #close}). */
     private static final AtomicBoolean IN_USE = new AtomicBoolean();
+
+    /** Why a closed front end still holds {@link #IN_USE}: its close's failure (see {@link #close}); else null. */
+    private static volatile String unfenced;
 
     /** Whether this instance holds {@link #IN_USE} (tests construct unchecked ones that do not). */
     private boolean owner;
@@ -69,7 +73,11 @@ final class OverlayFrontEnd extends RseqFrontEnd {
     }
 
     private static String inUse() {
-        return "another open allocator in this process uses overlay mode (the cached slab word is per thread); close it first";
+        String failure = unfenced;
+        return failure == null
+                ? "another open allocator in this process uses overlay mode (the cached slab word is per thread); close it first"
+                : "overlay mode stays taken in this process: an allocator that used it could not fence every CPU when it "
+                        + "closed (" + failure + "), so threads may still hold its cached slab words";
     }
 
     /** An overlay front end, or {@link IllegalStateException} naming the {@link #refusal()}. */
@@ -147,13 +155,32 @@ final class OverlayFrontEnd extends RseqFrontEnd {
     /**
      * The compliant close (bounds to 0, which every overlay push and pop checks, then a fence of every
      * CPU), then this thread's own word; then overlay mode is free for another allocator.
+     *
+     * <p>If the compliant close throws (its fence failed), overlay mode stays taken. The bounds are 0, so
+     * no section that starts from now on takes this allocator's cached words; but only the fence ends the
+     * sections that read the bounds before, and clears the tag of the words cached by threads running now.
+     * Such a word stays tagged until its thread is next switched out, however long that takes, and the
+     * range check of a later overlay allocator with slabs mapped where these are would take it: the
+     * thread would then push and pop in another CPU's slab, or in one that core has stopped. The allocator
+     * leaves these slabs mapped when this close fails, but this front end cannot know that of its caller,
+     * and keeping the slot costs no more than later allocators running compliant. A later close that
+     * fences gives the slot back; the allocator's close is not repeated, so through it overlay mode stays
+     * taken for the rest of the process, and refusals say why.
      */
     @Override
     public void close() {
-        super.close();
+        try {
+            super.close();
+        } catch (RuntimeException | Error e) {
+            if (owner) {
+                unfenced = Objects.requireNonNullElse(e.getMessage(), e.toString());
+            }
+            throw e;
+        }
         uncache();
         if (owner) {
             owner = false;
+            unfenced = null;
             IN_USE.set(false);
         }
     }

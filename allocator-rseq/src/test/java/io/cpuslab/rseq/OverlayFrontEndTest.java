@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -73,6 +74,28 @@ class OverlayFrontEndTest {
         try (OffHeapAllocator again = overlay()) {
             assertEquals(FrontEndInfo.Kind.RSEQ_OVERLAY, again.frontEnd().kind(), "free again once the first closed");
         }
+    }
+
+    /**
+     * A close that cannot fence every CPU keeps overlay mode taken (threads may still hold its cached slab
+     * words; see {@link OverlayFrontEnd#close}), and later allocators are told why rather than to close an
+     * open one. In a JVM of its own, since overlay mode then stays taken there; strace makes every
+     * membarrier call of the closing thread fail with ENOMEM.
+     */
+    @Test
+    void aCloseThatCannotFenceKeepsOverlayModeTakenAndLaterAllocatorsAreToldWhy() throws Exception {
+        assumeTrue(ForkedJvm.onPath("strace"), "strace is not installed: fence failure check skipped");
+        var r = ForkedJvm.run(List.of(), OwnRegistration.ENVIRONMENT, List.of(), UnfencedCloseCheck.class);
+        System.out.println(r.output());
+        assumeFalse(r.output().contains("SKIPPED:"), r.output());
+        assertEquals(0, r.exitCode(), r.output());
+        String why = "overlay mode stays taken in this process: an allocator that used it could not fence every CPU when it "
+                + "closed (cpuslab: membarrier fence failed: errno 12), so threads may still hold its cached slab words";
+        String demanded = r.output().lines().filter(line -> line.startsWith("demanded: ")).findFirst().orElse(r.output());
+        assertTrue(demanded.endsWith(": " + why), demanded);
+        String preferred = r.output().lines().filter(line -> line.startsWith("preferred: ")).findFirst().orElse(r.output());
+        assertTrue(preferred.startsWith("preferred: RSEQ_COMPLIANT, ")
+                && preferred.endsWith("rseqMode=OVERLAY preferred but refused, running compliant: " + why), preferred);
     }
 
     /**
