@@ -27,7 +27,7 @@ final class Steps {
         } catch (RuntimeException | Error e) {
             if (failure == null) {
                 failure = e;
-            } else {
+            } else if (e != failure) { // the JVM may throw one preallocated error again; nothing suppresses itself
                 failure.addSuppressed(e);
             }
             return false;
