@@ -148,16 +148,19 @@ public class NativePageMap {
 
     /**
      * Unmaps everything. Only once no native reader can be in the map (the front end closed) and no
-     * writer can come (the page heap closed).
+     * writer can come (the page heap closed). Every unmap is tried whatever the ones before threw (it is
+     * called once), and the first failure is thrown with the later ones suppressed in it.
      */
     void close() {
+        Steps unmaps = new Steps(null);
         for (int index = 0; index < ROOT_ENTRIES; index++) {
             long leaf = leafAddress(index);
             if (leaf != 0) {
-                os.unmap(leaf, LEAF_BYTES);
+                unmaps.run(() -> os.unmap(leaf, LEAF_BYTES));
             }
         }
-        os.unmap(root.address(), ROOT_BYTES);
+        unmaps.run(() -> os.unmap(root.address(), ROOT_BYTES)); // last: the leaves' addresses are read from it
         mappedBytes = 0;
+        unmaps.rethrow();
     }
 }

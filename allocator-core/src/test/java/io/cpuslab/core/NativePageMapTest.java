@@ -124,4 +124,27 @@ class NativePageMapTest {
             hugeHeap.close();
         }
     }
+
+    /** A leaf that cannot be unmapped stays mapped; the other leaf and the root do not. */
+    @Test
+    void aLeafThatCannotBeUnmappedLeavesTheRestToBeUnmapped() {
+        FaultyMemory own = new FaultyMemory();
+        NativePageMap map = new NativePageMap(own);
+        long leafPages = 1L << NativePageMap.LEAF_BITS;
+        map.reserve(0, 1);
+        map.reserve(leafPages, 1); // a second leaf
+        long mapped = own.mappedBytes.get();
+        own.failUnmaps(1); // the first leaf's
+
+        IllegalStateException thrown = assertThrows(IllegalStateException.class, map::close);
+
+        try {
+            assertTrue(thrown.getMessage().contains("(simulated)"), thrown.getMessage());
+            assertEquals(1, own.failedUnmaps.size());
+            assertEquals(own.failedUnmaps.get(0)[1], own.mappedBytes.get(),
+                    "only the leaf whose unmap failed is still mapped, of the " + mapped + " bytes the map had");
+        } finally {
+            own.failedUnmaps.forEach(region -> own.unmap(region[0], region[1]));
+        }
+    }
 }
