@@ -1,7 +1,6 @@
 package io.cpuslab.core;
 
 import io.cpuslab.CpuSlab;
-import io.cpuslab.FrontEndInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,7 +32,11 @@ class AllocatorConstructionTest {
         FaultyMemory os = new FaultyMemory();
         SleepingClock clock = new SleepingClock();
         IllegalStateException failure = new IllegalStateException("test: info() fails");
-        FailingInfo provider = new FailingInfo(clock, failure);
+        OneSlabProvider provider = new OneSlabProvider();
+        provider.onInfo = () -> {
+            clock.sleeper.join(); // the failure finds the maintenance thread running
+            throw failure;
+        };
         AllocatorConfig config = AllocatorConfig.defaults(CpuSlab.FrontEnd.LOCKED).withOsMemory(os)
                 .withHugePages(CpuSlab.HugePages.OFF).withMaintenance(1 << 20, 0, 1000).withMaintenanceClock(clock);
 
@@ -128,97 +131,6 @@ class AllocatorConstructionTest {
         public void sleep(long millis) throws InterruptedException {
             sleeper.complete(Thread.currentThread());
             new CountDownLatch(1).await();
-        }
-    }
-
-    /** One slab, whose front end throws from {@code info()} once the maintenance thread is asleep. */
-    private static final class FailingInfo implements SlabFrontEndProvider {
-        private final SleepingClock clock;
-        private final RuntimeException failure;
-        TestFrontEnd frontEnd;
-
-        FailingInfo(SleepingClock clock, RuntimeException failure) {
-            this.clock = clock;
-            this.failure = failure;
-        }
-
-        @Override
-        public CpuSlab.FrontEnd type() {
-            return CpuSlab.FrontEnd.LOCKED;
-        }
-
-        @Override
-        public String unavailableReason(AllocatorConfig config) {
-            return null;
-        }
-
-        @Override
-        public int slabCount(AllocatorConfig config) {
-            return 1;
-        }
-
-        @Override
-        public SlabFrontEnd create(SlabLayout layout, AllocatorConfig config, String reason, NativePageMap classes) {
-            frontEnd = new TestFrontEnd(clock, failure);
-            return frontEnd;
-        }
-    }
-
-    /** Only made and closed: construction fails before any call could reach it. */
-    private static final class TestFrontEnd implements SlabFrontEnd {
-        private final SleepingClock clock;
-        private final RuntimeException failure;
-        volatile boolean closed;
-
-        TestFrontEnd(SleepingClock clock, RuntimeException failure) {
-            this.clock = clock;
-            this.failure = failure;
-        }
-
-        @Override
-        public FrontEndInfo info() {
-            clock.sleeper.join(); // the failure finds the maintenance thread running
-            throw failure;
-        }
-
-        @Override
-        public long pop(int sizeClass) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public boolean push(int sizeClass, long address) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public int currentSlab() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public int grow(int slab, int sizeClass, int by) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public int pushBatch(int slab, int sizeClass, long[] items, int from, int count) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public int popBatch(int slab, int sizeClass, long[] items, int from, int max) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public long whileStopped(int slab, SlabLayout.Work work, int sizeClass, long arg) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void close() {
-            closed = true;
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.cpuslab.core;
 
-import io.cpuslab.FrontEndInfo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -18,7 +17,7 @@ class CpuCacheTest {
 
     private final Arena arena = Arena.ofShared();
     private final SlabLayout layout = new SlabLayout(arena.allocate(SlabLayout.SLAB_BYTES, SlabLayout.SLAB_BYTES), 1);
-    private final OneSlab frontEnd = new OneSlab(layout);
+    private final OneSlabProvider.OneSlab frontEnd = OneSlabProvider.on(layout);
     private final PageMap map = new PageMap();
     private final PageHeap heap = new PageHeap(new FaultyMemory(), map, Long.MAX_VALUE, false);
     private final CpuCache cache;
@@ -42,14 +41,15 @@ class CpuCacheTest {
      */
     @Test
     void budgetChargedByGrowersThatDiedIsRecountedSoTheSlabStillGrows() {
-        frontEnd.dieInGrow = true;
         for (int i = 0; i < 4; i++) {
+            frontEnd.beforeGrow = () -> {
+                throw new StackOverflowError("test: died between the budget's charge and the growth");
+            };
             assertThrows(StackOverflowError.class, () -> cache.allocate(SC));
         }
         assertEquals(BUDGET, cache.capacityBytes(0), "every failed growth left its charge");
         assertEquals(0, layout.capacity(0, SC));
 
-        frontEnd.dieInGrow = false;
         cache.allocate(SC);
         assertTrue(layout.capacity(0, SC) > 0, "the class grew after the recount");
         assertEquals((long) layout.capacity(0, SC) * SizeClasses.size(SC), cache.capacityBytes(0),
@@ -139,73 +139,6 @@ class CpuCacheTest {
             assertEquals(1, layout.length(0, SC), "the other one went to the slab");
         } finally {
             full.close();
-        }
-    }
-
-    /**
-     * One slab; grow can be made to die. The test runs on one thread, so only stop takes the slab's lock
-     * (the cache releases it); every other operation goes straight to the layout.
-     */
-    private static final class OneSlab implements SlabFrontEnd {
-        private final SlabLayout layout;
-        volatile boolean dieInGrow;
-        /** Runs inside the next grow, before it commits: another thread on this slab, in between. */
-        volatile Runnable beforeGrow;
-
-        OneSlab(SlabLayout layout) {
-            this.layout = layout;
-        }
-
-        @Override
-        public FrontEndInfo info() {
-            return new FrontEndInfo(FrontEndInfo.Kind.LOCKED, "one slab for tests", "test", 1);
-        }
-
-        @Override
-        public long pop(int sizeClass) {
-            return layout.pop(0, sizeClass);
-        }
-
-        @Override
-        public boolean push(int sizeClass, long address) {
-            return layout.push(0, sizeClass, address);
-        }
-
-        @Override
-        public int currentSlab() {
-            return 0;
-        }
-
-        @Override
-        public int grow(int slab, int sizeClass, int by) {
-            if (dieInGrow) {
-                throw new StackOverflowError("test: died between the budget's charge and the growth");
-            }
-            Runnable between = beforeGrow;
-            if (between != null) {
-                beforeGrow = null;
-                between.run();
-            }
-            return layout.grow(slab, sizeClass, by);
-        }
-
-        @Override
-        public int pushBatch(int slab, int sizeClass, long[] items, int from, int count) {
-            return layout.pushBatch(slab, sizeClass, items, from, count);
-        }
-
-        @Override
-        public int popBatch(int slab, int sizeClass, long[] items, int from, int max) {
-            return layout.popBatch(slab, sizeClass, items, from, max);
-        }
-
-        @Override
-        public long whileStopped(int slab, SlabLayout.Work work, int sizeClass, long arg) {
-            return layout.owning(slab, SlabLayout.WAIT, work, sizeClass, arg);
-        }
-
-        @Override
-        public void close() {
         }
     }
 }

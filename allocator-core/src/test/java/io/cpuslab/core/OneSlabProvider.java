@@ -4,9 +4,9 @@ import io.cpuslab.CpuSlab;
 import io.cpuslab.FrontEndInfo;
 
 /**
- * A front end of one slab for tests that call an allocator from one thread: its operations go straight
- * to the layout (only remote work takes the slab's lock), and the steps an allocator's construction and
- * close take with it can be made to fail.
+ * A front end of one slab for tests that call an allocator or a cache from one thread: its operations go
+ * straight to the layout (only remote work takes the slab's lock), the steps an allocator's construction
+ * and close take with it can be made to fail, and a grow can be interrupted by whatever a test stages.
  *
  * <pre>{@code
  * OneSlabProvider provider = new OneSlabProvider();
@@ -19,6 +19,8 @@ import io.cpuslab.FrontEndInfo;
 class OneSlabProvider implements SlabFrontEndProvider {
     /** Thrown by {@link #create}, after it kept the layout; null for none. */
     volatile RuntimeException createFailure;
+    /** Runs in the front end's {@code info()}, which construction calls once the parts are open; may throw. */
+    volatile Runnable onInfo;
     /** Thrown by the front end's {@code nativeFlavour()}, which construction calls once; null for none. */
     volatile RuntimeException flavourFailure;
     /** Thrown by the front end's {@code close()} before it does anything; null for none. */
@@ -53,9 +55,19 @@ class OneSlabProvider implements SlabFrontEndProvider {
         return frontEnd;
     }
 
+    /** A front end on {@code layout} alone, for tests of the layers below the allocator. */
+    static OneSlab on(SlabLayout layout) {
+        return new OneSlabProvider().new OneSlab(layout);
+    }
+
     final class OneSlab implements SlabFrontEnd {
         private final SlabLayout layout;
         volatile boolean closed;
+        /**
+         * Runs inside the next grow, before it commits, and is cleared first: another thread on this slab
+         * in between, or (throwing) a thread that dies there.
+         */
+        volatile Runnable beforeGrow;
 
         OneSlab(SlabLayout layout) {
             this.layout = layout;
@@ -63,6 +75,10 @@ class OneSlabProvider implements SlabFrontEndProvider {
 
         @Override
         public FrontEndInfo info() {
+            Runnable hook = onInfo;
+            if (hook != null) {
+                hook.run();
+            }
             return new FrontEndInfo(FrontEndInfo.Kind.LOCKED, "one slab for tests", "test", 1);
         }
 
@@ -91,6 +107,11 @@ class OneSlabProvider implements SlabFrontEndProvider {
 
         @Override
         public int grow(int slab, int sizeClass, int by) {
+            Runnable between = beforeGrow;
+            if (between != null) {
+                beforeGrow = null;
+                between.run();
+            }
             return layout.grow(slab, sizeClass, by);
         }
 
