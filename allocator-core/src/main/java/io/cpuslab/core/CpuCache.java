@@ -179,11 +179,17 @@ final class CpuCache {
 
     private long recountOwned(SlabLayout owned, int slab, int unusedClass, long unusedArg) {
         long charged = capacityBytes.get(slab);
-        long real = 0;
-        for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
-            real += (long) owned.capacity(slab, sc) * SizeClasses.size(sc);
-        }
+        long real = capacityOf(owned, slab);
         return real != charged && capacityBytes.compareAndSet(slab, charged, real) && real < charged ? 1 : 0;
+    }
+
+    /** Bytes of capacity {@code slab} has over all classes; exact while the caller owns the slab. */
+    private static long capacityOf(SlabLayout layout, int slab) {
+        long bytes = 0;
+        for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
+            bytes += (long) layout.capacity(slab, sc) * SizeClasses.size(sc);
+        }
+        return bytes;
     }
 
     /**
@@ -223,9 +229,8 @@ final class CpuCache {
         long[] buffer = new long[SlabLayout.maxCapacity(1)];
         long[] moved = new long[2]; // objects, bytes: for the event
         frontEnd.whileStopped(slab, (stopped, s, unusedClass, unusedArg) -> {
-            long capacity = 0;
+            long capacity = capacityOf(stopped, s);
             for (int sc = 1; sc < SizeClasses.COUNT; sc++) {
-                capacity += (long) stopped.capacity(s, sc) * SizeClasses.size(sc);
                 int n = stopped.drain(s, sc, buffer);
                 if (n > 0) {
                     transfer[sc].insertRange(buffer, 0, n);

@@ -109,11 +109,7 @@ public final class CpuSlabAllocator implements OffHeapAllocator {
         } catch (RuntimeException | Error e) {
             // The caller never gets this allocator, so nothing else would close its parts (mapped memory, a
             // running maintenance thread, a front end's process-wide state such as overlay mode's one slot).
-            try {
-                parts.close();
-            } catch (RuntimeException | Error suppressed) {
-                e.addSuppressed(suppressed);
-            }
+            new Steps(e).run(parts::close);
             throw e;
         }
     }
